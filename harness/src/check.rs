@@ -1,0 +1,178 @@
+//! The exhaustive check: run stateright (BFS or DFS) over the model and build a [`Report`].
+
+use crate::report::{PropertyReport, Report, Status, Step};
+use crate::stateright_model::PlasmaModel;
+use plasma_model::{describe, Action, Setup, World};
+use stateright::{Checker, Model, Path};
+use std::io::IsTerminal;
+use std::time::{Duration, Instant};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Strategy {
+    /// Breadth first: the counterexamples found are shortest (with one thread).
+    Bfs,
+    /// Depth first: less memory.
+    Dfs,
+}
+
+#[derive(Clone, Debug)]
+pub struct CheckOptions {
+    pub strategy: Strategy,
+    pub threads: usize,
+    /// Stop after this many generated states (stateright counts repeats too).
+    pub max_states: Option<usize>,
+    pub timeout: Option<Duration>,
+    /// Show a progress line on stderr while running.
+    pub progress: bool,
+}
+
+impl Default for CheckOptions {
+    fn default() -> Self {
+        CheckOptions {
+            strategy: Strategy::Bfs,
+            threads: 1,
+            max_states: None,
+            timeout: None,
+            progress: false,
+        }
+    }
+}
+
+/// Runs the exhaustive check of `setup` and reports every property.
+pub fn run(setup: &Setup, opts: &CheckOptions) -> Report {
+    let model = PlasmaModel::new(setup.clone());
+    let mut builder = model.checker().threads(opts.threads.max(1));
+    if let Some(n) = opts.max_states.and_then(std::num::NonZeroUsize::new) {
+        builder = builder.target_state_count(n.get());
+    }
+    if let Some(t) = opts.timeout {
+        builder = builder.timeout(t);
+    }
+    let start = Instant::now();
+    match opts.strategy {
+        Strategy::Bfs => finish(builder.spawn_bfs(), setup, opts, start),
+        Strategy::Dfs => finish(builder.spawn_dfs(), setup, opts, start),
+    }
+}
+
+fn progress_line(states: usize, unique: usize, depth: usize, elapsed: Duration) -> String {
+    let rate = states as f64 / elapsed.as_secs_f64().max(1e-9);
+    format!(
+        "{unique} unique states, {states} generated, depth {depth}, {:.0} states/s, {:.0}s",
+        rate,
+        elapsed.as_secs_f64()
+    )
+}
+
+fn finish<C: Checker<PlasmaModel>>(
+    checker: C,
+    setup: &Setup,
+    opts: &CheckOptions,
+    start: Instant,
+) -> Report {
+    let tty = std::io::stderr().is_terminal();
+    let bar = if opts.progress && tty {
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.enable_steady_tick(Duration::from_millis(200));
+        Some(bar)
+    } else {
+        None
+    };
+    let mut last_plain = Instant::now();
+    while !checker.is_done() {
+        std::thread::sleep(Duration::from_millis(100));
+        let line = progress_line(
+            checker.state_count(),
+            checker.unique_state_count(),
+            checker.max_depth(),
+            start.elapsed(),
+        );
+        if let Some(bar) = &bar {
+            bar.set_message(line);
+        } else if opts.progress && last_plain.elapsed() >= Duration::from_secs(10) {
+            eprintln!("progress: {line}");
+            last_plain = Instant::now();
+        }
+    }
+    let checker = checker.join();
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    let states = checker.state_count();
+    let mut stop_reason = None;
+    if opts.max_states.is_some_and(|n| states >= n) {
+        stop_reason = Some(format!(
+            "state limit reached ({} states generated, --max-states {})",
+            states,
+            opts.max_states.unwrap_or_default()
+        ));
+    }
+    if opts.timeout.is_some_and(|t| start.elapsed() >= t) {
+        stop_reason = Some(format!(
+            "timeout reached ({:.1}s, --timeout {}s)",
+            seconds,
+            opts.timeout.unwrap_or_default().as_secs()
+        ));
+    }
+    let complete = stop_reason.is_none();
+    let discoveries = checker.discoveries();
+    let model = checker.model();
+    let properties = plasma_properties::all()
+        .iter()
+        .map(|p| {
+            let path = discoveries.get(p.name);
+            let status = match (p.discovery_is_failure(), path.is_some(), complete) {
+                (true, true, _) => Status::Violated,
+                (true, false, true) => Status::Holds,
+                (true, false, false) => Status::Unknown,
+                (false, true, _) => Status::ExampleFound,
+                (false, false, _) => Status::NotReached,
+            };
+            let trace = path.map(|p| steps(&model.setup, p));
+            PropertyReport {
+                name: p.name,
+                kind: p.kind(),
+                status,
+                steps: trace.as_ref().map(Vec::len),
+                about: p.about,
+                trace,
+            }
+        })
+        .collect();
+    Report {
+        config: setup.config.clone(),
+        protocol: setup.protocol.name().to_string(),
+        strategy: opts.strategy,
+        threads: opts.threads.max(1),
+        complete,
+        stop_reason,
+        verified: false,
+        states,
+        unique_states: checker.unique_state_count(),
+        max_depth: checker.max_depth(),
+        seconds,
+        states_per_second: states as f64 / seconds.max(1e-9),
+        properties,
+    }
+    .finalize()
+}
+
+/// The readable steps of a discovered path.
+pub fn steps(setup: &Setup, path: &Path<World, Action>) -> Vec<Step> {
+    let pairs = path.clone().into_vec();
+    let mut out = Vec::new();
+    for w in pairs.windows(2) {
+        let (before, action) = (&w[0].0, &w[0].1);
+        let after = &w[1].0;
+        if let Some(action) = action {
+            out.push(Step {
+                text: describe::step(before, action, after),
+                action: format!("{action:?}"),
+            });
+        }
+    }
+    let _ = setup;
+    out
+}

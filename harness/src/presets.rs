@@ -1,0 +1,74 @@
+//! Named configurations, and loading a configuration from a file.
+
+use plasma_model::Config;
+use std::path::Path;
+
+/// Preset names, smallest first.
+pub const NAMES: [&str; 3] = ["tiny", "small", "default"];
+
+/// A named preset.
+pub fn preset(name: &str) -> Option<Config> {
+    match name {
+        // One installation, a second tab, one reset: the identity plumbing, no faults.
+        "tiny" => Some(Config {
+            installs: 1,
+            tabs: 2,
+            rows: 1,
+            max_mutations: 2,
+            drops: 0,
+            duplicates: 0,
+            max_in_flight: 2,
+            max_resets: 1,
+        }),
+        // Adds a drop and a duplicate.
+        "small" => Some(Config {
+            installs: 1,
+            tabs: 2,
+            rows: 1,
+            max_mutations: 2,
+            drops: 1,
+            duplicates: 1,
+            max_in_flight: 2,
+            max_resets: 1,
+        }),
+        // The richest configuration that completes in about a minute on 2 cores: a third
+        // mutation (so a client has a pending tail behind an applied head), a drop, a duplicate,
+        // a reset and a second tab.
+        "default" => Some(Config {
+            installs: 1,
+            tabs: 2,
+            rows: 1,
+            max_mutations: 3,
+            drops: 1,
+            duplicates: 1,
+            max_in_flight: 2,
+            max_resets: 1,
+        }),
+        _ => None,
+    }
+}
+
+/// A preset name, or a path to a JSON file holding a configuration object (unknown fields are an
+/// error, missing ones take their defaults). The error names the input and what is wrong.
+pub fn load(spec: &str) -> Result<Config, String> {
+    let config = match preset(spec) {
+        Some(c) => c,
+        None => {
+            let path = Path::new(spec);
+            if !path.exists() {
+                return Err(format!(
+                    "--config {spec}: not a preset ({}) and no such file",
+                    NAMES.join(", ")
+                ));
+            }
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| format!("--config {spec}: cannot read: {e}"))?;
+            serde_json::from_str::<Config>(&text)
+                .map_err(|e| format!("--config {spec}: not a valid configuration: {e}"))?
+        }
+    };
+    config
+        .validate()
+        .map_err(|e| format!("--config {spec}: {e}"))?;
+    Ok(config)
+}

@@ -1,0 +1,171 @@
+//! What a check found, as a table for people and as JSON for machines.
+
+use crate::check::Strategy;
+use crate::exit;
+use plasma_model::Config;
+use serde::Serialize;
+use std::fmt::Write;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// An `always` property held in every state of a complete run.
+    Holds,
+    /// An `always` property failed: a counterexample exists.
+    Violated,
+    /// A `sometimes` property was witnessed.
+    ExampleFound,
+    /// A `sometimes` property was never witnessed.
+    NotReached,
+    /// An `always` property held in the states visited, but the run stopped early.
+    Unknown,
+}
+
+impl Status {
+    pub fn label(self) -> &'static str {
+        match self {
+            Status::Holds => "holds",
+            Status::Violated => "VIOLATED",
+            Status::ExampleFound => "example found",
+            Status::NotReached => "NOT REACHED",
+            Status::Unknown => "unknown (stopped early)",
+        }
+    }
+}
+
+/// One step of a counterexample or example.
+#[derive(Clone, Debug, Serialize)]
+pub struct Step {
+    pub text: String,
+    pub action: String,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct PropertyReport {
+    pub name: &'static str,
+    pub kind: &'static str,
+    pub status: Status,
+    /// Length of the discovered path (counterexample or example), if any.
+    pub steps: Option<usize>,
+    pub about: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trace: Option<Vec<Step>>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub verified: bool,
+    pub complete: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub stop_reason: Option<String>,
+    pub config: Config,
+    pub protocol: String,
+    pub strategy: Strategy,
+    pub threads: usize,
+    pub states: usize,
+    pub unique_states: usize,
+    pub max_depth: usize,
+    pub seconds: f64,
+    pub states_per_second: f64,
+    pub properties: Vec<PropertyReport>,
+}
+
+impl Report {
+    pub(crate) fn finalize(mut self) -> Self {
+        self.verified = self.exit_code() == exit::VERIFIED;
+        self
+    }
+
+    pub fn violated(&self) -> impl Iterator<Item = &PropertyReport> {
+        self.properties
+            .iter()
+            .filter(|p| p.status == Status::Violated)
+    }
+
+    pub fn exit_code(&self) -> i32 {
+        if self.violated().next().is_some() {
+            exit::VIOLATED
+        } else if !self.complete
+            || self
+                .properties
+                .iter()
+                .any(|p| matches!(p.status, Status::NotReached | Status::Unknown))
+        {
+            exit::NOT_VERIFIED
+        } else {
+            exit::VERIFIED
+        }
+    }
+
+    /// One word for the verdict.
+    pub fn verdict(&self) -> &'static str {
+        match self.exit_code() {
+            exit::VERIFIED => "verified",
+            exit::VIOLATED => "VIOLATED",
+            _ => "NOT VERIFIED",
+        }
+    }
+
+    pub fn to_table(&self) -> String {
+        let mut s = String::new();
+        let c = &self.config;
+        let _ = writeln!(
+            s,
+            "plasma-check: protocol {}, {} installs, {} tabs, {} rows, {} mutations, {} drops, {} duplicates (max {} in flight, {} resets); {:?} x{}",
+            self.protocol, c.installs, c.tabs, c.rows, c.max_mutations, c.drops, c.duplicates,
+            c.max_in_flight, c.max_resets, self.strategy, self.threads
+        );
+        let width = self
+            .properties
+            .iter()
+            .map(|p| p.name.len())
+            .max()
+            .unwrap_or(0);
+        let _ = writeln!(s, "\n  {:width$}  {:20}  status", "property", "kind");
+        for p in &self.properties {
+            let steps = p.steps.map(|n| format!(" ({n} steps)")).unwrap_or_default();
+            let _ = writeln!(
+                s,
+                "  {:width$}  {:20}  {}{}",
+                p.name,
+                p.kind,
+                p.status.label(),
+                steps
+            );
+        }
+        let _ = writeln!(
+            s,
+            "\n  states generated {}, unique {}, max depth {}, {:.2}s, {:.0} states/s",
+            self.states, self.unique_states, self.max_depth, self.seconds, self.states_per_second
+        );
+        for p in self.violated() {
+            let _ = writeln!(s, "\ncounterexample for {} ({}):", p.name, p.about);
+            for (i, step) in p.trace.iter().flatten().enumerate() {
+                let _ = writeln!(s, "  {:>2}. {}", i + 1, step.text);
+            }
+        }
+        if let Some(why) = &self.stop_reason {
+            let _ = writeln!(s, "\nstopped early: {why}");
+        }
+        let not_reached: Vec<_> = self
+            .properties
+            .iter()
+            .filter(|p| p.status == Status::NotReached)
+            .map(|p| p.name)
+            .collect();
+        if !not_reached.is_empty() {
+            let _ = writeln!(
+                s,
+                "\nnever witnessed: {} (their always-properties may pass vacuously)",
+                not_reached.join(", ")
+            );
+        }
+        let _ = writeln!(
+            s,
+            "\n{} ({} unique states)",
+            self.verdict(),
+            self.unique_states
+        );
+        s
+    }
+}

@@ -1,0 +1,105 @@
+//! The binary's contract: exit codes, bad input, JSON.
+
+use std::process::Command;
+
+fn plasma_check(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_plasma-check"))
+        .args(args)
+        .output()
+        .expect("runs");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn a_run_stopped_by_the_state_limit_is_not_verified() {
+    let (code, stdout, _) = plasma_check(&["check", "--config", "tiny", "--max-states", "1000"]);
+    assert_eq!(code, 3, "{stdout}");
+    assert!(stdout.contains("NOT VERIFIED"), "{stdout}");
+    assert!(stdout.contains("state limit"), "{stdout}");
+    assert!(!stdout.contains("\nverified"), "{stdout}");
+}
+
+#[test]
+fn a_run_stopped_by_timeout_is_not_verified() {
+    let (code, stdout, _) =
+        plasma_check(&["check", "--config", "default", "--timeout", "1", "--json"]);
+    assert_eq!(code, 3);
+    let v: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+    assert_eq!(v["verified"], false);
+    assert_eq!(v["complete"], false);
+    assert!(v["stop_reason"].as_str().unwrap_or("").contains("timeout"));
+}
+
+#[test]
+fn tiny_verifies_with_json_report() {
+    let (code, stdout, _) = plasma_check(&["check", "--config", "tiny", "--json"]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+    assert_eq!(v["verified"], true);
+    assert_eq!(v["complete"], true);
+    assert_eq!(v["unique_states"], 333_804);
+    for field in ["states", "max_depth", "seconds", "states_per_second"] {
+        assert!(v[field].is_number(), "{field}");
+    }
+    let props = v["properties"].as_array().expect("properties");
+    assert_eq!(props.len(), plasma_properties::all().len());
+    for p in props {
+        for field in ["name", "kind", "status"] {
+            assert!(p[field].is_string(), "{field} in {p}");
+        }
+        assert!(p.get("steps").is_some());
+    }
+}
+
+#[test]
+fn bad_input_exits_2_and_names_it() {
+    let (code, _, err) = plasma_check(&["check", "--config", "nosuch"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("nosuch") && err.contains("not a preset"),
+        "{err}"
+    );
+
+    let dir = std::env::temp_dir().join(format!("plasma-check-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("tmp");
+    let unknown = dir.join("unknown.json");
+    std::fs::write(&unknown, r#"{"installs": 1, "tab": 2}"#).expect("write");
+    let (code, _, err) = plasma_check(&["check", "--config", unknown.to_str().expect("utf8")]);
+    assert_eq!(code, 2);
+    assert!(err.contains("unknown field `tab`"), "{err}");
+
+    let bad = dir.join("bad.json");
+    std::fs::write(&bad, r#"{"installs": 2, "tabs": 1}"#).expect("write");
+    let (code, _, err) = plasma_check(&["check", "--config", bad.to_str().expect("utf8")]);
+    assert_eq!(code, 2);
+    assert!(err.contains("config.tabs"), "{err}");
+
+    let (code, _, err) = plasma_check(&["check", "--strategy", "sideways"]);
+    assert_eq!(code, 2, "clap errors exit 2: {err}");
+    let (code, _, err) = plasma_check(&["check", "--threads", "0"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--threads"), "{err}");
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn a_config_file_with_missing_fields_takes_defaults() {
+    let dir = std::env::temp_dir().join(format!("plasma-check-cfg-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("tmp");
+    let f = dir.join("one.json");
+    std::fs::write(&f, r#"{"max_mutations": 1}"#).expect("write");
+    let (code, stdout, _) =
+        plasma_check(&["check", "--config", f.to_str().expect("utf8"), "--json"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+    assert_eq!(v["config"]["installs"], 1);
+    assert_eq!(v["config"]["max_mutations"], 1);
+    // One mutation can never witness "two applied": the run is complete but NOT verified.
+    assert_eq!(code, 3);
+    assert_eq!(v["complete"], true);
+    assert_eq!(v["verified"], false);
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -1,0 +1,114 @@
+//! The standard configurations: exact unique-state counts (an unintended change to the model
+//! shows up here), verdicts, and BFS/DFS agreement.
+
+use plasma_check::check::{self, CheckOptions, Strategy};
+use plasma_check::exit;
+use plasma_check::presets;
+use plasma_check::report::{Report, Status};
+use plasma_model::{Protocol, Setup};
+
+const TINY: usize = 333_804;
+const SMALL: usize = 1_443_793;
+const DEFAULT: usize = 13_390_108;
+
+fn check(preset: &str, strategy: Strategy, threads: usize) -> Report {
+    let config = presets::preset(preset).expect("preset exists");
+    let opts = CheckOptions {
+        strategy,
+        threads,
+        ..CheckOptions::default()
+    };
+    check::run(&Setup::new(config, Protocol::hardened()), &opts)
+}
+
+fn assert_verified(r: &Report, unique: usize) {
+    assert_eq!(r.unique_states, unique, "unique states");
+    assert!(r.complete);
+    for p in &r.properties {
+        let expected = if p.kind.starts_with("always") {
+            Status::Holds
+        } else {
+            Status::ExampleFound
+        };
+        assert_eq!(p.status, expected, "{}: {:?}", p.name, p.trace);
+    }
+    assert_eq!(r.exit_code(), exit::VERIFIED);
+    assert!(r.verified);
+}
+
+#[test]
+fn tiny_bfs() {
+    assert_verified(&check("tiny", Strategy::Bfs, 1), TINY);
+}
+
+#[test]
+fn tiny_dfs_two_threads() {
+    assert_verified(&check("tiny", Strategy::Dfs, 2), TINY);
+}
+
+#[test]
+fn small_bfs_two_threads() {
+    assert_verified(&check("small", Strategy::Bfs, 2), SMALL);
+}
+
+#[test]
+fn small_dfs() {
+    assert_verified(&check("small", Strategy::Dfs, 1), SMALL);
+}
+
+#[test]
+#[ignore = "about a minute on 2 cores (release); run with --ignored"]
+fn default_bfs() {
+    assert_verified(&check("default", Strategy::Bfs, 2), DEFAULT);
+}
+
+#[test]
+#[ignore = "about a minute on 2 cores (release); run with --ignored"]
+fn default_dfs() {
+    assert_verified(&check("default", Strategy::Dfs, 2), DEFAULT);
+}
+
+/// Every state reachable in at most `depth` steps.
+fn states_within(setup: &Setup, depth: usize) -> Vec<plasma_model::World> {
+    let mut all = vec![plasma_model::World::init(setup)];
+    let mut frontier = all.clone();
+    for _ in 0..depth {
+        let mut next = Vec::new();
+        for w in &frontier {
+            let mut actions = Vec::new();
+            w.enabled(setup, &mut actions);
+            next.extend(actions.iter().filter_map(|a| w.step(setup, a).ok()));
+        }
+        all.extend(next.iter().cloned());
+        frontier = next;
+    }
+    all
+}
+
+#[test]
+fn bfs_witnesses_are_shortest() {
+    // Single-threaded BFS keeps the first discovery: no shorter path reaches the property.
+    let r = check("tiny", Strategy::Bfs, 1);
+    let setup = Setup::new(
+        presets::preset("tiny").expect("preset"),
+        Protocol::hardened(),
+    );
+    for name in [
+        "retry-in-flight",
+        "same-mid-two-clients",
+        "client-applied-twice",
+    ] {
+        let steps = r
+            .properties
+            .iter()
+            .find(|p| p.name == name)
+            .and_then(|p| p.steps)
+            .expect("found");
+        let p = plasma_properties::by_name(name).expect("property");
+        let shorter = states_within(&setup, steps - 1);
+        assert!(
+            !shorter.iter().any(|w| p.check(&setup, w)),
+            "{name} is reachable in fewer than {steps} steps"
+        );
+    }
+}

@@ -1,0 +1,80 @@
+//! The atomic steps of PROTOCOL.md §3.
+
+use crate::network::Msg;
+use crate::{InstallId, RowId, TabId, Value};
+use serde::{Deserialize, Serialize};
+
+/// What a mutation does to a row.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum Op {
+    /// Write `value` into the last-write-wins column of `row`.
+    Set { row: RowId, value: Value },
+}
+
+impl Op {
+    pub fn row(&self) -> RowId {
+        match *self {
+            Op::Set { row, .. } => row,
+        }
+    }
+}
+
+/// One atomic step. Network deliveries name the message by content: the network is a multiset,
+/// so equal messages are interchangeable (the trace format numbers them; see the harness).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Action {
+    Mutate {
+        tab: TabId,
+        op: Op,
+    },
+    Push {
+        tab: TabId,
+    },
+    Pull {
+        tab: TabId,
+    },
+    Reload {
+        tab: TabId,
+    },
+    OpenTab {
+        install: InstallId,
+    },
+    DuplicateTab {
+        tab: TabId,
+    },
+    CloseTab {
+        tab: TabId,
+    },
+    RestoreTab {
+        tab: TabId,
+    },
+    ResetLocalState {
+        tab: TabId,
+    },
+    /// The network delivers a message: server push, server pull, or a tab receiving a response.
+    Deliver(Msg),
+    /// Fault: the network loses a message.
+    Drop(Msg),
+    /// Fault: the network delivers a message twice (a copy enters the network).
+    Duplicate(Msg),
+}
+
+impl Action {
+    /// The action's name as the trace format spells it.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::Mutate { .. } => "Mutate",
+            Action::Push { .. } => "Push",
+            Action::Pull { .. } => "Pull",
+            Action::Reload { .. } => "Reload",
+            Action::OpenTab { .. } => "OpenTab",
+            Action::DuplicateTab { .. } => "DuplicateTab",
+            Action::CloseTab { .. } => "CloseTab",
+            Action::RestoreTab { .. } => "RestoreTab",
+            Action::ResetLocalState { .. } => "ResetLocalState",
+            Action::Deliver(_) => "Deliver",
+            Action::Drop(_) => "Drop",
+            Action::Duplicate(_) => "Duplicate",
+        }
+    }
+}

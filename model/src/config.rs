@@ -1,0 +1,185 @@
+//! What is explored: the bounds of a run ([`Config`]) and the protocol's design switches
+//! ([`Protocol`]).
+
+use serde::{Deserialize, Serialize};
+
+/// The bounds of a run. The first six fields are the trace format's `config` (PROTOCOL.md §7)
+/// and limit every driver, replay included; the rest only keep an exhaustive search finite, so
+/// replay ignores them.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Installations (browser profiles), each starting with one open tab.
+    pub installs: u8,
+    /// The most tabs ever created, closed ones included (so at least `installs`).
+    pub tabs: u8,
+    /// Rows of the last-write-wins table.
+    pub rows: u8,
+    /// Mutations created in all.
+    pub max_mutations: u8,
+    /// Fault budget: messages the network may drop in the whole run.
+    pub drops: u8,
+    /// Fault budget: messages the network may duplicate in the whole run.
+    pub duplicates: u8,
+    /// Search bound: messages in flight at once (a Push or Pull that would exceed it waits).
+    pub max_in_flight: u8,
+    /// Search bound: `ResetLocalState` calls in the whole run.
+    pub max_resets: u8,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            installs: 1,
+            tabs: 1,
+            rows: 1,
+            max_mutations: 2,
+            drops: 0,
+            duplicates: 0,
+            max_in_flight: 2,
+            max_resets: 0,
+        }
+    }
+}
+
+impl Config {
+    /// Checks the bounds for consistency; the message names the bad field.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.installs == 0 {
+            return Err("config.installs must be at least 1".into());
+        }
+        if self.tabs < self.installs {
+            return Err(format!(
+                "config.tabs ({}) must be at least config.installs ({}): every installation starts with one tab",
+                self.tabs, self.installs
+            ));
+        }
+        if self.rows == 0 {
+            return Err("config.rows must be at least 1".into());
+        }
+        if self.max_in_flight == 0 {
+            return Err("config.max_in_flight must be at least 1".into());
+        }
+        // Values are `mutation number + 1` and versions count mutations: both must fit a u8.
+        if self.max_mutations > 250 {
+            return Err(format!(
+                "config.max_mutations ({}) must be at most 250",
+                self.max_mutations
+            ));
+        }
+        if u16::from(self.tabs) + u16::from(self.max_resets) > 250 {
+            return Err("config.tabs + config.max_resets must be at most 250 (clientIDs)".into());
+        }
+        Ok(())
+    }
+}
+
+/// Where a tab's next mutationID comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MidCounter {
+    /// A counter per clientID stored in IndexedDB: survives reloads, and confirmation emptying
+    /// the outbox.
+    Idb,
+    /// Derived from the outbox when the page loads (`max mid in my slice + 1`), then counted in
+    /// memory: the page's literal reading.
+    Outbox,
+}
+
+/// What a tab that starts with a clientID copied from another tab's sessionStorage does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DuplicateTab {
+    /// Detects a live holder of the same clientID (Web Lock or BroadcastChannel) and mints a
+    /// fresh one.
+    Rotate,
+    /// Keeps the copied clientID: two live tabs share one outbox slice and one mid counter.
+    Share,
+}
+
+/// How much of the shared IndexedDB `resetLocalState()` wipes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ResetScope {
+    /// Base, cookie, and the resetting tab's own outbox slice and counter; other tabs keep
+    /// their slices and counters.
+    Slice,
+    /// Everything, other live tabs' pending mutations included (the page's literal reading).
+    Whole,
+}
+
+/// The protocol's design switches (PROTOCOL.md §6). A missing field in JSON takes its hardened
+/// value.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Protocol {
+    pub rotate_on_reset: bool,
+    pub mid_counter: MidCounter,
+    pub duplicate_tab: DuplicateTab,
+    pub orphan_recovery: bool,
+    pub reset_scope: ResetScope,
+    pub auth_change_reset: bool,
+    pub pull_base_check: bool,
+}
+
+impl Default for Protocol {
+    fn default() -> Self {
+        Protocol::hardened()
+    }
+}
+
+impl Protocol {
+    /// The design the harness proves safe.
+    pub fn hardened() -> Self {
+        Protocol {
+            rotate_on_reset: true,
+            mid_counter: MidCounter::Idb,
+            duplicate_tab: DuplicateTab::Rotate,
+            orphan_recovery: true,
+            reset_scope: ResetScope::Slice,
+            auth_change_reset: true,
+            pull_base_check: true,
+        }
+    }
+
+    /// The documentation page read literally.
+    pub fn documented() -> Self {
+        Protocol {
+            rotate_on_reset: true,
+            mid_counter: MidCounter::Outbox,
+            duplicate_tab: DuplicateTab::Share,
+            orphan_recovery: false,
+            reset_scope: ResetScope::Whole,
+            auth_change_reset: false,
+            pull_base_check: false,
+        }
+    }
+
+    /// `"hardened"`, `"documented"`, or `"custom"` for any other mix of switches.
+    pub fn name(&self) -> &'static str {
+        if *self == Protocol::hardened() {
+            "hardened"
+        } else if *self == Protocol::documented() {
+            "documented"
+        } else {
+            "custom"
+        }
+    }
+}
+
+/// Everything a step depends on besides the state: the bounds and the protocol.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Setup {
+    pub config: Config,
+    pub protocol: Protocol,
+}
+
+impl Setup {
+    pub fn new(config: Config, protocol: Protocol) -> Self {
+        Setup { config, protocol }
+    }
+
+    pub fn hardened(config: Config) -> Self {
+        Setup::new(config, Protocol::hardened())
+    }
+}

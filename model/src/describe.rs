@@ -1,0 +1,195 @@
+//! Readable text for messages and steps, for people reading counterexamples.
+
+use crate::network::{Msg, Patch};
+use crate::{Action, Op, World};
+use std::fmt::Write;
+
+fn mutations(ms: &[crate::Pushed]) -> String {
+    let ids: Vec<String> = ms.iter().map(|m| format!("#{}", m.mid)).collect();
+    format!("[{}]", ids.join(" "))
+}
+
+fn cookie(c: Option<u8>) -> String {
+    c.map_or("none".into(), |c| c.to_string())
+}
+
+fn rows(rows: &[(u8, u8)]) -> String {
+    let r: Vec<String> = rows.iter().map(|(r, v)| format!("r{r}={v}")).collect();
+    format!("[{}]", r.join(" "))
+}
+
+/// One line for a message, e.g. `push c1 [#1 #2] from tab 0`.
+pub fn msg(m: &Msg) -> String {
+    match m {
+        Msg::PushReq {
+            tab,
+            group,
+            client,
+            mutations: ms,
+        } => format!("push g{group}/c{client} {} from tab {tab}", mutations(ms)),
+        Msg::PushResp {
+            tab,
+            client,
+            last_mutation_id,
+        } => format!("push reply to tab {tab}: c{client} watermark {last_mutation_id}"),
+        Msg::PullReq {
+            tab,
+            group,
+            client,
+            cookie: c,
+        } => format!(
+            "pull g{group}/c{client} cookie {} from tab {tab}",
+            cookie(*c)
+        ),
+        Msg::PullResp {
+            tab,
+            base_cookie,
+            cookie: c,
+            patch,
+            last_mutation_ids,
+        } => {
+            let kind = match patch {
+                Patch::Reset(_) => "reset",
+                Patch::Tail(_) => "tail",
+            };
+            let lm: Vec<String> = last_mutation_ids
+                .iter()
+                .map(|(c, m)| format!("c{c}:{m}"))
+                .collect();
+            format!(
+                "pull reply to tab {tab}: cookie {} -> {c}, {kind} {}, lastMutationIDs {{{}}}",
+                cookie(*base_cookie),
+                rows(patch.rows()),
+                lm.join(" ")
+            )
+        }
+    }
+}
+
+/// One line for a step, using the states before and after it to say what happened.
+pub fn step(before: &World, action: &Action, after: &World) -> String {
+    let tab_name = |t: u8| {
+        let c = before.tabs.get(usize::from(t)).map(|t| t.client);
+        match c {
+            Some(c) => format!("tab {t} (c{c})"),
+            None => format!("tab {t}"),
+        }
+    };
+    let mut s = String::new();
+    match action {
+        Action::Mutate { tab, op } => {
+            let created = after.history.created.last();
+            let Op::Set { row, value } = op;
+            let _ = write!(s, "{} sets r{row}={value}", tab_name(*tab));
+            if let Some(c) = created {
+                let _ = write!(s, " as c{}#{}", c.client, c.mid);
+            }
+        }
+        Action::Push { tab } => {
+            let _ = write!(s, "{} sends", tab_name(*tab));
+            for (m, _) in after.network.iter() {
+                if before.network.count(m) < after.network.count(m) {
+                    let _ = write!(s, " {};", msg(m));
+                }
+            }
+        }
+        Action::Pull { tab } => {
+            let inst = &before.installs[usize::from(before.tabs[usize::from(*tab)].install)];
+            let _ = write!(
+                s,
+                "{} pulls with cookie {}",
+                tab_name(*tab),
+                cookie(inst.cookie)
+            );
+        }
+        Action::Reload { tab } => {
+            let _ = write!(s, "{} reloads", tab_name(*tab));
+        }
+        Action::OpenTab { install } => {
+            let c = after.tabs.last().map_or(0, |t| t.client);
+            let _ = write!(
+                s,
+                "install {install} opens tab {} (c{c})",
+                after.tabs.len() - 1
+            );
+        }
+        Action::DuplicateTab { tab } => {
+            let c = after.tabs.last().map_or(0, |t| t.client);
+            let _ = write!(
+                s,
+                "{} is duplicated as tab {} (c{c})",
+                tab_name(*tab),
+                after.tabs.len() - 1
+            );
+        }
+        Action::CloseTab { tab } => {
+            let _ = write!(s, "{} closes", tab_name(*tab));
+        }
+        Action::RestoreTab { tab } => {
+            let c = after.tabs.last().map_or(0, |t| t.client);
+            let _ = write!(
+                s,
+                "tab {tab} is reopened as tab {} (c{c})",
+                after.tabs.len() - 1
+            );
+        }
+        Action::ResetLocalState { tab } => {
+            let c = after.tabs[usize::from(*tab)].client;
+            let gone = after.history.discarded.len() - before.history.discarded.len();
+            let _ = write!(
+                s,
+                "{} resets local state, now c{c}, discarding {gone} pending",
+                tab_name(*tab)
+            );
+        }
+        Action::Deliver(m) => {
+            let _ = write!(s, "deliver {}", msg(m));
+            match m {
+                Msg::PushReq { .. } => {
+                    let applied = &after.history.processed[before.history.processed.len()..];
+                    if applied.is_empty() {
+                        let _ = write!(s, " => server applies nothing");
+                    } else {
+                        let ids: Vec<String> = applied
+                            .iter()
+                            .map(|&x| {
+                                let c = &after.history.created[usize::from(x)];
+                                format!("c{}#{}", c.client, c.mid)
+                            })
+                            .collect();
+                        let _ = write!(
+                            s,
+                            " => server applies {} (v{})",
+                            ids.join(" "),
+                            after.server.version
+                        );
+                    }
+                }
+                Msg::PullResp { tab, .. } => {
+                    let t = usize::from(*tab);
+                    let i = usize::from(before.tabs[t].install);
+                    if !before.tabs[t].is_open() {
+                        let _ = write!(s, " => tab is closed, dropped");
+                    } else if before.installs[i] == after.installs[i] {
+                        let _ = write!(s, " => ignored");
+                    } else {
+                        let _ = write!(
+                            s,
+                            " => applied, IDB cookie {}, outbox {}",
+                            cookie(after.installs[i].cookie),
+                            after.installs[i].outbox.len()
+                        );
+                    }
+                }
+                _ => {}
+            }
+        }
+        Action::Drop(m) => {
+            let _ = write!(s, "network drops {}", msg(m));
+        }
+        Action::Duplicate(m) => {
+            let _ = write!(s, "network duplicates {}", msg(m));
+        }
+    }
+    s
+}

@@ -1,0 +1,41 @@
+//! Ghost state: what happened, kept so that properties can be pure predicates over one state.
+//! The protocol never reads it.
+
+use crate::{ClientId, GroupId, Mid, Op, Serial};
+
+/// A mutation as it was created by `Mutate`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Created {
+    pub group: GroupId,
+    pub client: ClientId,
+    pub mid: Mid,
+    pub op: Op,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct History {
+    /// Every mutation ever created; its index is its [`Serial`].
+    pub created: Vec<Created>,
+    /// Serials the server processed (applied), in order.
+    pub processed: Vec<Serial>,
+    /// Serials a tab discarded by resetting its own local state while they were pending: a
+    /// user-visible discard, not a loss.
+    pub discarded: Vec<Serial>,
+    /// Transitions that broke a monotonicity rule (bit flags below).
+    pub broken: u8,
+}
+
+impl History {
+    /// A server watermark went backwards.
+    pub const WATERMARK_REGRESSED: u8 = 1;
+    /// An installation's cookie went backwards (a reset's wipe to "no cookie" excepted).
+    pub const COOKIE_REGRESSED: u8 = 2;
+
+    pub fn was_processed(&self, serial: Serial) -> bool {
+        self.processed.contains(&serial)
+    }
+
+    pub fn was_discarded(&self, serial: Serial) -> bool {
+        self.discarded.contains(&serial)
+    }
+}

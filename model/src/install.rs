@@ -1,0 +1,80 @@
+//! An installation: one browser profile's IndexedDB, shared by all its tabs. The outbox is keyed
+//! `[clientID, mutationID]`, so each tab owns a slice of it.
+
+use crate::{ClientId, GroupId, Mid, Op, Rows, Serial, Version};
+use std::collections::BTreeMap;
+
+/// A pending mutation in the outbox.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Entry {
+    pub op: Op,
+    pub serial: Serial,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Install {
+    pub group: GroupId,
+    /// The last pulled server view.
+    pub base: Rows,
+    /// The server version `base` reflects; `None` before the first pull and after a reset.
+    pub cookie: Option<Version>,
+    pub outbox: BTreeMap<(ClientId, Mid), Entry>,
+    /// Last allocated mutationID per clientID (switch `mid_counter = idb`).
+    pub next_mid: BTreeMap<ClientId, Mid>,
+}
+
+impl Install {
+    pub fn new(group: GroupId, rows: u8) -> Self {
+        Install {
+            group,
+            base: vec![None; usize::from(rows)],
+            cookie: None,
+            outbox: BTreeMap::new(),
+            next_mid: BTreeMap::new(),
+        }
+    }
+
+    /// One clientID's slice of the outbox, in mutationID order.
+    pub fn slice(&self, client: ClientId) -> impl Iterator<Item = (Mid, &Entry)> {
+        self.outbox
+            .range((client, 0)..=(client, Mid::MAX))
+            .map(|(&(_, mid), e)| (mid, e))
+    }
+
+    /// The highest mutationID pending in a clientID's slice (0 when the slice is empty).
+    pub fn max_pending_mid(&self, client: ClientId) -> Mid {
+        self.slice(client).last().map_or(0, |(mid, _)| mid)
+    }
+
+    /// clientIDs with pending entries, in order.
+    pub fn clients_with_pending(&self) -> Vec<ClientId> {
+        let mut out: Vec<ClientId> = self.outbox.keys().map(|&(c, _)| c).collect();
+        out.dedup();
+        out
+    }
+
+    /// Removes a clientID's slice and returns the serials it held.
+    pub fn remove_slice(&mut self, client: ClientId) -> Vec<Serial> {
+        let keys: Vec<_> = self.slice(client).map(|(mid, _)| (client, mid)).collect();
+        keys.iter()
+            .filter_map(|k| self.outbox.remove(k))
+            .map(|e| e.serial)
+            .collect()
+    }
+
+    /// A tab's view: `base` with the clientID's own pending mutations replayed in mid order.
+    pub fn replay(&self, client: ClientId) -> Rows {
+        let mut view = self.base.clone();
+        for (_, e) in self.slice(client) {
+            apply_op(&mut view, &e.op);
+        }
+        view
+    }
+}
+
+/// Applies an optimistic mutation to a local view.
+pub fn apply_op(view: &mut Rows, op: &Op) {
+    match *op {
+        Op::Set { row, value } => view[usize::from(row)] = Some(value),
+    }
+}

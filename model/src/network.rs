@@ -1,0 +1,142 @@
+//! The network: a bounded multiset of in-flight messages. Delivery order is free (any message
+//! may be delivered next), so delay and reordering are unlimited; drops and duplicates are faults
+//! drawn from the configuration's budgets.
+
+use crate::{ClientId, GroupId, Mid, Op, RowId, Serial, TabId, Value, Version};
+use std::collections::BTreeMap;
+
+/// One mutation as it travels in a push.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Pushed {
+    pub mid: Mid,
+    pub op: Op,
+    /// Ghost: which created mutation this is (not part of the wire format).
+    pub serial: Serial,
+}
+
+/// Rows a pull response sends.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Patch {
+    /// `clear`, then `put` every row listed: sent when the request had no cookie.
+    Reset(Vec<(RowId, Value)>),
+    /// `put` every row written after the request's cookie.
+    Tail(Vec<(RowId, Value)>),
+}
+
+impl Patch {
+    pub fn rows(&self) -> &[(RowId, Value)] {
+        match self {
+            Patch::Reset(rows) | Patch::Tail(rows) => rows,
+        }
+    }
+}
+
+/// A message in flight. Requests name the tab that sent them, so that the response finds its way
+/// back to that tab (and to nobody else).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Msg {
+    PushReq {
+        tab: TabId,
+        group: GroupId,
+        client: ClientId,
+        mutations: Vec<Pushed>,
+    },
+    /// Carries the watermark after processing; a correct client ignores it (confirmation comes
+    /// only through a pull).
+    PushResp {
+        tab: TabId,
+        client: ClientId,
+        last_mutation_id: Mid,
+    },
+    PullReq {
+        tab: TabId,
+        group: GroupId,
+        client: ClientId,
+        cookie: Option<Version>,
+    },
+    PullResp {
+        tab: TabId,
+        /// The cookie the request was based on.
+        base_cookie: Option<Version>,
+        cookie: Version,
+        patch: Patch,
+        /// `clientID -> last_mutation_id`, for the request's group only.
+        last_mutation_ids: Vec<(ClientId, Mid)>,
+    },
+}
+
+impl Msg {
+    /// The tab that sent the request, or that the response is addressed to.
+    pub fn tab(&self) -> TabId {
+        match self {
+            Msg::PushReq { tab, .. }
+            | Msg::PushResp { tab, .. }
+            | Msg::PullReq { tab, .. }
+            | Msg::PullResp { tab, .. } => *tab,
+        }
+    }
+
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Msg::PushReq { .. } => "PushReq",
+            Msg::PushResp { .. } => "PushResp",
+            Msg::PullReq { .. } => "PullReq",
+            Msg::PullResp { .. } => "PullResp",
+        }
+    }
+}
+
+/// Multiset of in-flight messages: message -> number of copies.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub struct Network {
+    msgs: BTreeMap<Msg, u8>,
+}
+
+impl Network {
+    /// Messages in flight, copies counted.
+    pub fn len(&self) -> usize {
+        self.msgs.values().map(|&n| usize::from(n)).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.msgs.is_empty()
+    }
+
+    pub fn contains(&self, msg: &Msg) -> bool {
+        self.msgs.contains_key(msg)
+    }
+
+    /// Copies of `msg` in flight.
+    pub fn count(&self, msg: &Msg) -> u8 {
+        self.msgs.get(msg).copied().unwrap_or(0)
+    }
+
+    pub fn send(&mut self, msg: Msg) {
+        *self.msgs.entry(msg).or_insert(0) += 1;
+    }
+
+    /// Takes one copy of `msg` out of the network; false if none is in flight.
+    pub fn take(&mut self, msg: &Msg) -> bool {
+        match self.msgs.get_mut(msg) {
+            Some(n) if *n > 1 => {
+                *n -= 1;
+                true
+            }
+            Some(_) => {
+                self.msgs.remove(msg);
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// Distinct messages in flight, in a fixed order.
+    pub fn distinct(&self) -> impl Iterator<Item = &Msg> {
+        self.msgs.keys()
+    }
+
+    /// Every message with its number of copies, in a fixed order.
+    pub fn iter(&self) -> impl Iterator<Item = (&Msg, u8)> {
+        self.msgs.iter().map(|(m, &n)| (m, n))
+    }
+}

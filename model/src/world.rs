@@ -1,0 +1,504 @@
+//! The whole system in one value, and the step function that every driver shares.
+
+use crate::config::{DuplicateTab, MidCounter, ResetScope, Setup};
+use crate::history::{Created, History};
+use crate::install::{Entry, Install};
+use crate::network::{Msg, Network, Patch, Pushed};
+use crate::server::Server;
+use crate::tab::{Tab, TabStatus};
+use crate::{Action, ClientId, InstallId, Mid, Op, TabId, Version};
+use std::fmt;
+
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct World {
+    pub server: Server,
+    pub installs: Vec<Install>,
+    /// Every tab ever created, in creation order (closed ones stay, so numbers are stable).
+    pub tabs: Vec<Tab>,
+    pub network: Network,
+    pub history: History,
+    /// The next clientID to mint.
+    pub next_client: ClientId,
+    /// `ResetLocalState` calls so far.
+    pub resets: u8,
+    /// Fault budgets spent so far.
+    pub drops: u8,
+    pub duplicates: u8,
+}
+
+/// Why an action cannot be taken in a state. The message names the offending part.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Refusal {
+    NoSuchTab(TabId),
+    TabNotOpen(TabId),
+    TabNotClosed(TabId),
+    AlreadyRestored(TabId),
+    NoSuchInstall(InstallId),
+    NoSuchRow { row: u8, rows: u8 },
+    TabLimit(u8),
+    MutationLimit(u8),
+    NothingToPush(TabId),
+    NotInFlight(Msg),
+    DropBudget(u8),
+    DuplicateBudget(u8),
+    ClientIdsExhausted,
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Refusal::NoSuchTab(t) => write!(f, "tab {t} does not exist yet"),
+            Refusal::TabNotOpen(t) => write!(f, "tab {t} is closed"),
+            Refusal::TabNotClosed(t) => write!(f, "tab {t} is open, so it cannot be restored"),
+            Refusal::AlreadyRestored(t) => write!(f, "tab {t} was already restored once"),
+            Refusal::NoSuchInstall(i) => write!(f, "installation {i} does not exist"),
+            Refusal::NoSuchRow { row, rows } => {
+                write!(f, "row {row} does not exist (config.rows is {rows})")
+            }
+            Refusal::TabLimit(n) => write!(f, "config.tabs ({n}) tabs were already created"),
+            Refusal::MutationLimit(n) => {
+                write!(
+                    f,
+                    "config.max_mutations ({n}) mutations were already created"
+                )
+            }
+            Refusal::NothingToPush(t) => write!(f, "tab {t} has no pending mutations to push"),
+            Refusal::NotInFlight(m) => write!(f, "message {m:?} is not in flight"),
+            Refusal::DropBudget(n) => write!(f, "the drop budget (config.drops = {n}) is spent"),
+            Refusal::DuplicateBudget(n) => {
+                write!(f, "the duplicate budget (config.duplicates = {n}) is spent")
+            }
+            Refusal::ClientIdsExhausted => write!(f, "no clientIDs left to mint"),
+        }
+    }
+}
+
+impl std::error::Error for Refusal {}
+
+impl World {
+    /// Every installation starts with one open tab; tab `i` and clientID `i` belong to
+    /// installation `i`, whose clientGroupID is `i`.
+    pub fn init(setup: &Setup) -> World {
+        let c = &setup.config;
+        let installs = (0..c.installs).map(|i| Install::new(i, c.rows)).collect();
+        let tabs = (0..c.installs)
+            .map(|i| Tab {
+                install: i,
+                client: i,
+                status: TabStatus::Open,
+                view: vec![None; usize::from(c.rows)],
+                mem_mid: None,
+            })
+            .collect();
+        World {
+            server: Server::new(c.rows),
+            installs,
+            tabs,
+            network: Network::default(),
+            history: History::default(),
+            next_client: c.installs,
+            resets: 0,
+            drops: 0,
+            duplicates: 0,
+        }
+    }
+
+    /// The actions an exhaustive or random search may take: every action `step` accepts, within
+    /// the search bounds (`max_in_flight`, `max_resets`). Mutations write `serial + 1`, so every
+    /// written value names the mutation that wrote it.
+    pub fn enabled(&self, setup: &Setup, out: &mut Vec<Action>) {
+        let c = &setup.config;
+        let room = usize::from(c.max_in_flight).saturating_sub(self.network.len());
+        let can_mutate = self.history.created.len() < usize::from(c.max_mutations);
+        let can_create_tab = self.tabs.len() < usize::from(c.tabs);
+        let value = self.history.created.len() as u8 + 1;
+        for (t, tab) in self.tabs.iter().enumerate() {
+            let t = t as TabId;
+            if tab.status == TabStatus::Closed && can_create_tab {
+                out.push(Action::RestoreTab { tab: t });
+            }
+            if !tab.is_open() {
+                continue;
+            }
+            if can_mutate {
+                for row in 0..c.rows {
+                    out.push(Action::Mutate {
+                        tab: t,
+                        op: Op::Set { row, value },
+                    });
+                }
+            }
+            let slices = self.push_slices(setup, t);
+            if !slices.is_empty() && slices.len() <= room {
+                out.push(Action::Push { tab: t });
+            }
+            if room > 0 {
+                out.push(Action::Pull { tab: t });
+            }
+            out.push(Action::Reload { tab: t });
+            if can_create_tab {
+                out.push(Action::DuplicateTab { tab: t });
+            }
+            out.push(Action::CloseTab { tab: t });
+            if self.resets < c.max_resets {
+                out.push(Action::ResetLocalState { tab: t });
+            }
+        }
+        if can_create_tab {
+            for i in 0..c.installs {
+                out.push(Action::OpenTab { install: i });
+            }
+        }
+        for msg in self.network.distinct() {
+            out.push(Action::Deliver(msg.clone()));
+            if self.drops < c.drops {
+                out.push(Action::Drop(msg.clone()));
+            }
+            if self.duplicates < c.duplicates && room > 0 {
+                out.push(Action::Duplicate(msg.clone()));
+            }
+        }
+    }
+
+    /// The successor of `self` under `action`, or why `action` is not allowed here. Enforces the
+    /// protocol's rules and the configuration's limits, not the search bounds.
+    pub fn step(&self, setup: &Setup, action: &Action) -> Result<World, Refusal> {
+        let mut w = self.clone();
+        match action {
+            Action::Mutate { tab, op } => w.mutate(setup, *tab, *op)?,
+            Action::Push { tab } => w.push(setup, *tab)?,
+            Action::Pull { tab } => {
+                let t = w.open_tab(*tab)?;
+                let inst = &w.installs[usize::from(t.install)];
+                let msg = Msg::PullReq {
+                    tab: *tab,
+                    group: inst.group,
+                    client: t.client,
+                    cookie: inst.cookie,
+                };
+                w.network.send(msg);
+            }
+            Action::Reload { tab } => {
+                w.open_tab(*tab)?;
+                let t = &mut w.tabs[usize::from(*tab)];
+                t.mem_mid = None;
+                t.view = w.installs[usize::from(t.install)].replay(t.client);
+            }
+            Action::OpenTab { install } => {
+                if *install >= setup.config.installs {
+                    return Err(Refusal::NoSuchInstall(*install));
+                }
+                w.check_tab_limit(setup)?;
+                let client = w.mint()?;
+                w.new_tab(*install, client);
+            }
+            Action::DuplicateTab { tab } => {
+                let t = w.open_tab(*tab)?;
+                let (install, client) = (t.install, t.client);
+                w.check_tab_limit(setup)?;
+                let client = match setup.protocol.duplicate_tab {
+                    DuplicateTab::Share => client,
+                    DuplicateTab::Rotate => w.mint()?,
+                };
+                w.new_tab(install, client);
+            }
+            Action::CloseTab { tab } => {
+                w.open_tab(*tab)?;
+                let t = &mut w.tabs[usize::from(*tab)];
+                t.status = TabStatus::Closed;
+                t.view.clear();
+                t.mem_mid = None;
+            }
+            Action::RestoreTab { tab } => w.restore(setup, *tab)?,
+            Action::ResetLocalState { tab } => w.reset(setup, *tab)?,
+            Action::Deliver(msg) => {
+                if !w.network.take(msg) {
+                    return Err(Refusal::NotInFlight(msg.clone()));
+                }
+                w.deliver(setup, msg);
+            }
+            Action::Drop(msg) => {
+                if w.drops >= setup.config.drops {
+                    return Err(Refusal::DropBudget(setup.config.drops));
+                }
+                if !w.network.take(msg) {
+                    return Err(Refusal::NotInFlight(msg.clone()));
+                }
+                w.drops += 1;
+            }
+            Action::Duplicate(msg) => {
+                if w.duplicates >= setup.config.duplicates {
+                    return Err(Refusal::DuplicateBudget(setup.config.duplicates));
+                }
+                if !w.network.contains(msg) {
+                    return Err(Refusal::NotInFlight(msg.clone()));
+                }
+                w.network.send(msg.clone());
+                w.duplicates += 1;
+            }
+        }
+        Ok(w)
+    }
+
+    /// Open tabs of an installation, in tab order.
+    pub fn open_tabs_of(&self, install: InstallId) -> impl Iterator<Item = (TabId, &Tab)> {
+        self.tabs
+            .iter()
+            .enumerate()
+            .filter(move |(_, t)| t.is_open() && t.install == install)
+            .map(|(i, t)| (i as TabId, t))
+    }
+
+    /// The clientID slices a Push from `tab` carries: its own, and (with `orphan_recovery`) every
+    /// slice whose clientID no open tab of the installation holds. Only non-empty slices.
+    pub fn push_slices(&self, setup: &Setup, tab: TabId) -> Vec<ClientId> {
+        let t = &self.tabs[usize::from(tab)];
+        let inst = &self.installs[usize::from(t.install)];
+        inst.clients_with_pending()
+            .into_iter()
+            .filter(|&c| {
+                c == t.client
+                    || (setup.protocol.orphan_recovery
+                        && !self.open_tabs_of(t.install).any(|(_, o)| o.client == c))
+            })
+            .collect()
+    }
+
+    fn open_tab(&self, tab: TabId) -> Result<&Tab, Refusal> {
+        match self.tabs.get(usize::from(tab)) {
+            None => Err(Refusal::NoSuchTab(tab)),
+            Some(t) if !t.is_open() => Err(Refusal::TabNotOpen(tab)),
+            Some(t) => Ok(t),
+        }
+    }
+
+    fn check_tab_limit(&self, setup: &Setup) -> Result<(), Refusal> {
+        if self.tabs.len() >= usize::from(setup.config.tabs) {
+            return Err(Refusal::TabLimit(setup.config.tabs));
+        }
+        Ok(())
+    }
+
+    fn mint(&mut self) -> Result<ClientId, Refusal> {
+        let c = self.next_client;
+        self.next_client = c.checked_add(1).ok_or(Refusal::ClientIdsExhausted)?;
+        Ok(c)
+    }
+
+    fn new_tab(&mut self, install: InstallId, client: ClientId) {
+        let view = self.installs[usize::from(install)].replay(client);
+        self.tabs.push(Tab {
+            install,
+            client,
+            status: TabStatus::Open,
+            view,
+            mem_mid: None,
+        });
+    }
+
+    /// Every change to an installation's IDB is seen by its open tabs (they share it and are
+    /// notified), which rebase their views on it.
+    fn rebase(&mut self, install: InstallId) {
+        let inst = &self.installs[usize::from(install)];
+        for t in self.tabs.iter_mut() {
+            if t.is_open() && t.install == install {
+                t.view = inst.replay(t.client);
+            }
+        }
+    }
+
+    fn mutate(&mut self, setup: &Setup, tab: TabId, op: Op) -> Result<(), Refusal> {
+        let t = self.open_tab(tab)?;
+        let (install, client, mem_mid) = (t.install, t.client, t.mem_mid);
+        let c = &setup.config;
+        if self.history.created.len() >= usize::from(c.max_mutations) {
+            return Err(Refusal::MutationLimit(c.max_mutations));
+        }
+        if op.row() >= c.rows {
+            return Err(Refusal::NoSuchRow {
+                row: op.row(),
+                rows: c.rows,
+            });
+        }
+        let inst = &mut self.installs[usize::from(install)];
+        let mid: Mid = match setup.protocol.mid_counter {
+            MidCounter::Idb => {
+                let last = inst.next_mid.entry(client).or_insert(0);
+                *last += 1;
+                *last
+            }
+            MidCounter::Outbox => {
+                let mid = mem_mid.unwrap_or_else(|| inst.max_pending_mid(client)) + 1;
+                self.tabs[usize::from(tab)].mem_mid = Some(mid);
+                mid
+            }
+        };
+        let serial = self.history.created.len() as u8;
+        self.history.created.push(Created {
+            group: inst.group,
+            client,
+            mid,
+            op,
+        });
+        inst.outbox.insert((client, mid), Entry { op, serial });
+        self.rebase(install);
+        Ok(())
+    }
+
+    fn push(&mut self, setup: &Setup, tab: TabId) -> Result<(), Refusal> {
+        let t = self.open_tab(tab)?;
+        let inst = &self.installs[usize::from(t.install)];
+        let slices = self.push_slices(setup, tab);
+        if slices.is_empty() {
+            return Err(Refusal::NothingToPush(tab));
+        }
+        let msgs: Vec<Msg> = slices
+            .into_iter()
+            .map(|client| Msg::PushReq {
+                tab,
+                group: inst.group,
+                client,
+                mutations: inst
+                    .slice(client)
+                    .map(|(mid, e)| Pushed {
+                        mid,
+                        op: e.op,
+                        serial: e.serial,
+                    })
+                    .collect(),
+            })
+            .collect();
+        for m in msgs {
+            self.network.send(m);
+        }
+        Ok(())
+    }
+
+    fn restore(&mut self, setup: &Setup, tab: TabId) -> Result<(), Refusal> {
+        let t = self
+            .tabs
+            .get(usize::from(tab))
+            .ok_or(Refusal::NoSuchTab(tab))?;
+        match t.status {
+            TabStatus::Open => return Err(Refusal::TabNotClosed(tab)),
+            TabStatus::Restored => return Err(Refusal::AlreadyRestored(tab)),
+            TabStatus::Closed => {}
+        }
+        let (install, old) = (t.install, t.client);
+        self.check_tab_limit(setup)?;
+        let held = self.open_tabs_of(install).any(|(_, o)| o.client == old);
+        let client = match setup.protocol.duplicate_tab {
+            DuplicateTab::Rotate if held => self.mint()?,
+            _ => old,
+        };
+        self.tabs[usize::from(tab)].status = TabStatus::Restored;
+        self.new_tab(install, client);
+        Ok(())
+    }
+
+    fn reset(&mut self, setup: &Setup, tab: TabId) -> Result<(), Refusal> {
+        let t = self.open_tab(tab)?;
+        let (install, client) = (t.install, t.client);
+        let p = &setup.protocol;
+        let rotated = if p.rotate_on_reset {
+            self.mint()?
+        } else {
+            client
+        };
+        let inst = &mut self.installs[usize::from(install)];
+        inst.base.iter_mut().for_each(|v| *v = None);
+        inst.cookie = None;
+        let mut discarded = inst.remove_slice(client);
+        match p.reset_scope {
+            ResetScope::Slice => {
+                inst.next_mid.remove(&client);
+            }
+            ResetScope::Whole => {
+                inst.outbox.clear();
+                inst.next_mid.clear();
+            }
+        }
+        self.history.discarded.append(&mut discarded);
+        self.history.discarded.sort_unstable();
+        self.resets += 1;
+        let t = &mut self.tabs[usize::from(tab)];
+        t.client = rotated;
+        t.mem_mid = None;
+        self.rebase(install);
+        Ok(())
+    }
+
+    fn deliver(&mut self, setup: &Setup, msg: &Msg) {
+        match msg {
+            Msg::PushReq {
+                tab,
+                group,
+                client,
+                mutations,
+            } => {
+                let resp = self
+                    .server
+                    .push(&mut self.history, *tab, *group, *client, mutations);
+                self.network.send(resp);
+            }
+            Msg::PullReq {
+                tab, group, cookie, ..
+            } => {
+                let resp = self.server.pull(*tab, *group, *cookie);
+                self.network.send(resp);
+            }
+            Msg::PushResp { .. } => {}
+            Msg::PullResp {
+                tab,
+                base_cookie,
+                cookie,
+                patch,
+                last_mutation_ids,
+            } => self.receive_pull(setup, *tab, *base_cookie, *cookie, patch, last_mutation_ids),
+        }
+    }
+
+    /// Applies a pull response to the installation's IDB if it still fits, confirms outbox
+    /// entries, and rebases the open tabs.
+    fn receive_pull(
+        &mut self,
+        setup: &Setup,
+        tab: TabId,
+        base_cookie: Option<Version>,
+        cookie: Version,
+        patch: &Patch,
+        last_mutation_ids: &[(ClientId, Mid)],
+    ) {
+        let Some(t) = self.tabs.get(usize::from(tab)).filter(|t| t.is_open()) else {
+            return; // the page that asked is gone
+        };
+        let (install, own) = (t.install, t.client);
+        let p = &setup.protocol;
+        let inst = &mut self.installs[usize::from(install)];
+        let fits = if p.pull_base_check {
+            base_cookie == inst.cookie
+        } else {
+            inst.cookie.is_none_or(|c| cookie >= c)
+        };
+        if !fits {
+            return;
+        }
+        if inst.cookie.is_some_and(|c| cookie < c) {
+            self.history.broken |= History::COOKIE_REGRESSED;
+        }
+        if let Patch::Reset(_) = patch {
+            inst.base.iter_mut().for_each(|v| *v = None);
+        }
+        for &(row, value) in patch.rows() {
+            inst.base[usize::from(row)] = Some(value);
+        }
+        inst.cookie = Some(cookie);
+        for &(client, lmid) in last_mutation_ids {
+            if client == own || p.orphan_recovery {
+                inst.outbox
+                    .retain(|&(c, mid), _| !(c == client && mid <= lmid));
+            }
+        }
+        self.rebase(install);
+    }
+}

@@ -1,0 +1,266 @@
+//! The properties of PROTOCOL.md §5 as named pure predicates over model states: one list, used
+//! by every driver (exhaustive, random, replay, explorer).
+//!
+//! Each `always` property is paired with a `sometimes` property that witnesses the situation the
+//! `always` guards, so that a property cannot pass because its situation never arises.
+//!
+//! Liveness is not checked with `eventually` (unsound on cyclic paths in stateright). Instead,
+//! quiescence properties are checked on the *healed* completion of each state whose network is
+//! empty: faults stop, every open tab pushes and pulls until nothing changes ([`heal`]), and the
+//! result must have lost nothing and converged. Every state with messages in flight reaches such a
+//! state by delivering them, so checking only empty-network states loses nothing.
+
+pub mod quiescence;
+pub mod safety;
+
+pub use quiescence::heal;
+
+use plasma_model::{Setup, World};
+
+/// Whether a predicate must hold in every state, or must hold in at least one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Expect {
+    Always,
+    Sometimes,
+}
+
+/// Where a predicate is evaluated.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// On every reachable state.
+    State,
+    /// On the healed completion of every reachable state whose network is empty.
+    Quiescent,
+}
+
+/// A named pure predicate.
+#[derive(Clone, Copy, Debug)]
+pub struct Property {
+    pub name: &'static str,
+    pub expect: Expect,
+    pub scope: Scope,
+    /// What it means, in one sentence.
+    pub about: &'static str,
+    /// For an `always`, the name of its paired `sometimes`; for a `sometimes`, the `always` it
+    /// witnesses.
+    pub pair: &'static str,
+    pub holds: fn(&Setup, &World) -> bool,
+}
+
+impl Property {
+    /// `always`, `sometimes`, `always@quiescence` or `sometimes@quiescence`.
+    pub fn kind(&self) -> &'static str {
+        match (self.expect, self.scope) {
+            (Expect::Always, Scope::State) => "always",
+            (Expect::Sometimes, Scope::State) => "sometimes",
+            (Expect::Always, Scope::Quiescent) => "always@quiescence",
+            (Expect::Sometimes, Scope::Quiescent) => "sometimes@quiescence",
+        }
+    }
+
+    /// Evaluates the property on a reachable state. A quiescence property is evaluated on the
+    /// healed state when the network is empty; elsewhere an `always` holds vacuously and a
+    /// `sometimes` is not witnessed.
+    pub fn check(&self, setup: &Setup, world: &World) -> bool {
+        match self.scope {
+            Scope::State => (self.holds)(setup, world),
+            Scope::Quiescent => {
+                if !world.network.is_empty() {
+                    return self.expect == Expect::Always;
+                }
+                quiescence::with_healed(setup, world, |healed| (self.holds)(setup, healed))
+            }
+        }
+    }
+
+    /// A discovery for this property is a failure (a counterexample), not an example.
+    pub fn discovery_is_failure(&self) -> bool {
+        self.expect == Expect::Always
+    }
+}
+
+/// Every property, in report order: each `always` directly followed by its `sometimes`.
+pub fn all() -> &'static [Property] {
+    ALL
+}
+
+/// Looks a property up by name.
+pub fn by_name(name: &str) -> Option<&'static Property> {
+    ALL.iter().find(|p| p.name == name)
+}
+
+macro_rules! prop {
+    ($name:literal, $expect:ident, $scope:ident, $pair:literal, $holds:path, $about:literal) => {
+        Property {
+            name: $name,
+            expect: Expect::$expect,
+            scope: Scope::$scope,
+            about: $about,
+            pair: $pair,
+            holds: $holds,
+        }
+    };
+}
+
+static ALL: &[Property] = &[
+    prop!(
+        "at-most-once",
+        Always,
+        State,
+        "retry-in-flight",
+        safety::at_most_once,
+        "no (group, client, mid) and no mutation is applied twice"
+    ),
+    prop!(
+        "retry-in-flight",
+        Sometimes,
+        State,
+        "at-most-once",
+        safety::retry_in_flight,
+        "a push carrying an already applied mutation is in flight"
+    ),
+    prop!(
+        "unique-identity",
+        Always,
+        State,
+        "same-mid-two-clients",
+        safety::unique_identity,
+        "no two created mutations share (group, client, mid)"
+    ),
+    prop!(
+        "same-mid-two-clients",
+        Sometimes,
+        State,
+        "unique-identity",
+        safety::same_mid_two_clients,
+        "two clients of one group each created a mutation with the same mid"
+    ),
+    prop!(
+        "per-client-order",
+        Always,
+        State,
+        "client-applied-twice",
+        safety::per_client_order,
+        "each client's mutations are applied in mid order 1, 2, 3, ... without gaps"
+    ),
+    prop!(
+        "client-applied-twice",
+        Sometimes,
+        State,
+        "per-client-order",
+        safety::client_applied_twice,
+        "some client has two applied mutations"
+    ),
+    prop!(
+        "no-silent-drop",
+        Always,
+        State,
+        "mid-reused-after-rotation",
+        safety::no_silent_drop,
+        "a watermark never passes a pending mutation that was not applied"
+    ),
+    prop!(
+        "mid-reused-after-rotation",
+        Sometimes,
+        State,
+        "no-silent-drop",
+        safety::mid_reused,
+        "two clients of one group each had a mid-1 mutation applied"
+    ),
+    prop!(
+        "outbox-honesty",
+        Always,
+        State,
+        "confirmed-entry-removed",
+        safety::outbox_honesty,
+        "an entry leaves the outbox only once applied, or by its own tab's reset"
+    ),
+    prop!(
+        "confirmed-entry-removed",
+        Sometimes,
+        State,
+        "outbox-honesty",
+        safety::confirmed_entry_removed,
+        "an applied mutation was confirmed and left the outbox"
+    ),
+    prop!(
+        "monotone",
+        Always,
+        State,
+        "cookie-advanced",
+        safety::monotone,
+        "watermarks and IDB cookies never go backwards"
+    ),
+    prop!(
+        "cookie-advanced",
+        Sometimes,
+        State,
+        "monotone",
+        safety::cookie_advanced,
+        "an IDB cookie reached version 2"
+    ),
+    prop!(
+        "rebase",
+        Always,
+        State,
+        "optimistic-view",
+        safety::rebase,
+        "each open tab's view is its base with its own pending mutations replayed"
+    ),
+    prop!(
+        "optimistic-view",
+        Sometimes,
+        State,
+        "rebase",
+        safety::optimistic_view,
+        "a tab shows pending mutations on top of a pulled base"
+    ),
+    prop!(
+        "no-lost-mutation",
+        Always,
+        Quiescent,
+        "all-applied",
+        quiescence::no_lost_mutation,
+        "once healed, every mutation was applied or discarded by its own tab's reset"
+    ),
+    prop!(
+        "all-applied",
+        Sometimes,
+        Quiescent,
+        "no-lost-mutation",
+        quiescence::all_applied,
+        "once healed, two mutations were applied"
+    ),
+    prop!(
+        "convergence",
+        Always,
+        Quiescent,
+        "two-tabs-converge",
+        quiescence::convergence,
+        "once healed, every open tab's view equals the server's rows"
+    ),
+    prop!(
+        "two-tabs-converge",
+        Sometimes,
+        Quiescent,
+        "convergence",
+        quiescence::two_tabs_converge,
+        "once healed, two open tabs show a written row"
+    ),
+    prop!(
+        "lww",
+        Always,
+        Quiescent,
+        "conflict-resolved",
+        quiescence::lww,
+        "once healed, each row holds the applied write with the highest row_version"
+    ),
+    prop!(
+        "conflict-resolved",
+        Sometimes,
+        Quiescent,
+        "lww",
+        quiescence::conflict_resolved,
+        "once healed, a row was written by two different clients"
+    ),
+];

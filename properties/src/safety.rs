@@ -1,0 +1,139 @@
+//! Safety properties, checked in every reachable state, and their witnesses.
+
+use plasma_model::{History, Msg, Setup, World};
+use std::collections::BTreeMap;
+
+fn identity(h: &History, serial: u8) -> (u8, u8, u8) {
+    let c = &h.created[usize::from(serial)];
+    (c.group, c.client, c.mid)
+}
+
+pub fn at_most_once(_: &Setup, w: &World) -> bool {
+    let h = &w.history;
+    let mut serials: Vec<u8> = h.processed.clone();
+    serials.sort_unstable();
+    serials.dedup();
+    let mut ids: Vec<_> = h.processed.iter().map(|&s| identity(h, s)).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    serials.len() == h.processed.len() && ids.len() == h.processed.len()
+}
+
+pub fn retry_in_flight(_: &Setup, w: &World) -> bool {
+    w.network.distinct().any(|m| match m {
+        Msg::PushReq { mutations, .. } => {
+            mutations.iter().any(|p| w.history.was_processed(p.serial))
+        }
+        _ => false,
+    })
+}
+
+pub fn unique_identity(_: &Setup, w: &World) -> bool {
+    let mut ids: Vec<_> = w
+        .history
+        .created
+        .iter()
+        .map(|c| (c.group, c.client, c.mid))
+        .collect();
+    ids.sort_unstable();
+    let n = ids.len();
+    ids.dedup();
+    ids.len() == n
+}
+
+pub fn same_mid_two_clients(_: &Setup, w: &World) -> bool {
+    let c = &w.history.created;
+    c.iter().enumerate().any(|(i, a)| {
+        c[i + 1..]
+            .iter()
+            .any(|b| a.group == b.group && a.mid == b.mid && a.client != b.client)
+    })
+}
+
+/// Mids applied per (group, client), in order of application.
+fn applied_per_client(h: &History) -> BTreeMap<(u8, u8), Vec<u8>> {
+    let mut per: BTreeMap<(u8, u8), Vec<u8>> = BTreeMap::new();
+    for &s in &h.processed {
+        let (g, c, mid) = identity(h, s);
+        per.entry((g, c)).or_default().push(mid);
+    }
+    per
+}
+
+pub fn per_client_order(_: &Setup, w: &World) -> bool {
+    applied_per_client(&w.history).values().all(|mids| {
+        mids.iter()
+            .enumerate()
+            .all(|(i, &m)| usize::from(m) == i + 1)
+    })
+}
+
+pub fn client_applied_twice(_: &Setup, w: &World) -> bool {
+    applied_per_client(&w.history)
+        .values()
+        .any(|mids| mids.len() >= 2)
+}
+
+/// The watermark of a mutation's (group, client) has reached its mid, yet this very mutation
+/// was never applied: the server has already skipped it, or will, as a "duplicate".
+pub fn no_silent_drop(_: &Setup, w: &World) -> bool {
+    let h = &w.history;
+    h.created.iter().enumerate().all(|(s, c)| {
+        let s = s as u8;
+        w.server.last_mutation_id(c.group, c.client) < c.mid
+            || h.was_processed(s)
+            || h.was_discarded(s)
+    })
+}
+
+pub fn mid_reused(_: &Setup, w: &World) -> bool {
+    let h = &w.history;
+    let firsts: Vec<_> = h
+        .processed
+        .iter()
+        .map(|&s| identity(h, s))
+        .filter(|&(_, _, mid)| mid == 1)
+        .collect();
+    firsts
+        .iter()
+        .enumerate()
+        .any(|(i, a)| firsts[i + 1..].iter().any(|b| a.0 == b.0 && a.1 != b.1))
+}
+
+fn in_some_outbox(w: &World, serial: u8) -> bool {
+    w.installs
+        .iter()
+        .any(|i| i.outbox.values().any(|e| e.serial == serial))
+}
+
+pub fn outbox_honesty(_: &Setup, w: &World) -> bool {
+    let h = &w.history;
+    (0..h.created.len() as u8)
+        .all(|s| h.was_processed(s) || h.was_discarded(s) || in_some_outbox(w, s))
+}
+
+pub fn confirmed_entry_removed(_: &Setup, w: &World) -> bool {
+    w.history.processed.iter().any(|&s| !in_some_outbox(w, s))
+}
+
+pub fn monotone(_: &Setup, w: &World) -> bool {
+    w.history.broken == 0
+}
+
+pub fn cookie_advanced(_: &Setup, w: &World) -> bool {
+    w.installs.iter().any(|i| i.cookie.is_some_and(|c| c >= 2))
+}
+
+pub fn rebase(_: &Setup, w: &World) -> bool {
+    w.tabs
+        .iter()
+        .filter(|t| t.is_open())
+        .all(|t| t.view == w.installs[usize::from(t.install)].replay(t.client))
+}
+
+pub fn optimistic_view(_: &Setup, w: &World) -> bool {
+    w.tabs.iter().filter(|t| t.is_open()).any(|t| {
+        let inst = &w.installs[usize::from(t.install)];
+        inst.cookie.is_some() && t.view != inst.base
+    })
+}
