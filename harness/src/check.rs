@@ -25,6 +25,8 @@ pub struct CheckOptions {
     pub timeout: Option<Duration>,
     /// Show a progress line on stderr while running.
     pub progress: bool,
+    /// Stop as soon as some `always` property is violated (hunting a counterexample).
+    pub stop_at_first_violation: bool,
 }
 
 impl Default for CheckOptions {
@@ -35,6 +37,7 @@ impl Default for CheckOptions {
             max_states: None,
             timeout: None,
             progress: false,
+            stop_at_first_violation: false,
         }
     }
 }
@@ -48,6 +51,9 @@ pub fn run(setup: &Setup, opts: &CheckOptions) -> Report {
     }
     if let Some(t) = opts.timeout {
         builder = builder.timeout(t);
+    }
+    if opts.stop_at_first_violation {
+        builder = builder.finish_when(stateright::HasDiscoveries::AnyFailures);
     }
     let start = Instant::now();
     match opts.strategy {
@@ -116,6 +122,14 @@ fn finish<C: Checker<PlasmaModel>>(
             opts.timeout.unwrap_or_default().as_secs()
         ));
     }
+    let hunted = opts.stop_at_first_violation
+        && checker
+            .discoveries()
+            .keys()
+            .any(|n| plasma_properties::by_name(n).is_some_and(|p| p.discovery_is_failure()));
+    if hunted && stop_reason.is_none() {
+        stop_reason = Some("stopped at the first violation".to_string());
+    }
     let complete = stop_reason.is_none();
     let discoveries = checker.discoveries();
     let model = checker.model();
@@ -138,12 +152,14 @@ fn finish<C: Checker<PlasmaModel>>(
                 steps: trace.as_ref().map(Vec::len),
                 about: p.about,
                 trace,
+                path: path.map(|p| p.clone().into_actions()),
             }
         })
         .collect();
     Report {
         config: setup.config.clone(),
         protocol: setup.protocol.name().to_string(),
+        mutant: setup.mutant.map(|m| m.name().to_string()),
         strategy: opts.strategy,
         threads: opts.threads.max(1),
         complete,

@@ -3,9 +3,12 @@
 //! list in `plasma-properties`.
 
 pub mod check;
+pub mod hunt;
 pub mod presets;
+pub mod replay;
 pub mod report;
 pub mod stateright_model;
+pub mod trace;
 
 /// Exit codes scripts can rely on.
 pub mod exit {

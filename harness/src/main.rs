@@ -2,8 +2,10 @@
 
 use clap::{Parser, Subcommand};
 use plasma_check::check::{self, CheckOptions, Strategy};
-use plasma_check::{exit, presets};
-use plasma_model::{Protocol, Setup};
+use plasma_check::trace::{protocol_by_name, Trace};
+use plasma_check::{exit, hunt, presets, replay};
+use plasma_model::{Mutant, Protocol, Setup};
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -12,17 +14,24 @@ use std::time::Duration;
     name = "plasma-check",
     version,
     about = "Model checker for the plasma sync protocol",
-    after_help = "Exit codes: 0 verified, 1 a property is violated, 2 bad arguments or input, 3 not verified (stopped early, or a sometimes-property not reached).\nWithout a command, runs `check` on the default preset."
+    after_help = "Exit codes: 0 verified, 1 a property is violated (or a mutant survived), 2 bad arguments or input, 3 not verified (stopped early, or a sometimes-property not reached).\nWithout a command, runs `check` (its options may be given directly).",
+    args_conflicts_with_subcommands = true
 )]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    #[command(flatten)]
+    check: CheckArgs,
 }
 
 #[derive(Subcommand)]
 enum Command {
     /// Exhaustively check every reachable state of a configuration.
     Check(CheckArgs),
+    /// Re-run a plasma-trace/1 file step by step and name every property that fails.
+    Replay(ReplayArgs),
+    /// Hunt every mutant and every documented flaw; each must be caught.
+    Mutants(MutantsArgs),
 }
 
 #[derive(clap::Args)]
@@ -30,9 +39,15 @@ struct CheckArgs {
     /// A preset (tiny, small, default) or a JSON file with a configuration object.
     #[arg(long, default_value = "default")]
     config: String,
+    /// hardened, documented, or a JSON file with an object of switches.
+    #[arg(long, default_value = "hardened")]
+    protocol: String,
+    /// Check the hardened protocol with one deliberate bug (see `plasma-check mutants`).
+    #[arg(long)]
+    mutant: Option<String>,
     #[arg(long, value_enum, default_value_t = Strategy::Bfs)]
     strategy: Strategy,
-    /// Worker threads (default: all cores).
+    /// Worker threads (default: all cores; counterexamples are shortest with 1).
     #[arg(long)]
     threads: Option<usize>,
     /// Stop after this many generated states (the run is then NOT verified).
@@ -41,22 +56,32 @@ struct CheckArgs {
     /// Stop after this many seconds (the run is then NOT verified).
     #[arg(long)]
     timeout: Option<u64>,
+    /// Write each counterexample as DIR/<property>.json (plasma-trace/1).
+    #[arg(long, value_name = "DIR")]
+    trace_out: Option<PathBuf>,
     /// Print one JSON report on stdout instead of the table.
     #[arg(long)]
     json: bool,
 }
 
-impl Default for CheckArgs {
-    fn default() -> Self {
-        CheckArgs {
-            config: "default".into(),
-            strategy: Strategy::Bfs,
-            threads: None,
-            max_states: None,
-            timeout: None,
-            json: false,
-        }
-    }
+#[derive(clap::Args)]
+struct ReplayArgs {
+    /// The trace file.
+    trace: PathBuf,
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(clap::Args)]
+struct MutantsArgs {
+    /// Only these targets (mutant names or documented switches); default all.
+    #[arg(long, value_delimiter = ',')]
+    only: Vec<String>,
+    /// Write each shortest counterexample as DIR/<kind>-<target>.json.
+    #[arg(long, value_name = "DIR")]
+    trace_out: Option<PathBuf>,
+    #[arg(long)]
+    json: bool,
 }
 
 fn bad_input(msg: &str) -> ExitCode {
@@ -64,9 +89,53 @@ fn bad_input(msg: &str) -> ExitCode {
     ExitCode::from(exit::BAD_INPUT as u8)
 }
 
+fn code(c: i32) -> ExitCode {
+    ExitCode::from(c as u8)
+}
+
+fn load_protocol(spec: &str) -> Result<Protocol, String> {
+    if let Some(p) = protocol_by_name(spec) {
+        return Ok(p);
+    }
+    let path = Path::new(spec);
+    if !path.exists() {
+        return Err(format!(
+            "--protocol {spec}: not hardened or documented, and no such file"
+        ));
+    }
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("--protocol {spec}: cannot read: {e}"))?;
+    serde_json::from_str(&text)
+        .map_err(|e| format!("--protocol {spec}: not a protocol object: {e}"))
+}
+
+fn load_mutant(name: &str) -> Result<Mutant, String> {
+    Mutant::from_name(name).ok_or_else(|| {
+        format!(
+            "--mutant {name}: unknown mutant (known: {})",
+            Mutant::ALL.map(|m| m.name()).join(", ")
+        )
+    })
+}
+
+fn write_file(dir: &Path, name: &str, text: &str) -> Result<PathBuf, String> {
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    let path = dir.join(name);
+    std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok(path)
+}
+
 fn run_check(args: CheckArgs) -> ExitCode {
     let config = match presets::load(&args.config) {
         Ok(c) => c,
+        Err(e) => return bad_input(&e),
+    };
+    let protocol = match load_protocol(&args.protocol) {
+        Ok(p) => p,
+        Err(e) => return bad_input(&e),
+    };
+    let mutant = match args.mutant.as_deref().map(load_mutant).transpose() {
+        Ok(m) => m,
         Err(e) => return bad_input(&e),
     };
     if args.threads == Some(0) {
@@ -77,15 +146,29 @@ fn run_check(args: CheckArgs) -> ExitCode {
             .map(|n| n.get())
             .unwrap_or(1)
     });
-    let setup = Setup::new(config, Protocol::hardened());
+    let setup = Setup::mutated(config, protocol, mutant);
     let opts = CheckOptions {
         strategy: args.strategy,
         threads,
         max_states: args.max_states,
         timeout: args.timeout.map(Duration::from_secs),
         progress: true,
+        stop_at_first_violation: false,
     };
     let report = check::run(&setup, &opts);
+    if let Some(dir) = &args.trace_out {
+        for p in report.violated() {
+            let Some(path) = &p.path else { continue };
+            let trace = match hunt::counterexample_trace(&setup, path, p.name) {
+                Ok(t) => t,
+                Err(e) => return bad_input(&format!("cannot encode the trace of {}: {e}", p.name)),
+            };
+            match write_file(dir, &format!("{}.json", p.name), &trace.to_json()) {
+                Ok(f) => eprintln!("wrote {}", f.display()),
+                Err(e) => return bad_input(&e),
+            }
+        }
+    }
     if args.json {
         match serde_json::to_string_pretty(&report) {
             Ok(j) => println!("{j}"),
@@ -94,13 +177,82 @@ fn run_check(args: CheckArgs) -> ExitCode {
     } else {
         print!("{}", report.to_table());
     }
-    ExitCode::from(report.exit_code() as u8)
+    code(report.exit_code())
+}
+
+fn run_replay(args: ReplayArgs) -> ExitCode {
+    let text = match std::fs::read_to_string(&args.trace) {
+        Ok(t) => t,
+        Err(e) => return bad_input(&format!("{}: cannot read: {e}", args.trace.display())),
+    };
+    let report = Trace::parse(&text).and_then(|t| replay::replay(&t));
+    let report = match report {
+        Ok(r) => r,
+        Err(e) => return bad_input(&format!("{}: {e}", args.trace.display())),
+    };
+    if args.json {
+        match serde_json::to_string_pretty(&report) {
+            Ok(j) => println!("{j}"),
+            Err(e) => return bad_input(&format!("cannot encode report: {e}")),
+        }
+    } else {
+        print!("{}", report.to_text());
+    }
+    code(report.exit_code())
+}
+
+fn run_mutants(args: MutantsArgs) -> ExitCode {
+    let all = hunt::targets();
+    for name in &args.only {
+        if !all.iter().any(|t| t.name == name) {
+            let names: Vec<_> = all.iter().map(|t| t.name).collect();
+            return bad_input(&format!(
+                "--only {name}: unknown target (known: {})",
+                names.join(", ")
+            ));
+        }
+    }
+    let targets: Vec<_> = all
+        .into_iter()
+        .filter(|t| args.only.is_empty() || args.only.iter().any(|n| n == t.name))
+        .collect();
+    let mut catches = Vec::new();
+    for t in &targets {
+        if !args.json {
+            eprintln!("hunting {} {} ...", t.kind, t.name);
+        }
+        catches.push(hunt::hunt(t));
+    }
+    if let Some(dir) = &args.trace_out {
+        for c in &catches {
+            if let Some(trace) = c.trace() {
+                if let Err(e) = write_file(
+                    dir,
+                    &format!("{}-{}.json", c.kind, c.target),
+                    &trace.to_json(),
+                ) {
+                    return bad_input(&e);
+                }
+            }
+        }
+    }
+    if args.json {
+        match serde_json::to_string_pretty(&catches) {
+            Ok(j) => println!("{j}"),
+            Err(e) => return bad_input(&format!("cannot encode report: {e}")),
+        }
+    } else {
+        print!("{}", hunt::table(&catches));
+    }
+    code(hunt::exit_code(&catches))
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
-        None => run_check(CheckArgs::default()),
+        None => run_check(cli.check),
         Some(Command::Check(args)) => run_check(args),
+        Some(Command::Replay(args)) => run_replay(args),
+        Some(Command::Mutants(args)) => run_mutants(args),
     }
 }

@@ -50,6 +50,9 @@ pub struct PropertyReport {
     pub about: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub trace: Option<Vec<Step>>,
+    /// The discovered path as model actions (encode it with `Trace::encode`).
+    #[serde(skip)]
+    pub path: Option<Vec<plasma_model::Action>>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -60,6 +63,8 @@ pub struct Report {
     pub stop_reason: Option<String>,
     pub config: Config,
     pub protocol: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mutant: Option<String>,
     pub strategy: Strategy,
     pub threads: usize,
     pub states: usize,

@@ -41,7 +41,7 @@ fn tiny_verifies_with_json_report() {
     let v: serde_json::Value = serde_json::from_str(&stdout).expect("json");
     assert_eq!(v["verified"], true);
     assert_eq!(v["complete"], true);
-    assert_eq!(v["unique_states"], 333_804);
+    assert_eq!(v["unique_states"], 372_210);
     for field in ["states", "max_depth", "seconds", "states_per_second"] {
         assert!(v[field].is_number(), "{field}");
     }

@@ -7,9 +7,9 @@ use plasma_check::presets;
 use plasma_check::report::{Report, Status};
 use plasma_model::{Protocol, Setup};
 
-const TINY: usize = 333_804;
-const SMALL: usize = 1_443_793;
-const DEFAULT: usize = 13_390_108;
+const TINY: usize = 372_210;
+const SMALL: usize = 1_616_122;
+const DEFAULT: usize = 15_149_722;
 
 fn check(preset: &str, strategy: Strategy, threads: usize) -> Report {
     let config = presets::preset(preset).expect("preset exists");

@@ -172,11 +172,33 @@ impl Protocol {
 pub struct Setup {
     pub config: Config,
     pub protocol: Protocol,
+    pub mutant: Option<crate::Mutant>,
 }
 
 impl Setup {
     pub fn new(config: Config, protocol: Protocol) -> Self {
-        Setup { config, protocol }
+        Setup {
+            config,
+            protocol,
+            mutant: None,
+        }
+    }
+
+    /// The hardened protocol with one deliberate bug (a switch mutant also sets its switch).
+    pub fn mutated(config: Config, protocol: Protocol, mutant: Option<crate::Mutant>) -> Self {
+        let mut protocol = protocol;
+        if let Some(m) = mutant {
+            m.apply(&mut protocol);
+        }
+        Setup {
+            config,
+            protocol,
+            mutant,
+        }
+    }
+
+    pub fn has(&self, mutant: crate::Mutant) -> bool {
+        self.mutant == Some(mutant)
     }
 
     pub fn hardened(config: Config) -> Self {

@@ -43,6 +43,7 @@ pub fn msg(m: &Msg) -> String {
         ),
         Msg::PullResp {
             tab,
+            group: _,
             base_cookie,
             cookie: c,
             patch,
@@ -86,12 +87,13 @@ pub fn step(before: &World, action: &Action, after: &World) -> String {
             }
         }
         Action::Push { tab } => {
-            let _ = write!(s, "{} sends", tab_name(*tab));
-            for (m, _) in after.network.iter() {
-                if before.network.count(m) < after.network.count(m) {
-                    let _ = write!(s, " {};", msg(m));
-                }
-            }
+            let sent: Vec<String> = after
+                .network
+                .iter()
+                .filter(|(m, n)| before.network.count(m) < *n)
+                .map(|(m, _)| msg(m))
+                .collect();
+            let _ = write!(s, "{} sends {}", tab_name(*tab), sent.join("; "));
         }
         Action::Pull { tab } => {
             let inst = &before.installs[usize::from(before.tabs[usize::from(*tab)].install)];
@@ -191,5 +193,54 @@ pub fn step(before: &World, action: &Action, after: &World) -> String {
             let _ = write!(s, "network duplicates {}", msg(m));
         }
     }
+    s
+}
+
+fn view(rows: &[Option<u8>]) -> String {
+    let r: Vec<String> = rows
+        .iter()
+        .map(|v| v.map_or("-".into(), |v| v.to_string()))
+        .collect();
+    format!("[{}]", r.join(" "))
+}
+
+/// One line for a whole state: server, installations, tabs, network.
+pub fn world(w: &World) -> String {
+    let mut s = String::new();
+    let wm: Vec<String> = w
+        .server
+        .clients
+        .iter()
+        .map(|((g, c), m)| format!("g{g}/c{c}:{m}"))
+        .collect();
+    let _ = write!(
+        s,
+        "server v{} rows {} watermarks {{{}}}",
+        w.server.version,
+        view(&w.server.view()),
+        wm.join(" ")
+    );
+    for (i, inst) in w.installs.iter().enumerate() {
+        let outbox: Vec<String> = inst
+            .outbox
+            .keys()
+            .map(|(c, m)| format!("c{c}#{m}"))
+            .collect();
+        let _ = write!(
+            s,
+            " | install {i}: cookie {} base {} outbox [{}]",
+            cookie(inst.cookie),
+            view(&inst.base),
+            outbox.join(" ")
+        );
+    }
+    for (t, tab) in w.tabs.iter().enumerate() {
+        if tab.is_open() {
+            let _ = write!(s, " | tab {t} c{} {}", tab.client, view(&tab.view));
+        } else {
+            let _ = write!(s, " | tab {t} closed");
+        }
+    }
+    let _ = write!(s, " | in flight {}", w.network.len());
     s
 }

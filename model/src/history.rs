@@ -1,11 +1,14 @@
 //! Ghost state: what happened, kept so that properties can be pure predicates over one state.
 //! The protocol never reads it.
 
-use crate::{ClientId, GroupId, Mid, Op, Serial};
+use crate::{ClientId, GroupId, InstallId, Mid, Op, Serial, TabId};
 
 /// A mutation as it was created by `Mutate`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Created {
+    /// The installation and tab that created it.
+    pub install: InstallId,
+    pub tab: TabId,
     pub group: GroupId,
     pub client: ClientId,
     pub mid: Mid,
@@ -21,6 +24,9 @@ pub struct History {
     /// Serials a tab discarded by resetting its own local state while they were pending: a
     /// user-visible discard, not a loss.
     pub discarded: Vec<Serial>,
+    /// Serials whose confirmed write a reset wiped from their installation's base (they left
+    /// the outbox before the reset): read-your-writes no longer applies to them.
+    pub wiped: Vec<Serial>,
     /// Transitions that broke a monotonicity rule (bit flags below).
     pub broken: u8,
 }
@@ -37,5 +43,14 @@ impl History {
 
     pub fn was_discarded(&self, serial: Serial) -> bool {
         self.discarded.contains(&serial)
+    }
+
+    /// The server version that applied `serial` (each application bumps the version by one),
+    /// if it was applied.
+    pub fn applied_version(&self, serial: Serial) -> Option<u8> {
+        self.processed
+            .iter()
+            .position(|&s| s == serial)
+            .map(|i| i as u8 + 1)
     }
 }

@@ -56,6 +56,8 @@ pub enum Msg {
     },
     PullResp {
         tab: TabId,
+        /// The group the request was made for.
+        group: GroupId,
         /// The cookie the request was based on.
         base_cookie: Option<Version>,
         cookie: Version,

@@ -3,7 +3,7 @@
 
 use crate::history::History;
 use crate::network::{Msg, Patch, Pushed};
-use crate::{ClientId, GroupId, Mid, Op, TabId, Value, Version};
+use crate::{ClientId, GroupId, Mid, Mutant, Op, Setup, TabId, Value, Version};
 use std::collections::BTreeMap;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -44,15 +44,26 @@ impl Server {
     /// is applied, `mid > last+1` is a gap and stops the request. Returns the response.
     pub fn push(
         &mut self,
+        setup: &Setup,
         history: &mut History,
         tab: TabId,
         group: GroupId,
         client: ClientId,
         mutations: &[Pushed],
     ) -> Msg {
-        let mut last = self.last_mutation_id(group, client);
+        // The mutant keeps one watermark per group, under clientID 0.
+        let key = if setup.has(Mutant::WatermarkPerGroup) {
+            (group, 0)
+        } else {
+            (group, client)
+        };
+        let mut last = self.last_mutation_id(key.0, key.1);
         for m in mutations {
             if m.mid <= last {
+                if setup.has(Mutant::NoDedup) {
+                    self.apply(&m.op);
+                    history.processed.push(m.serial);
+                }
                 continue;
             }
             if m.mid != last + 1 {
@@ -62,7 +73,7 @@ impl Server {
             history.processed.push(m.serial);
             last = m.mid;
         }
-        let before = self.clients.insert((group, client), last);
+        let before = self.clients.insert(key, last);
         if before.is_some_and(|b| b > last) {
             history.broken |= History::WATERMARK_REGRESSED;
         }
@@ -87,7 +98,7 @@ impl Server {
 
     /// Handles a pull: a full reset patch without a cookie, else the tail of rows written after
     /// it; the watermarks of the request's group only.
-    pub fn pull(&self, tab: TabId, group: GroupId, cookie: Option<Version>) -> Msg {
+    pub fn pull(&self, setup: &Setup, tab: TabId, group: GroupId, cookie: Option<Version>) -> Msg {
         let written = self
             .rows
             .iter()
@@ -102,13 +113,19 @@ impl Server {
                     .collect(),
             ),
         };
+        let groups = if setup.has(Mutant::LmidsAllGroups) {
+            (0, 0)..=(GroupId::MAX, ClientId::MAX)
+        } else {
+            (group, 0)..=(group, ClientId::MAX)
+        };
         let last_mutation_ids = self
             .clients
-            .range((group, 0)..=(group, ClientId::MAX))
+            .range(groups)
             .map(|(&(_, c), &lmid)| (c, lmid))
             .collect();
         Msg::PullResp {
             tab,
+            group,
             base_cookie: cookie,
             cookie: self.version,
             patch,

@@ -6,7 +6,7 @@ use crate::install::{Entry, Install};
 use crate::network::{Msg, Network, Patch, Pushed};
 use crate::server::Server;
 use crate::tab::{Tab, TabStatus};
-use crate::{Action, ClientId, InstallId, Mid, Op, TabId, Version};
+use crate::{Action, ClientId, InstallId, Mid, Mutant, Op, TabId, Version};
 use std::fmt;
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -335,11 +335,16 @@ impl World {
         };
         let serial = self.history.created.len() as u8;
         self.history.created.push(Created {
+            install,
+            tab,
             group: inst.group,
             client,
             mid,
             op,
         });
+        if setup.has(Mutant::OutboxByMid) {
+            inst.outbox.retain(|&(_, m), _| m != mid);
+        }
         inst.outbox.insert((client, mid), Entry { op, serial });
         self.rebase(install);
         Ok(())
@@ -354,18 +359,24 @@ impl World {
         }
         let msgs: Vec<Msg> = slices
             .into_iter()
-            .map(|client| Msg::PushReq {
-                tab,
-                group: inst.group,
-                client,
-                mutations: inst
+            .map(|client| {
+                let mut mutations: Vec<Pushed> = inst
                     .slice(client)
                     .map(|(mid, e)| Pushed {
                         mid,
                         op: e.op,
                         serial: e.serial,
                     })
-                    .collect(),
+                    .collect();
+                if setup.has(Mutant::PushOutOfOrder) {
+                    mutations.reverse();
+                }
+                Msg::PushReq {
+                    tab,
+                    group: inst.group,
+                    client,
+                    mutations,
+                }
             })
             .collect();
         for m in msgs {
@@ -406,9 +417,30 @@ impl World {
             client
         };
         let inst = &mut self.installs[usize::from(install)];
+        let history = &mut self.history;
+        for (s, c) in history.created.iter().enumerate() {
+            let s = s as u8;
+            let confirmed =
+                history.processed.contains(&s) && !inst.outbox.values().any(|e| e.serial == s);
+            if c.install == install && confirmed && !history.wiped.contains(&s) {
+                history.wiped.push(s);
+            }
+        }
+        history.wiped.sort_unstable();
         inst.base.iter_mut().for_each(|v| *v = None);
         inst.cookie = None;
-        let mut discarded = inst.remove_slice(client);
+        // The resetting tab's slice is its user's visible discard, except entries that another
+        // tab still open (sharing the clientID) created: those are lost, and `outbox-honesty`
+        // says so. A restored tab owns what its closed predecessor created.
+        let (tabs, history) = (&self.tabs, &self.history);
+        let mut discarded: Vec<_> = inst
+            .remove_slice(client)
+            .into_iter()
+            .filter(|&s| {
+                let by = history.created[usize::from(s)].tab;
+                by == tab || !tabs[usize::from(by)].is_open()
+            })
+            .collect();
         match p.reset_scope {
             ResetScope::Slice => {
                 inst.next_mid.remove(&client);
@@ -436,26 +468,48 @@ impl World {
                 client,
                 mutations,
             } => {
-                let resp = self
-                    .server
-                    .push(&mut self.history, *tab, *group, *client, mutations);
+                let resp =
+                    self.server
+                        .push(setup, &mut self.history, *tab, *group, *client, mutations);
                 self.network.send(resp);
             }
             Msg::PullReq {
                 tab, group, cookie, ..
             } => {
-                let resp = self.server.pull(*tab, *group, *cookie);
+                let resp = self.server.pull(setup, *tab, *group, *cookie);
                 self.network.send(resp);
             }
-            Msg::PushResp { .. } => {}
+            Msg::PushResp {
+                tab,
+                client,
+                last_mutation_id,
+            } => {
+                if setup.has(Mutant::AckOnPushResponse) {
+                    self.drop_confirmed(*tab, |c| (c == *client).then_some(*last_mutation_id));
+                }
+            }
             Msg::PullResp {
                 tab,
+                group: _,
                 base_cookie,
                 cookie,
                 patch,
                 last_mutation_ids,
             } => self.receive_pull(setup, *tab, *base_cookie, *cookie, patch, last_mutation_ids),
         }
+    }
+
+    /// Drops the outbox entries of `tab`'s installation that `confirmed(client)` covers
+    /// (`mid <= confirmed(client)`), and rebases the open tabs. Does nothing for a closed tab.
+    fn drop_confirmed(&mut self, tab: TabId, confirmed: impl Fn(ClientId) -> Option<Mid>) {
+        let Some(t) = self.tabs.get(usize::from(tab)).filter(|t| t.is_open()) else {
+            return;
+        };
+        let install = t.install;
+        self.installs[usize::from(install)]
+            .outbox
+            .retain(|&(c, mid), _| confirmed(c).is_none_or(|lmid| mid > lmid));
+        self.rebase(install);
     }
 
     /// Applies a pull response to the installation's IDB if it still fits, confirms outbox
@@ -475,7 +529,9 @@ impl World {
         let (install, own) = (t.install, t.client);
         let p = &setup.protocol;
         let inst = &mut self.installs[usize::from(install)];
-        let fits = if p.pull_base_check {
+        let fits = if setup.has(Mutant::AcceptStalePull) {
+            true
+        } else if p.pull_base_check {
             base_cookie == inst.cookie
         } else {
             inst.cookie.is_none_or(|c| cookie >= c)
@@ -489,16 +545,34 @@ impl World {
         if let Patch::Reset(_) = patch {
             inst.base.iter_mut().for_each(|v| *v = None);
         }
+        let by_arrival = setup.has(Mutant::LwwByArrival) && matches!(patch, Patch::Tail(_));
         for &(row, value) in patch.rows() {
-            inst.base[usize::from(row)] = Some(value);
-        }
-        inst.cookie = Some(cookie);
-        for &(client, lmid) in last_mutation_ids {
-            if client == own || p.orphan_recovery {
-                inst.outbox
-                    .retain(|&(c, mid), _| !(c == client && mid <= lmid));
+            let slot = &mut inst.base[usize::from(row)];
+            if !(by_arrival && slot.is_some()) {
+                *slot = Some(value);
             }
         }
-        self.rebase(install);
+        inst.cookie = Some(cookie);
+        let lmid_of = |c: ClientId| {
+            last_mutation_ids
+                .iter()
+                .find(|&&(x, _)| x == c)
+                .map(|&(_, m)| m)
+        };
+        if setup.has(Mutant::ConfirmByGroup) {
+            let own_lmid = lmid_of(own);
+            self.drop_confirmed(tab, |_| own_lmid);
+        } else {
+            let orphans = p.orphan_recovery;
+            self.drop_confirmed(tab, |c| (c == own || orphans).then(|| lmid_of(c)).flatten());
+        }
+        if setup.has(Mutant::RebaseWithoutReplay) {
+            let base = self.installs[usize::from(install)].base.clone();
+            for t in self.tabs.iter_mut() {
+                if t.is_open() && t.install == install {
+                    t.view = base.clone();
+                }
+            }
+        }
     }
 }

@@ -13,7 +13,7 @@
 pub mod quiescence;
 pub mod safety;
 
-pub use quiescence::heal;
+pub use quiescence::{heal, heal_steps};
 
 use plasma_model::{Setup, World};
 
@@ -214,6 +214,38 @@ static ALL: &[Property] = &[
         "rebase",
         safety::optimistic_view,
         "a tab shows pending mutations on top of a pulled base"
+    ),
+    prop!(
+        "read-your-writes",
+        Always,
+        State,
+        "own-write-in-base",
+        safety::read_your_writes,
+        "a mutation that left the outbox is in its installation's base"
+    ),
+    prop!(
+        "own-write-in-base",
+        Sometimes,
+        State,
+        "read-your-writes",
+        safety::own_write_in_base,
+        "an installation's base holds its own confirmed write"
+    ),
+    prop!(
+        "group-isolation",
+        Always,
+        State,
+        "pull-confirms",
+        safety::group_isolation,
+        "a pull response carries only its own group's clientIDs"
+    ),
+    prop!(
+        "pull-confirms",
+        Sometimes,
+        State,
+        "group-isolation",
+        safety::pull_confirms,
+        "a pull response in flight confirms some mutation"
     ),
     prop!(
         "no-lost-mutation",

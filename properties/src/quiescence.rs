@@ -9,21 +9,19 @@ fn max_rounds(w: &World) -> usize {
     w.tabs.len() + 4
 }
 
-fn deliver_all(setup: &Setup, w: &mut World) {
+fn deliver_all(setup: &Setup, w: &mut World, log: &mut Vec<Action>) {
     loop {
         let Some(m) = w.network.distinct().next().cloned() else {
             return;
         };
-        match w.step(setup, &Action::Deliver(m)) {
-            Ok(next) => *w = next,
-            Err(_) => unreachable!("an in-flight message can always be delivered"),
-        }
+        try_step(setup, w, Action::Deliver(m), log);
     }
 }
 
-fn try_step(setup: &Setup, w: &mut World, action: Action) {
+fn try_step(setup: &Setup, w: &mut World, action: Action, log: &mut Vec<Action>) {
     if let Ok(next) = w.step(setup, &action) {
         *w = next;
+        log.push(action);
     }
 }
 
@@ -33,34 +31,44 @@ fn try_step(setup: &Setup, w: &mut World, action: Action) {
 /// anything to push) and pulls, each delivered at once, until a round changes nothing (or a bound
 /// of rounds is hit: then the result is not quiet and the liveness properties judge it as it is).
 pub fn heal(setup: &Setup, world: &World) -> World {
+    heal_steps(setup, world).0
+}
+
+/// [`heal`], with the actions it took (to append to a counterexample, so that a replay shows
+/// the healing that fails).
+pub fn heal_steps(setup: &Setup, world: &World) -> (World, Vec<Action>) {
     let mut w = world.clone();
-    deliver_all(setup, &mut w);
+    let mut log = Vec::new();
+    deliver_all(setup, &mut w, &mut log);
     let mut returning = setup.clone();
     returning.config.tabs = u8::MAX;
     for i in 0..w.installs.len() as u8 {
         let dormant = w.open_tabs_of(i).next().is_none();
         if dormant && !w.installs[usize::from(i)].outbox.is_empty() {
-            try_step(&returning, &mut w, Action::OpenTab { install: i });
+            try_step(&returning, &mut w, Action::OpenTab { install: i }, &mut log);
         }
     }
     for _ in 0..max_rounds(&w) {
         let start = w.clone();
+        let logged = log.len();
         for t in 0..w.tabs.len() as u8 {
             if !w.tabs[usize::from(t)].is_open() {
                 continue;
             }
             if !w.push_slices(setup, t).is_empty() {
-                try_step(setup, &mut w, Action::Push { tab: t });
-                deliver_all(setup, &mut w);
+                try_step(setup, &mut w, Action::Push { tab: t }, &mut log);
+                deliver_all(setup, &mut w, &mut log);
             }
-            try_step(setup, &mut w, Action::Pull { tab: t });
-            deliver_all(setup, &mut w);
+            try_step(setup, &mut w, Action::Pull { tab: t }, &mut log);
+            deliver_all(setup, &mut w, &mut log);
         }
         if w == start {
+            // The last round changed nothing: its steps are not part of the story.
+            log.truncate(logged);
             break;
         }
     }
-    w
+    (w, log)
 }
 
 thread_local! {

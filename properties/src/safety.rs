@@ -137,3 +137,56 @@ pub fn optimistic_view(_: &Setup, w: &World) -> bool {
         inst.cookie.is_some() && t.view != inst.base
     })
 }
+
+/// A mutation that left its installation's outbox (and was not discarded) is visible in the base
+/// its tabs see: the installation's cookie has reached the version that applied it, unless a
+/// reset has wiped the base since. Confirmation through a pull guarantees this, because the
+/// response that confirms an entry also carries the rows it wrote.
+pub fn read_your_writes(_: &Setup, w: &World) -> bool {
+    let h = &w.history;
+    h.created.iter().enumerate().all(|(s, c)| {
+        let s = s as u8;
+        let inst = &w.installs[usize::from(c.install)];
+        if h.was_discarded(s) || h.wiped.contains(&s) || inst.outbox.values().any(|e| e.serial == s)
+        {
+            return true;
+        }
+        match (h.applied_version(s), inst.cookie) {
+            (_, None) => true,
+            (Some(v), Some(cookie)) => cookie >= v,
+            (None, Some(_)) => true, // not applied and gone: `outbox-honesty` reports it
+        }
+    })
+}
+
+pub fn own_write_in_base(_: &Setup, w: &World) -> bool {
+    let h = &w.history;
+    w.installs.iter().enumerate().any(|(i, inst)| {
+        inst.base.iter().flatten().any(|&v| {
+            let s = v.wrapping_sub(1);
+            h.created.get(usize::from(s)).is_some_and(|c| {
+                usize::from(c.install) == i && !inst.outbox.values().any(|e| e.serial == s)
+            })
+        })
+    })
+}
+
+/// A pull response carries the watermarks of its own group's clients only.
+pub fn group_isolation(_: &Setup, w: &World) -> bool {
+    w.network.distinct().all(|m| match m {
+        Msg::PullResp {
+            group,
+            last_mutation_ids,
+            ..
+        } => last_mutation_ids
+            .iter()
+            .all(|&(c, _)| w.server.clients.contains_key(&(*group, c))),
+        _ => true,
+    })
+}
+
+pub fn pull_confirms(_: &Setup, w: &World) -> bool {
+    w.network.distinct().any(
+        |m| matches!(m, Msg::PullResp { last_mutation_ids, .. } if !last_mutation_ids.is_empty()),
+    )
+}

@@ -41,6 +41,8 @@ fn applied_once() -> World {
 
 fn created(client: u8, mid: u8) -> Created {
     Created {
+        install: 0,
+        tab: 0,
         group: 0,
         client,
         mid,

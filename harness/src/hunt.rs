@@ -1,0 +1,246 @@
+//! Hunting counterexamples: every mutant, and every flaw of the documented protocol, must be
+//! caught by some property; single-threaded BFS finds the shortest counterexample, the same on
+//! every run and every machine.
+
+use crate::check::{self, CheckOptions, Strategy};
+use crate::exit;
+use crate::presets;
+use crate::report::Status;
+use crate::trace::Trace;
+use plasma_model::{Action, Config, DuplicateTab, MidCounter, Mutant, Protocol, ResetScope, Setup};
+use serde::Serialize;
+use std::fmt::Write;
+
+/// Something the checker must catch.
+#[derive(Clone, Debug)]
+pub struct Target {
+    /// `mutant` or `documented`.
+    pub kind: &'static str,
+    /// The mutant's name, or the switch of the documented flaw.
+    pub name: &'static str,
+    pub about: &'static str,
+    pub setup: Setup,
+}
+
+/// The smallest configuration each target needs: `tiny`, or two installations for a bug that
+/// only shows across groups.
+pub fn hunt_config(mutant: Option<Mutant>) -> Config {
+    let tiny = presets::preset("tiny").unwrap_or_default();
+    match mutant {
+        Some(Mutant::LmidsAllGroups) => Config {
+            installs: 2,
+            tabs: 2,
+            max_resets: 0,
+            ..tiny
+        },
+        _ => tiny,
+    }
+}
+
+/// The documented protocol's flaws, one per switch: the hardened protocol with that one switch
+/// set as the page reads.
+pub fn documented_flaws() -> Vec<Target> {
+    let d = Protocol::documented();
+    let flaw = |name: &'static str, about: &'static str, set: fn(&mut Protocol, &Protocol)| {
+        let mut p = Protocol::hardened();
+        set(&mut p, &d);
+        Target {
+            kind: "documented",
+            name,
+            about,
+            setup: Setup::new(hunt_config(None), p),
+        }
+    };
+    let flaws = vec![
+        flaw("mid_counter", "the next mutationID is derived from the outbox: after a reload with an empty outbox it restarts at 1", |p, d| p.mid_counter = d.mid_counter),
+        flaw("duplicate_tab", "a duplicated tab keeps the copied clientID: two live tabs share one outbox slice", |p, d| p.duplicate_tab = d.duplicate_tab),
+        flaw("orphan_recovery", "nobody pushes the slice of a tab closed with pending mutations", |p, d| p.orphan_recovery = d.orphan_recovery),
+        flaw("reset_scope", "resetLocalState() wipes the whole IDB, other tabs' pending mutations included", |p, d| p.reset_scope = d.reset_scope),
+        flaw("pull_base_check", "a pull response is applied if it is not older than the IDB cookie, even across a reset", |p, d| p.pull_base_check = d.pull_base_check),
+    ];
+    debug_assert!(d.mid_counter == MidCounter::Outbox && d.duplicate_tab == DuplicateTab::Share);
+    debug_assert!(d.reset_scope == ResetScope::Whole);
+    flaws
+}
+
+pub fn mutants() -> Vec<Target> {
+    Mutant::ALL
+        .into_iter()
+        .map(|m| Target {
+            kind: "mutant",
+            name: m.name(),
+            about: m.about(),
+            setup: Setup::mutated(hunt_config(Some(m)), Protocol::hardened(), Some(m)),
+        })
+        .collect()
+}
+
+/// Every target: the mutants, then the documented flaws.
+pub fn targets() -> Vec<Target> {
+    let mut t = mutants();
+    t.extend(documented_flaws());
+    t
+}
+
+/// What a hunt found.
+#[derive(Clone, Debug, Serialize)]
+pub struct Catch {
+    pub kind: &'static str,
+    pub target: &'static str,
+    pub about: &'static str,
+    /// The property whose counterexample is shortest (ties: the first in the property list).
+    pub caught_by: Option<&'static str>,
+    pub steps: Option<usize>,
+    pub unique_states: usize,
+    pub seconds: f64,
+    #[serde(skip)]
+    pub path: Option<Vec<Action>>,
+    #[serde(skip)]
+    pub setup: Setup,
+}
+
+impl Catch {
+    pub fn trace(&self) -> Option<Trace> {
+        let path = self.path.as_ref()?;
+        counterexample_trace(&self.setup, path, self.caught_by?).ok()
+    }
+}
+
+/// The trace of a counterexample. For a quiescence property the healing steps that fail are
+/// appended (and `config.tabs` raised if healing had to open a tab), so that the replay shows
+/// the loss itself, not only the state it starts from.
+pub fn counterexample_trace(
+    setup: &Setup,
+    path: &[Action],
+    property: &str,
+) -> Result<Trace, crate::trace::TraceError> {
+    let quiescent = plasma_properties::by_name(property)
+        .is_some_and(|p| p.scope == plasma_properties::Scope::Quiescent);
+    if !quiescent {
+        return Trace::encode(setup, path);
+    }
+    let mut world = plasma_model::World::init(setup);
+    for (i, a) in path.iter().enumerate() {
+        world = world.step(setup, a).map_err(|e| crate::trace::TraceError {
+            step: i + 1,
+            message: e.to_string(),
+        })?;
+    }
+    let (healed, extra) = plasma_properties::heal_steps(setup, &world);
+    let mut setup = setup.clone();
+    setup.config.tabs = setup.config.tabs.max(healed.tabs.len() as u8);
+    let full: Vec<Action> = path.iter().cloned().chain(extra).collect();
+    Trace::encode(&setup, &full)
+}
+
+/// Single-threaded BFS until the first violation: the counterexample is a shortest one.
+pub fn hunt(target: &Target) -> Catch {
+    let opts = CheckOptions {
+        strategy: Strategy::Bfs,
+        threads: 1,
+        stop_at_first_violation: true,
+        ..CheckOptions::default()
+    };
+    let report = check::run(&target.setup, &opts);
+    let best = report
+        .properties
+        .iter()
+        .filter(|p| p.status == Status::Violated)
+        .min_by_key(|p| p.steps.unwrap_or(usize::MAX));
+    Catch {
+        kind: target.kind,
+        target: target.name,
+        about: target.about,
+        caught_by: best.map(|p| p.name),
+        steps: best.and_then(|p| p.steps),
+        unique_states: report.unique_states,
+        seconds: report.seconds,
+        path: best.and_then(|p| p.path.clone()),
+        setup: target.setup.clone(),
+    }
+}
+
+/// The table `plasma-check mutants` prints.
+pub fn table(catches: &[Catch]) -> String {
+    let mut s = String::new();
+    let w = catches
+        .iter()
+        .map(|c| c.target.len())
+        .max()
+        .unwrap_or(6)
+        .max(6);
+    let _ = writeln!(
+        s,
+        "  {:10}  {:w$}  {:24}  {:>5}  {:>13}  {:>7}",
+        "kind", "target", "caught by", "steps", "unique states", "seconds"
+    );
+    for c in catches {
+        let _ = writeln!(
+            s,
+            "  {:10}  {:w$}  {:24}  {:>5}  {:>13}  {:>7.2}",
+            c.kind,
+            c.target,
+            c.caught_by.unwrap_or("SURVIVED"),
+            c.steps.map_or("-".into(), |n| n.to_string()),
+            c.unique_states,
+            c.seconds
+        );
+    }
+    let survivors: Vec<_> = catches
+        .iter()
+        .filter(|c| c.caught_by.is_none())
+        .map(|c| c.target)
+        .collect();
+    if survivors.is_empty() {
+        let _ = writeln!(s, "\nall {} caught", catches.len());
+    } else {
+        let _ = writeln!(s, "\nSURVIVED: {}", survivors.join(", "));
+    }
+    s
+}
+
+pub fn exit_code(catches: &[Catch]) -> i32 {
+    if catches.iter().all(|c| c.caught_by.is_some()) {
+        exit::VERIFIED
+    } else {
+        exit::VIOLATED
+    }
+}
+
+/// The snapshot text of a catch: what was hunted, what caught it, the steps, and the trace.
+pub fn snapshot(catch: &Catch) -> String {
+    let mut s = String::new();
+    let _ = writeln!(s, "{} {}: {}", catch.kind, catch.target, catch.about);
+    let Some(trace) = catch.trace() else {
+        let _ = writeln!(s, "SURVIVED");
+        return s;
+    };
+    let prop = catch.caught_by.and_then(plasma_properties::by_name);
+    if let Some(p) = prop {
+        let _ = writeln!(s, "caught by {} ({}): {}", p.name, p.kind(), p.about);
+    }
+    let steps = catch.steps.unwrap_or(trace.actions.len());
+    let healing = trace.actions.len().saturating_sub(steps);
+    if healing > 0 {
+        let _ = writeln!(
+            s,
+            "shortest counterexample: {steps} steps, then {healing} steps of healing that fail\n"
+        );
+    } else {
+        let _ = writeln!(s, "shortest counterexample: {steps} steps\n");
+    }
+    if let Ok(run) = trace.run() {
+        for (i, text) in run.step_texts().iter().enumerate() {
+            let _ = writeln!(s, "{:>3}. {text}", i + 1);
+        }
+        if let Some(last) = run.worlds.last() {
+            let _ = writeln!(s, "\nfinal state: {}", plasma_model::describe::world(last));
+            if prop.is_some_and(|p| p.scope == plasma_properties::Scope::Quiescent) {
+                let healed = plasma_properties::heal(&run.setup, last);
+                let _ = writeln!(s, "healed:      {}", plasma_model::describe::world(&healed));
+            }
+        }
+    }
+    let _ = writeln!(s, "\ntrace:\n{}", trace.to_json());
+    s
+}
