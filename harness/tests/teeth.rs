@@ -29,6 +29,26 @@ fn every_target_is_caught_and_snapshotted() {
 }
 
 #[test]
+fn no_snapshot_is_unreferenced() {
+    // `cargo insta --unreferenced=reject` only looks inside packages; snapshots/ is at the root.
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../snapshots");
+    let mut on_disk: Vec<String> = std::fs::read_dir(&dir)
+        .expect("snapshots/")
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .collect();
+    on_disk.sort();
+    let mut expected: Vec<String> = hunt::targets()
+        .iter()
+        .map(|t| format!("{}-{}.snap", t.kind, t.name))
+        .collect();
+    expected.sort();
+    assert_eq!(
+        on_disk, expected,
+        "snapshots/ holds exactly one file per target"
+    );
+}
+
+#[test]
 fn every_counterexample_round_trips_through_json_and_replay() {
     for c in catches() {
         let trace = c.trace().expect("a trace");

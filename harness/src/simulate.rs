@@ -1,0 +1,279 @@
+//! Seeded random exploration past the exhaustive bounds (many tabs, dozens of mutations, resets
+//! and faults in the middle). Everything derives from one seed: case `i` uses a ChaCha8 stream
+//! seeded from `(seed, i)`, so a failing case can be rerun alone. With `swarm`, each case draws
+//! its own mix (which action kinds are enabled at all, and their weights), as swarm testing does.
+
+use crate::hunt::counterexample_trace;
+use crate::trace::Trace;
+use plasma_model::{Action, Config, Setup, World};
+use plasma_properties::{Expect, Scope};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::Serialize;
+
+/// Action kinds a mix weighs; the index is [`kind`].
+pub const KINDS: [&str; 12] = [
+    "Mutate",
+    "Push",
+    "Pull",
+    "Reload",
+    "OpenTab",
+    "DuplicateTab",
+    "CloseTab",
+    "RestoreTab",
+    "ResetLocalState",
+    "Deliver",
+    "Drop",
+    "Duplicate",
+];
+
+fn kind(a: &Action) -> usize {
+    match a {
+        Action::Mutate { .. } => 0,
+        Action::Push { .. } => 1,
+        Action::Pull { .. } => 2,
+        Action::Reload { .. } => 3,
+        Action::OpenTab { .. } => 4,
+        Action::DuplicateTab { .. } => 5,
+        Action::CloseTab { .. } => 6,
+        Action::RestoreTab { .. } => 7,
+        Action::ResetLocalState { .. } => 8,
+        Action::Deliver(_) => 9,
+        Action::Drop(_) => 10,
+        Action::Duplicate(_) => 11,
+    }
+}
+
+/// Relative weight of each action kind (0: never chosen).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Mix {
+    pub weights: [u32; 12],
+}
+
+impl Mix {
+    /// The even mix: deliveries and the sync loop dominate, lifecycle events are rarer.
+    pub fn standard() -> Mix {
+        Mix {
+            weights: [10, 8, 8, 2, 1, 1, 1, 1, 1, 20, 2, 2],
+        }
+    }
+
+    /// A swarm mix: each kind is switched off with probability 1/3, else weighted 1..=10;
+    /// deliveries are never switched off (a network that delivers nothing tests nothing).
+    pub fn swarm(rng: &mut ChaCha8Rng) -> Mix {
+        let mut weights = [0; 12];
+        for (i, w) in weights.iter_mut().enumerate() {
+            let on = i == 9 || rng.gen_range(0..3) > 0;
+            *w = if on { rng.gen_range(1..=10) } else { 0 };
+        }
+        weights[9] = weights[9].max(5);
+        Mix { weights }
+    }
+}
+
+/// The configuration `simulate` explores by default: far past what exhaustive search finishes.
+pub fn large_config() -> Config {
+    Config {
+        installs: 4,
+        tabs: 6,
+        rows: 5,
+        max_mutations: 40,
+        drops: 5,
+        duplicates: 5,
+        max_in_flight: 8,
+        max_resets: 3,
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct SimOptions {
+    pub seed: u64,
+    pub cases: u64,
+    /// Steps per case (fewer if no action is enabled).
+    pub steps: usize,
+    pub swarm: bool,
+}
+
+/// A failing case, shrunk.
+#[derive(Clone, Debug, Serialize)]
+pub struct SimFailure {
+    pub case: u64,
+    pub property: &'static str,
+    /// Steps of the failing case before and after shrinking.
+    pub steps_found: usize,
+    pub steps_shrunk: usize,
+    pub mix: Mix,
+    #[serde(skip)]
+    pub trace: Option<Trace>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct SimReport {
+    pub seed: u64,
+    pub cases_run: u64,
+    pub steps_run: u64,
+    pub seconds: f64,
+    pub steps_per_second: f64,
+    pub failure: Option<SimFailure>,
+}
+
+/// The random stream of case `case` of a run seeded `seed`.
+pub fn case_rng(seed: u64, case: u64) -> ChaCha8Rng {
+    let mut rng = ChaCha8Rng::seed_from_u64(seed);
+    rng.set_stream(case);
+    rng
+}
+
+/// The first `always` property (of state scope) that fails in `w`.
+fn failing_state_property(setup: &Setup, w: &World) -> Option<&'static str> {
+    plasma_properties::all()
+        .iter()
+        .filter(|p| p.expect == Expect::Always && p.scope == Scope::State)
+        .find(|p| !(p.holds)(setup, w))
+        .map(|p| p.name)
+}
+
+/// The first quiescence property that fails once `w` is healed.
+fn failing_quiescent_property(setup: &Setup, w: &World) -> Option<&'static str> {
+    let healed = plasma_properties::heal(setup, w);
+    plasma_properties::all()
+        .iter()
+        .filter(|p| p.expect == Expect::Always && p.scope == Scope::Quiescent)
+        .find(|p| !(p.holds)(setup, &healed))
+        .map(|p| p.name)
+}
+
+/// Runs one random case: returns the actions taken and the first failing property, if any.
+pub fn run_case(
+    setup: &Setup,
+    rng: &mut ChaCha8Rng,
+    steps: usize,
+    mix: &Mix,
+) -> (Vec<Action>, Option<&'static str>) {
+    let mut w = World::init(setup);
+    let mut taken = Vec::new();
+    let mut enabled = Vec::new();
+    for _ in 0..steps {
+        enabled.clear();
+        w.enabled(setup, &mut enabled);
+        let total: u32 = enabled.iter().map(|a| mix.weights[kind(a)]).sum();
+        if total == 0 {
+            break;
+        }
+        let mut pick = rng.gen_range(0..total);
+        let Some(action) = enabled.iter().find(|a| {
+            let wt = mix.weights[kind(a)];
+            if pick < wt {
+                true
+            } else {
+                pick -= wt;
+                false
+            }
+        }) else {
+            break;
+        };
+        let Ok(next) = w.step(setup, action) else {
+            break;
+        };
+        w = next;
+        taken.push(action.clone());
+        if let Some(p) = failing_state_property(setup, &w) {
+            return (taken, Some(p));
+        }
+    }
+    let failed = failing_quiescent_property(setup, &w);
+    (taken, failed)
+}
+
+/// Whether `actions` replays from the initial state and ends failing `property`.
+fn still_fails(setup: &Setup, actions: &[Action], property: &str) -> bool {
+    let mut w = World::init(setup);
+    for a in actions {
+        match w.step(setup, a) {
+            Ok(n) => w = n,
+            Err(_) => return false,
+        }
+    }
+    let p = match plasma_properties::by_name(property) {
+        Some(p) => p,
+        None => return false,
+    };
+    match p.scope {
+        Scope::State => !(p.holds)(setup, &w),
+        Scope::Quiescent => !(p.holds)(setup, &plasma_properties::heal(setup, &w)),
+    }
+}
+
+/// Shrinks a failing sequence: remove chunks, halving the chunk size, while the rest still
+/// replays and still fails the same property (delta debugging; deterministic).
+pub fn shrink(setup: &Setup, actions: &[Action], property: &str) -> Vec<Action> {
+    let mut cur = actions.to_vec();
+    let mut chunk = cur.len().div_ceil(2).max(1);
+    loop {
+        let mut i = 0;
+        let mut progressed = false;
+        while i < cur.len() {
+            let end = (i + chunk).min(cur.len());
+            let candidate: Vec<Action> = cur[..i].iter().chain(&cur[end..]).cloned().collect();
+            if still_fails(setup, &candidate, property) {
+                cur = candidate;
+                progressed = true;
+            } else {
+                i += chunk;
+            }
+        }
+        if chunk == 1 && !progressed {
+            return cur;
+        }
+        if !progressed {
+            chunk = (chunk / 2).max(1);
+        }
+    }
+}
+
+/// Runs `cases` random cases from one seed; stops at the first failure, which is shrunk and
+/// turned into a trace. `on_case` is called after each case (for progress).
+pub fn simulate(
+    setup: &Setup,
+    opts: &SimOptions,
+    mut on_case: impl FnMut(u64, u64),
+) -> SimReport {
+    let start = std::time::Instant::now();
+    let mut steps_run = 0u64;
+    let mut failure = None;
+    let mut cases_run = 0;
+    for case in 0..opts.cases {
+        let mut rng = case_rng(opts.seed, case);
+        let mix = if opts.swarm {
+            Mix::swarm(&mut rng)
+        } else {
+            Mix::standard()
+        };
+        let (actions, failed) = run_case(setup, &mut rng, opts.steps, &mix);
+        steps_run += actions.len() as u64;
+        cases_run += 1;
+        on_case(cases_run, steps_run);
+        if let Some(property) = failed {
+            let shrunk = shrink(setup, &actions, property);
+            let trace = counterexample_trace(setup, &shrunk, property).ok();
+            failure = Some(SimFailure {
+                case,
+                property,
+                steps_found: actions.len(),
+                steps_shrunk: shrunk.len(),
+                mix,
+                trace,
+            });
+            break;
+        }
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    SimReport {
+        seed: opts.seed,
+        cases_run,
+        steps_run,
+        seconds,
+        steps_per_second: steps_run as f64 / seconds.max(1e-9),
+        failure,
+    }
+}
