@@ -7,6 +7,7 @@ pub mod hunt;
 pub mod presets;
 pub mod replay;
 pub mod report;
+pub mod simulate;
 pub mod stateright_model;
 pub mod trace;
 
