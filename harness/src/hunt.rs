@@ -93,6 +93,9 @@ pub struct Catch {
     pub steps: Option<usize>,
     pub unique_states: usize,
     pub seconds: f64,
+    /// Detection by random exploration, when asked for (`mutants --random`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub random: Option<RandomPower>,
     #[serde(skip)]
     pub path: Option<Vec<Action>>,
     #[serde(skip)]
@@ -155,8 +158,66 @@ pub fn hunt(target: &Target) -> Catch {
         steps: best.and_then(|p| p.steps),
         unique_states: report.unique_states,
         seconds: report.seconds,
+        random: None,
         path: best.and_then(|p| p.path.clone()),
         setup: target.setup.clone(),
+    }
+}
+
+/// How fast `simulate --swarm` finds a target on the large configuration.
+#[derive(Clone, Debug, Serialize)]
+pub struct RandomPower {
+    pub seeds: Vec<u64>,
+    /// Per seed: the number of cases run until the first failure (None: not found in budget).
+    pub cases_to_detection: Vec<Option<u64>>,
+    pub budget_cases: u64,
+    pub steps_per_case: usize,
+    /// Wall time over all seeds.
+    pub seconds: f64,
+}
+
+impl RandomPower {
+    pub fn all_found(&self) -> bool {
+        self.cases_to_detection.iter().all(Option::is_some)
+    }
+
+    fn summary(&self) -> String {
+        let per: Vec<String> = self
+            .cases_to_detection
+            .iter()
+            .map(|c| c.map_or("-".into(), |n| n.to_string()))
+            .collect();
+        per.join("/")
+    }
+}
+
+/// Runs `simulate --swarm` on the large configuration with each seed, up to `budget` cases.
+pub fn random_power(target: &Target, seeds: &[u64], budget: u64) -> RandomPower {
+    let setup = Setup {
+        config: crate::simulate::large_config(),
+        ..target.setup.clone()
+    };
+    let start = std::time::Instant::now();
+    let steps = 200;
+    let cases_to_detection = seeds
+        .iter()
+        .map(|&seed| {
+            let opts = crate::simulate::SimOptions {
+                seed,
+                cases: budget,
+                steps,
+                swarm: true,
+            };
+            let r = crate::simulate::simulate(&setup, &opts, |_, _| {});
+            r.failure.map(|f| f.case + 1)
+        })
+        .collect();
+    RandomPower {
+        seeds: seeds.to_vec(),
+        cases_to_detection,
+        budget_cases: budget,
+        steps_per_case: steps,
+        seconds: start.elapsed().as_secs_f64(),
     }
 }
 
@@ -169,13 +230,18 @@ pub fn table(catches: &[Catch]) -> String {
         .max()
         .unwrap_or(6)
         .max(6);
-    let _ = writeln!(
+    let random = catches.iter().any(|c| c.random.is_some());
+    let _ = write!(
         s,
         "  {:10}  {:w$}  {:24}  {:>5}  {:>13}  {:>7}",
         "kind", "target", "caught by", "steps", "unique states", "seconds"
     );
+    if random {
+        let _ = write!(s, "  {:>22}  {:>7}", "random: cases per seed", "seconds");
+    }
+    let _ = writeln!(s);
     for c in catches {
-        let _ = writeln!(
+        let _ = write!(
             s,
             "  {:10}  {:w$}  {:24}  {:>5}  {:>13}  {:>7.2}",
             c.kind,
@@ -185,10 +251,21 @@ pub fn table(catches: &[Catch]) -> String {
             c.unique_states,
             c.seconds
         );
+        if let Some(r) = &c.random {
+            let _ = write!(s, "  {:>22}  {:>7.2}", r.summary(), r.seconds);
+        }
+        let _ = writeln!(s);
+    }
+    if let Some(r) = catches.iter().find_map(|c| c.random.as_ref()) {
+        let _ = writeln!(
+            s,
+            "\nrandom: simulate --swarm on the large configuration, seeds {:?}, at most {} cases of {} steps each",
+            r.seeds, r.budget_cases, r.steps_per_case
+        );
     }
     let survivors: Vec<_> = catches
         .iter()
-        .filter(|c| c.caught_by.is_none())
+        .filter(|c| c.caught_by.is_none() || c.random.as_ref().is_some_and(|r| !r.all_found()))
         .map(|c| c.target)
         .collect();
     if survivors.is_empty() {
@@ -200,7 +277,9 @@ pub fn table(catches: &[Catch]) -> String {
 }
 
 pub fn exit_code(catches: &[Catch]) -> i32 {
-    if catches.iter().all(|c| c.caught_by.is_some()) {
+    let caught =
+        |c: &Catch| c.caught_by.is_some() && c.random.as_ref().is_none_or(RandomPower::all_found);
+    if catches.iter().all(caught) {
         exit::VERIFIED
     } else {
         exit::VIOLATED

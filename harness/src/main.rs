@@ -109,6 +109,15 @@ struct MutantsArgs {
     /// Write each shortest counterexample as DIR/<kind>-<target>.json.
     #[arg(long, value_name = "DIR")]
     trace_out: Option<PathBuf>,
+    /// Also measure how fast `simulate --swarm` finds each target (seeds 1..=5 by default).
+    #[arg(long)]
+    random: bool,
+    /// Seeds for --random.
+    #[arg(long, value_delimiter = ',', default_value = "1,2,3,4,5")]
+    seeds: Vec<u64>,
+    /// Case budget per seed for --random.
+    #[arg(long, default_value_t = 10_000)]
+    budget: u64,
     #[arg(long)]
     json: bool,
 }
@@ -250,7 +259,11 @@ fn run_mutants(args: MutantsArgs) -> ExitCode {
         if !args.json {
             eprintln!("hunting {} {} ...", t.kind, t.name);
         }
-        catches.push(hunt::hunt(t));
+        let mut catch = hunt::hunt(t);
+        if args.random {
+            catch.random = Some(hunt::random_power(t, &args.seeds, args.budget));
+        }
+        catches.push(catch);
     }
     if let Some(dir) = &args.trace_out {
         for c in &catches {
