@@ -320,6 +320,9 @@ pub fn snapshot(catch: &Catch) -> String {
             }
         }
     }
-    let _ = writeln!(s, "\ntrace:\n{}", trace.to_json());
+    if let Ok(run) = trace.run() {
+        let _ = writeln!(s, "\nmermaid:\n{}", run.diagram().mermaid());
+    }
+    let _ = writeln!(s, "trace:\n{}", trace.to_json());
     s
 }

@@ -3,6 +3,7 @@
 //! list in `plasma-properties`.
 
 pub mod check;
+pub mod diagram;
 pub mod hunt;
 pub mod presets;
 pub mod replay;

@@ -34,6 +34,8 @@ enum Command {
     Mutants(MutantsArgs),
     /// Seeded random exploration of large configurations; a failure is shrunk to a trace.
     Simulate(SimulateArgs),
+    /// Serve stateright's explorer web UI with sequence diagrams of each path.
+    Explore(ExploreArgs),
 }
 
 #[derive(clap::Args)]
@@ -99,6 +101,32 @@ struct ReplayArgs {
     trace: PathBuf,
     #[arg(long)]
     json: bool,
+    /// Print a Mermaid sequence diagram of the trace instead of the steps.
+    #[arg(long)]
+    mermaid: bool,
+    /// Also write the sequence diagram as SVG to FILE.
+    #[arg(long, value_name = "FILE")]
+    svg: Option<PathBuf>,
+}
+
+#[derive(clap::Args)]
+struct ExploreArgs {
+    /// A preset (tiny, small, default) or a JSON file with a configuration object.
+    #[arg(long, default_value = "tiny")]
+    config: String,
+    #[arg(long, default_value = "hardened")]
+    protocol: String,
+    #[arg(long)]
+    mutant: Option<String>,
+    /// Address to serve on (loopback unless --allow-remote).
+    #[arg(long, default_value = "127.0.0.1:3000")]
+    addr: String,
+    /// Allow a non-loopback address.
+    #[arg(long)]
+    allow_remote: bool,
+    /// Print the URL that opens this trace's last step (the trace's setup is used).
+    #[arg(long, value_name = "FILE")]
+    trace: Option<PathBuf>,
 }
 
 #[derive(clap::Args)]
@@ -223,11 +251,21 @@ fn run_replay(args: ReplayArgs) -> ExitCode {
         Ok(t) => t,
         Err(e) => return bad_input(&format!("{}: cannot read: {e}", args.trace.display())),
     };
-    let report = Trace::parse(&text).and_then(|t| replay::replay(&t));
-    let report = match report {
+    let parsed = Trace::parse(&text).and_then(|t| Ok((replay::replay(&t)?, t.run()?)));
+    let (report, run) = match parsed {
         Ok(r) => r,
         Err(e) => return bad_input(&format!("{}: {e}", args.trace.display())),
     };
+    if let Some(file) = &args.svg {
+        if let Err(e) = std::fs::write(file, run.diagram().svg()) {
+            return bad_input(&format!("cannot write {}: {e}", file.display()));
+        }
+        eprintln!("wrote {}", file.display());
+    }
+    if args.mermaid {
+        print!("{}", run.diagram().mermaid());
+        return code(report.exit_code());
+    }
     if args.json {
         match serde_json::to_string_pretty(&report) {
             Ok(j) => println!("{j}"),
@@ -389,6 +427,80 @@ fn run_simulate(args: SimulateArgs) -> ExitCode {
     })
 }
 
+fn run_explore(args: ExploreArgs) -> ExitCode {
+    use stateright::Model;
+    let (setup, path) = match &args.trace {
+        Some(file) => {
+            let loaded = std::fs::read_to_string(file)
+                .map_err(|e| format!("{}: cannot read: {e}", file.display()))
+                .and_then(|t| Trace::parse(&t).map_err(|e| format!("{}: {e}", file.display())))
+                .and_then(|t| t.run().map_err(|e| format!("{}: {e}", file.display())));
+            match loaded {
+                Ok(run) => (run.setup.clone(), Some(run)),
+                Err(e) => return bad_input(&e),
+            }
+        }
+        None => {
+            let config = match presets::load(&args.config) {
+                Ok(c) => c,
+                Err(e) => return bad_input(&e),
+            };
+            let protocol = match load_protocol(&args.protocol) {
+                Ok(p) => p,
+                Err(e) => return bad_input(&e),
+            };
+            let mutant = match args.mutant.as_deref().map(load_mutant).transpose() {
+                Ok(m) => m,
+                Err(e) => return bad_input(&e),
+            };
+            (Setup::mutated(config, protocol, mutant), None)
+        }
+    };
+    let addr: std::net::SocketAddr = match args.addr.parse() {
+        Ok(a) => a,
+        Err(e) => return bad_input(&format!("--addr {}: not an address ({e})", args.addr)),
+    };
+    if !addr.ip().is_loopback() && !args.allow_remote {
+        return bad_input(&format!(
+            "--addr {addr}: not a loopback address; pass --allow-remote to serve beyond this machine"
+        ));
+    }
+    // Bind once ourselves so that "address in use" is a clear error, not a panic inside the
+    // explorer. The listener is dropped just before the explorer binds the same address.
+    match std::net::TcpListener::bind(addr) {
+        Ok(l) => drop(l),
+        Err(e) => return bad_input(&format!("--addr {addr}: cannot listen: {e}")),
+    }
+    let model = plasma_check::stateright_model::PlasmaModel::new(setup);
+    let url = format!("http://{addr}/");
+    println!("explorer: {url}");
+    if let Some(run) = &path {
+        // The explorer addresses a path by the index of each action among those enabled.
+        let mut indices = vec![0usize];
+        let mut ok = true;
+        for (i, a) in run.actions.iter().enumerate() {
+            let mut enabled = Vec::new();
+            model.actions(&run.worlds[i], &mut enabled);
+            match enabled.iter().position(|e| e == a) {
+                Some(k) => indices.push(k),
+                None => {
+                    eprintln!(
+                        "step {} is outside the search bounds (max_in_flight, max_resets), so the explorer cannot open the path past step {i}",
+                        i + 1
+                    );
+                    ok = false;
+                    break;
+                }
+            }
+        }
+        let steps: Vec<String> = indices.iter().map(usize::to_string).collect();
+        let label = if ok { "trace" } else { "trace (prefix)" };
+        println!("{label}: {url}#/steps/{}", steps.join("/"));
+    }
+    let _ = model.checker().serve(addr);
+    code(exit::VERIFIED)
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
@@ -397,5 +509,6 @@ fn main() -> ExitCode {
         Some(Command::Replay(args)) => run_replay(args),
         Some(Command::Mutants(args)) => run_mutants(args),
         Some(Command::Simulate(args)) => run_simulate(args),
+        Some(Command::Explore(args)) => run_explore(args),
     }
 }

@@ -79,6 +79,17 @@ impl Model for PlasmaModel {
         state.step(&self.setup, &action).ok()
     }
 
+    fn format_action(&self, action: &Action) -> String {
+        describe::action(action)
+    }
+
+    fn as_svg(&self, path: stateright::Path<World, Action>) -> Option<String> {
+        let pairs = path.into_vec();
+        let worlds: Vec<World> = pairs.iter().map(|(w, _)| w.clone()).collect();
+        let actions: Vec<Action> = pairs.into_iter().filter_map(|(_, a)| a).collect();
+        Some(crate::diagram::Diagram::of(&self.setup, &worlds, &actions).svg())
+    }
+
     fn format_step(&self, last_state: &World, action: Action) -> Option<String> {
         let next = last_state.step(&self.setup, &action).ok()?;
         Some(describe::step(last_state, &action, &next))

@@ -314,6 +314,10 @@ fn name(a: &TraceAction) -> String {
 }
 
 impl Run {
+    pub fn diagram(&self) -> crate::diagram::Diagram {
+        crate::diagram::Diagram::of(&self.setup, &self.worlds, &self.actions)
+    }
+
     /// Readable text of each step, with message numbers.
     pub fn step_texts(&self) -> Vec<String> {
         self.actions

@@ -1,6 +1,6 @@
 //! proptest over choice sequences: every generated sequence is valid (each number picks one of
 //! the actions enabled at that step), proptest shrinks failures to a minimal sequence, and
-//! failing seeds persist in the committed `proptest-regressions/` folder at the repository root
+//! failing seeds persist in the committed `harness/proptest-regressions/` folder
 //! (the mutants' seeds live there, so they are replayed first on every run).
 
 use plasma_check::hunt::counterexample_trace;
@@ -14,7 +14,7 @@ use proptest::test_runner::{
 
 const REGRESSIONS: &str = concat!(
     env!("CARGO_MANIFEST_DIR"),
-    "/../proptest-regressions/model.txt"
+    "/proptest-regressions/model.txt"
 );
 
 fn choices() -> impl Strategy<Value = Vec<u16>> {

@@ -244,3 +244,24 @@ pub fn world(w: &World) -> String {
     let _ = write!(s, " | in flight {}", w.network.len());
     s
 }
+
+/// One line for an action on its own (without the states around it).
+pub fn action(a: &Action) -> String {
+    match a {
+        Action::Mutate { tab, op } => {
+            let Op::Set { row, value } = op;
+            format!("tab {tab} sets r{row}={value}")
+        }
+        Action::Push { tab } => format!("tab {tab} pushes"),
+        Action::Pull { tab } => format!("tab {tab} pulls"),
+        Action::Reload { tab } => format!("tab {tab} reloads"),
+        Action::OpenTab { install } => format!("install {install} opens a tab"),
+        Action::DuplicateTab { tab } => format!("tab {tab} is duplicated"),
+        Action::CloseTab { tab } => format!("tab {tab} closes"),
+        Action::RestoreTab { tab } => format!("tab {tab} is reopened"),
+        Action::ResetLocalState { tab } => format!("tab {tab} resets local state"),
+        Action::Deliver(m) => format!("deliver {}", msg(m)),
+        Action::Drop(m) => format!("drop {}", msg(m)),
+        Action::Duplicate(m) => format!("duplicate {}", msg(m)),
+    }
+}
