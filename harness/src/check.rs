@@ -49,9 +49,7 @@ pub fn run(setup: &Setup, opts: &CheckOptions) -> Report {
     if let Some(n) = opts.max_states.and_then(std::num::NonZeroUsize::new) {
         builder = builder.target_state_count(n.get());
     }
-    if let Some(t) = opts.timeout {
-        builder = builder.timeout(t);
-    }
+
     if opts.stop_at_first_violation {
         builder = builder.finish_when(stateright::HasDiscoveries::AnyFailures);
     }
@@ -86,8 +84,16 @@ fn finish<C: Checker<PlasmaModel>>(
         None
     };
     let mut last_plain = Instant::now();
+    let mut timed_out = false;
     while !checker.is_done() {
         std::thread::sleep(Duration::from_millis(100));
+        if !timed_out && opts.timeout.is_some_and(|t| start.elapsed() >= t) {
+            checker
+                .model()
+                .stop
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+            timed_out = true;
+        }
         let line = progress_line(
             checker.state_count(),
             checker.unique_state_count(),
@@ -102,6 +108,11 @@ fn finish<C: Checker<PlasmaModel>>(
         }
     }
     let checker = checker.join();
+    // Discoveries are rebuilt by replaying actions: the model must produce them again.
+    checker
+        .model()
+        .stop
+        .store(false, std::sync::atomic::Ordering::Relaxed);
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
@@ -115,7 +126,7 @@ fn finish<C: Checker<PlasmaModel>>(
             opts.max_states.unwrap_or_default()
         ));
     }
-    if opts.timeout.is_some_and(|t| start.elapsed() >= t) {
+    if timed_out {
         stop_reason = Some(format!(
             "timeout reached ({:.1}s, --timeout {}s)",
             seconds,
@@ -133,8 +144,7 @@ fn finish<C: Checker<PlasmaModel>>(
     let complete = stop_reason.is_none();
     let discoveries = checker.discoveries();
     let model = checker.model();
-    let properties = plasma_properties::all()
-        .iter()
+    let properties = plasma_properties::applicable(&setup.config)
         .map(|p| {
             let path = discoveries.get(p.name);
             let status = match (p.discovery_is_failure(), path.is_some(), complete) {

@@ -45,8 +45,7 @@ impl Diagram {
         let mut numbering = Numbering::default();
         let mut events = Vec::new();
         let mut broken: Vec<&'static str> = Vec::new();
-        let always: Vec<_> = plasma_properties::all()
-            .iter()
+        let always: Vec<_> = plasma_properties::applicable(&setup.config)
             .filter(|p| p.expect == plasma_properties::Expect::Always)
             .collect();
         for (i, a) in actions.iter().enumerate() {
@@ -93,6 +92,10 @@ impl Diagram {
                         },
                         short(m)
                     ),
+                }),
+                Action::Logout { .. } | Action::Login { .. } => events.push(Event::Note {
+                    lane: Lane::Server,
+                    text,
                 }),
                 Action::OpenTab { .. } => {
                     let t = (after.tabs.len() - 1) as u8;

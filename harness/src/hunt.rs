@@ -33,7 +33,30 @@ pub fn hunt_config(mutant: Option<Mutant>) -> Config {
             max_resets: 0,
             ..tiny
         },
+        Some(Mutant::AuthCtxCached) => auth_hunt_config(),
+        // Two tabs increment one counter.
+        Some(Mutant::CounterAsLww) => Config {
+            rows: 0,
+            counter_rows: 1,
+            max_resets: 0,
+            ..tiny
+        },
         _ => tiny,
+    }
+}
+
+/// One installation, two users, one private row, a logout and a login.
+pub fn auth_hunt_config() -> Config {
+    Config {
+        installs: 1,
+        tabs: 1,
+        rows: 1,
+        max_mutations: 2,
+        max_in_flight: 2,
+        users: 2,
+        private_rows: 1,
+        max_auth_changes: 2,
+        ..Config::default()
     }
 }
 
@@ -44,11 +67,16 @@ pub fn documented_flaws() -> Vec<Target> {
     let flaw = |name: &'static str, about: &'static str, set: fn(&mut Protocol, &Protocol)| {
         let mut p = Protocol::hardened();
         set(&mut p, &d);
+        let config = if name == "auth_change_reset" {
+            auth_hunt_config()
+        } else {
+            hunt_config(None)
+        };
         Target {
             kind: "documented",
             name,
             about,
-            setup: Setup::new(hunt_config(None), p),
+            setup: Setup::new(config, p),
         }
     };
     let flaws = vec![
@@ -57,6 +85,7 @@ pub fn documented_flaws() -> Vec<Target> {
         flaw("orphan_recovery", "nobody pushes the slice of a tab closed with pending mutations", |p, d| p.orphan_recovery = d.orphan_recovery),
         flaw("reset_scope", "resetLocalState() wipes the whole IDB, other tabs' pending mutations included", |p, d| p.reset_scope = d.reset_scope),
         flaw("pull_base_check", "a pull response is applied if it is not older than the IDB cookie, even across a reset", |p, d| p.pull_base_check = d.pull_base_check),
+        flaw("auth_change_reset", "after the user changes, a pull still gets a tail patch: the old user's rows stay cached", |p, d| p.auth_change_reset = d.auth_change_reset),
     ];
     debug_assert!(d.mid_counter == MidCounter::Outbox && d.duplicate_tab == DuplicateTab::Share);
     debug_assert!(d.reset_scope == ResetScope::Whole);

@@ -4,7 +4,7 @@ use plasma_model::Config;
 use std::path::Path;
 
 /// Preset names, smallest first.
-pub const NAMES: [&str; 3] = ["tiny", "small", "default"];
+pub const NAMES: [&str; 4] = ["tiny", "small", "default", "auth"];
 
 /// A named preset.
 pub fn preset(name: &str) -> Option<Config> {
@@ -19,6 +19,7 @@ pub fn preset(name: &str) -> Option<Config> {
             duplicates: 0,
             max_in_flight: 2,
             max_resets: 1,
+            ..Config::default()
         }),
         // Adds a drop and a duplicate.
         "small" => Some(Config {
@@ -30,6 +31,7 @@ pub fn preset(name: &str) -> Option<Config> {
             duplicates: 1,
             max_in_flight: 2,
             max_resets: 1,
+            ..Config::default()
         }),
         // The richest configuration that completes in about a minute on 2 cores: a third
         // mutation (so a client has a pending tail behind an applied head), a drop, a duplicate,
@@ -43,6 +45,24 @@ pub fn preset(name: &str) -> Option<Config> {
             duplicates: 1,
             max_in_flight: 2,
             max_resets: 1,
+            ..Config::default()
+        }),
+        // Two installations (two groups) of two users, a logout and a login; one private
+        // last-write-wins row, a resolveConflict (keep the larger) row and a CRDT counter.
+        "auth" => Some(Config {
+            installs: 2,
+            tabs: 2,
+            rows: 1,
+            max_mutations: 2,
+            drops: 0,
+            duplicates: 0,
+            max_in_flight: 2,
+            max_resets: 0,
+            users: 2,
+            private_rows: 1,
+            max_rows: 1,
+            counter_rows: 1,
+            max_auth_changes: 2,
         }),
         _ => None,
     }

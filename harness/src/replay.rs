@@ -33,8 +33,7 @@ pub struct ReplayReport {
 
 /// Every `always` property that fails somewhere in the run, with the first step it fails at.
 pub fn failures(run: &Run) -> Vec<Failure> {
-    plasma_properties::all()
-        .iter()
+    plasma_properties::applicable(&run.setup.config)
         .filter(|p| p.expect == Expect::Always)
         .filter_map(|p| {
             let step = run.worlds.iter().position(|w| !p.check(&run.setup, w))?;

@@ -12,7 +12,7 @@ use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
 /// Action kinds a mix weighs; the index is [`kind`].
-pub const KINDS: [&str; 12] = [
+pub const KINDS: [&str; 14] = [
     "Mutate",
     "Push",
     "Pull",
@@ -25,6 +25,8 @@ pub const KINDS: [&str; 12] = [
     "Deliver",
     "Drop",
     "Duplicate",
+    "Logout",
+    "Login",
 ];
 
 fn kind(a: &Action) -> usize {
@@ -41,27 +43,29 @@ fn kind(a: &Action) -> usize {
         Action::Deliver(_) => 9,
         Action::Drop(_) => 10,
         Action::Duplicate(_) => 11,
+        Action::Logout { .. } => 12,
+        Action::Login { .. } => 13,
     }
 }
 
 /// Relative weight of each action kind (0: never chosen).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Mix {
-    pub weights: [u32; 12],
+    pub weights: [u32; 14],
 }
 
 impl Mix {
     /// The even mix: deliveries and the sync loop dominate, lifecycle events are rarer.
     pub fn standard() -> Mix {
         Mix {
-            weights: [10, 8, 8, 2, 1, 1, 1, 1, 1, 20, 2, 2],
+            weights: [10, 8, 8, 2, 1, 1, 1, 1, 1, 20, 2, 2, 1, 1],
         }
     }
 
     /// A swarm mix: each kind is switched off with probability 1/3, else weighted 1..=10;
     /// deliveries are never switched off (a network that delivers nothing tests nothing).
     pub fn swarm(rng: &mut ChaCha8Rng) -> Mix {
-        let mut weights = [0; 12];
+        let mut weights = [0; 14];
         for (i, w) in weights.iter_mut().enumerate() {
             let on = i == 9 || rng.gen_range(0..3) > 0;
             *w = if on { rng.gen_range(1..=10) } else { 0 };
@@ -71,7 +75,8 @@ impl Mix {
     }
 }
 
-/// The configuration `simulate` explores by default: far past what exhaustive search finishes.
+/// The configuration `simulate` explores by default: far past what exhaustive search finishes
+/// (7 rows: 5 last-write-wins, 1 resolveConflict, 1 counter; the first 2 private).
 pub fn large_config() -> Config {
     Config {
         installs: 4,
@@ -82,6 +87,11 @@ pub fn large_config() -> Config {
         duplicates: 5,
         max_in_flight: 8,
         max_resets: 3,
+        users: 2,
+        private_rows: 2,
+        max_rows: 1,
+        counter_rows: 1,
+        max_auth_changes: 4,
     }
 }
 
@@ -126,8 +136,7 @@ pub fn case_rng(seed: u64, case: u64) -> ChaCha8Rng {
 
 /// The first `always` property (of state scope) that fails in `w`.
 pub fn failing_state_property(setup: &Setup, w: &World) -> Option<&'static str> {
-    plasma_properties::all()
-        .iter()
+    plasma_properties::applicable(&setup.config)
         .filter(|p| p.expect == Expect::Always && p.scope == Scope::State)
         .find(|p| !(p.holds)(setup, w))
         .map(|p| p.name)
@@ -136,8 +145,7 @@ pub fn failing_state_property(setup: &Setup, w: &World) -> Option<&'static str> 
 /// The first quiescence property that fails once `w` is healed.
 pub fn failing_quiescent_property(setup: &Setup, w: &World) -> Option<&'static str> {
     let healed = plasma_properties::heal(setup, w);
-    plasma_properties::all()
-        .iter()
+    plasma_properties::applicable(&setup.config)
         .filter(|p| p.expect == Expect::Always && p.scope == Scope::Quiescent)
         .find(|p| !(p.holds)(setup, &healed))
         .map(|p| p.name)

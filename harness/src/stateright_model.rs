@@ -15,6 +15,10 @@ pub struct PlasmaModel {
     /// after the first one keeps the first (under single-threaded BFS, a shortest one) and skips
     /// re-evaluating a property that is already decided.
     found: Arc<Vec<AtomicBool>>,
+    /// Set when the run must stop (timeout): from then on no state has successors, so the
+    /// search drains. stateright's own timeout is not enough: a single BFS worker only looks at
+    /// it once its local queue is empty.
+    pub stop: Arc<AtomicBool>,
 }
 
 impl PlasmaModel {
@@ -26,6 +30,7 @@ impl PlasmaModel {
         PlasmaModel {
             setup,
             found: Arc::new(found),
+            stop: Arc::new(AtomicBool::new(false)),
         }
     }
 }
@@ -72,6 +77,9 @@ impl Model for PlasmaModel {
     }
 
     fn actions(&self, state: &World, actions: &mut Vec<Action>) {
+        if self.stop.load(Ordering::Relaxed) {
+            return;
+        }
         state.enabled(&self.setup, actions);
     }
 
@@ -100,6 +108,7 @@ impl Model for PlasmaModel {
         assert!(all.len() <= CONDITIONS.len(), "raise CONDITIONS");
         all.iter()
             .zip(CONDITIONS)
+            .filter(|(p, _)| (p.applies)(&self.setup.config))
             .map(|(p, cond)| match p.expect {
                 plasma_properties::Expect::Always => Property::always(p.name, cond),
                 plasma_properties::Expect::Sometimes => Property::sometimes(p.name, cond),

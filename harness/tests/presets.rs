@@ -10,6 +10,7 @@ use plasma_model::{Protocol, Setup};
 const TINY: usize = 372_210;
 const SMALL: usize = 1_616_122;
 const DEFAULT: usize = 15_149_722;
+const AUTH: usize = 46_385_956;
 
 fn check(preset: &str, strategy: Strategy, threads: usize) -> Report {
     let config = presets::preset(preset).expect("preset exists");
@@ -60,6 +61,12 @@ fn small_dfs() {
 #[ignore = "about a minute on 2 cores (release); run with --ignored"]
 fn default_bfs() {
     assert_verified(&check("default", Strategy::Bfs, 2), DEFAULT);
+}
+
+#[test]
+#[ignore = "about two minutes on 2 cores (release, DFS); run with --ignored"]
+fn auth_dfs() {
+    assert_verified(&check("auth", Strategy::Dfs, 2), AUTH);
 }
 
 #[test]

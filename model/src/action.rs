@@ -7,14 +7,16 @@ use serde::{Deserialize, Serialize};
 /// What a mutation does to a row.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Op {
-    /// Write `value` into the last-write-wins column of `row`.
+    /// Write `value` into `row` (its table decides how the write merges).
     Set { row: RowId, value: Value },
+    /// Increment the CRDT counter in `row`.
+    Incr { row: RowId },
 }
 
 impl Op {
     pub fn row(&self) -> RowId {
         match *self {
-            Op::Set { row, .. } => row,
+            Op::Set { row, .. } | Op::Incr { row } => row,
         }
     }
 }
@@ -38,6 +40,15 @@ pub enum Action {
     },
     OpenTab {
         install: InstallId,
+    },
+    /// The installation's user signs out (the shared login cookie is cleared).
+    Logout {
+        install: InstallId,
+    },
+    /// A user signs in to a signed-out installation.
+    Login {
+        install: InstallId,
+        user: crate::UserId,
     },
     DuplicateTab {
         tab: TabId,
@@ -68,6 +79,8 @@ impl Action {
             Action::Pull { .. } => "Pull",
             Action::Reload { .. } => "Reload",
             Action::OpenTab { .. } => "OpenTab",
+            Action::Logout { .. } => "Logout",
+            Action::Login { .. } => "Login",
             Action::DuplicateTab { .. } => "DuplicateTab",
             Action::CloseTab { .. } => "CloseTab",
             Action::RestoreTab { .. } => "RestoreTab",

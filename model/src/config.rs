@@ -25,6 +25,17 @@ pub struct Config {
     pub max_in_flight: u8,
     /// Search bound: `ResetLocalState` calls in the whole run.
     pub max_resets: u8,
+    /// Users; installation `i` starts signed in as user `i % users`.
+    pub users: u8,
+    /// The first `private_rows` rows are private (row `r` belongs to user `r % users`).
+    pub private_rows: u8,
+    /// Rows of a table that declares `resolveConflict` (keep the larger value), after the
+    /// last-write-wins rows.
+    pub max_rows: u8,
+    /// CRDT counter rows, after those.
+    pub counter_rows: u8,
+    /// Search bound: `Logout` and `Login` actions in the whole run.
+    pub max_auth_changes: u8,
 }
 
 impl Default for Config {
@@ -38,11 +49,21 @@ impl Default for Config {
             duplicates: 0,
             max_in_flight: 2,
             max_resets: 0,
+            users: 1,
+            private_rows: 0,
+            max_rows: 0,
+            counter_rows: 0,
+            max_auth_changes: 0,
         }
     }
 }
 
 impl Config {
+    /// Rows of all tables.
+    pub fn total_rows(&self) -> u8 {
+        self.rows + self.max_rows + self.counter_rows
+    }
+
     /// Checks the bounds for consistency; the message names the bad field.
     pub fn validate(&self) -> Result<(), String> {
         if self.installs == 0 {
@@ -54,8 +75,28 @@ impl Config {
                 self.tabs, self.installs
             ));
         }
-        if self.rows == 0 {
-            return Err("config.rows must be at least 1".into());
+        if u16::from(self.rows) + u16::from(self.max_rows) + u16::from(self.counter_rows) > 64 {
+            return Err(
+                "config.rows + config.max_rows + config.counter_rows must be at most 64".into(),
+            );
+        }
+        if self.total_rows() == 0 {
+            return Err(
+                "config.rows + config.max_rows + config.counter_rows must be at least 1".into(),
+            );
+        }
+        if self.users == 0 || self.users > 16 {
+            return Err(format!(
+                "config.users ({}) must be between 1 and 16",
+                self.users
+            ));
+        }
+        if self.private_rows > self.total_rows() {
+            return Err(format!(
+                "config.private_rows ({}) exceeds the number of rows ({})",
+                self.private_rows,
+                self.total_rows()
+            ));
         }
         if self.max_in_flight == 0 {
             return Err("config.max_in_flight must be at least 1".into());

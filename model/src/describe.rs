@@ -9,6 +9,11 @@ fn mutations(ms: &[crate::Pushed]) -> String {
     format!("[{}]", ids.join(" "))
 }
 
+/// " as u1", or " signed out".
+fn as_user(u: Option<u8>) -> String {
+    u.map_or(" signed out".into(), |u| format!(" as u{u}"))
+}
+
 fn cookie(c: Option<u8>) -> String {
     c.map_or("none".into(), |c| c.to_string())
 }
@@ -18,6 +23,13 @@ fn rows(rows: &[(u8, u8)]) -> String {
     format!("[{}]", r.join(" "))
 }
 
+fn op_text(op: &Op) -> String {
+    match *op {
+        Op::Set { row, value } => format!("sets r{row}={value}"),
+        Op::Incr { row } => format!("increments r{row}"),
+    }
+}
+
 /// One line for a message, e.g. `push c1 [#1 #2] from tab 0`.
 pub fn msg(m: &Msg) -> String {
     match m {
@@ -25,8 +37,13 @@ pub fn msg(m: &Msg) -> String {
             tab,
             group,
             client,
+            user,
             mutations: ms,
-        } => format!("push g{group}/c{client} {} from tab {tab}", mutations(ms)),
+        } => format!(
+            "push g{group}/c{client} {} from tab {tab}{}",
+            mutations(ms),
+            as_user(*user)
+        ),
         Msg::PushResp {
             tab,
             client,
@@ -36,15 +53,20 @@ pub fn msg(m: &Msg) -> String {
             tab,
             group,
             client,
+            user,
             cookie: c,
+            cookie_user: _,
         } => format!(
-            "pull g{group}/c{client} cookie {} from tab {tab}",
-            cookie(*c)
+            "pull g{group}/c{client} cookie {} from tab {tab}{}",
+            cookie(*c),
+            as_user(*user)
         ),
         Msg::PullResp {
             tab,
             group: _,
+            user: _,
             base_cookie,
+            base_user: _,
             cookie: c,
             patch,
             last_mutation_ids,
@@ -80,8 +102,7 @@ pub fn step(before: &World, action: &Action, after: &World) -> String {
     match action {
         Action::Mutate { tab, op } => {
             let created = after.history.created.last();
-            let Op::Set { row, value } = op;
-            let _ = write!(s, "{} sets r{row}={value}", tab_name(*tab));
+            let _ = write!(s, "{} {}", tab_name(*tab), op_text(op));
             if let Some(c) = created {
                 let _ = write!(s, " as c{}#{}", c.client, c.mid);
             }
@@ -106,6 +127,12 @@ pub fn step(before: &World, action: &Action, after: &World) -> String {
         }
         Action::Reload { tab } => {
             let _ = write!(s, "{} reloads", tab_name(*tab));
+        }
+        Action::Logout { install } => {
+            let _ = write!(s, "install {install} logs out");
+        }
+        Action::Login { install, user } => {
+            let _ = write!(s, "install {install} logs in as u{user}");
         }
         Action::OpenTab { install } => {
             let c = after.tabs.last().map_or(0, |t| t.client);
@@ -154,9 +181,10 @@ pub fn step(before: &World, action: &Action, after: &World) -> String {
                     } else {
                         let ids: Vec<String> = applied
                             .iter()
-                            .map(|&x| {
-                                let c = &after.history.created[usize::from(x)];
-                                format!("c{}#{}", c.client, c.mid)
+                            .map(|p| {
+                                let c = &after.history.created[usize::from(p.serial)];
+                                let denied = if p.applied { "" } else { " (denied)" };
+                                format!("c{}#{}{denied}", c.client, c.mid)
                             })
                             .collect();
                         let _ = write!(
@@ -248,14 +276,13 @@ pub fn world(w: &World) -> String {
 /// One line for an action on its own (without the states around it).
 pub fn action(a: &Action) -> String {
     match a {
-        Action::Mutate { tab, op } => {
-            let Op::Set { row, value } = op;
-            format!("tab {tab} sets r{row}={value}")
-        }
+        Action::Mutate { tab, op } => format!("tab {tab} {}", op_text(op)),
         Action::Push { tab } => format!("tab {tab} pushes"),
         Action::Pull { tab } => format!("tab {tab} pulls"),
         Action::Reload { tab } => format!("tab {tab} reloads"),
         Action::OpenTab { install } => format!("install {install} opens a tab"),
+        Action::Logout { install } => format!("install {install} logs out"),
+        Action::Login { install, user } => format!("install {install} logs in as u{user}"),
         Action::DuplicateTab { tab } => format!("tab {tab} is duplicated"),
         Action::CloseTab { tab } => format!("tab {tab} closes"),
         Action::RestoreTab { tab } => format!("tab {tab} is reopened"),

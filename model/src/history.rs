@@ -1,7 +1,7 @@
 //! Ghost state: what happened, kept so that properties can be pure predicates over one state.
 //! The protocol never reads it.
 
-use crate::{ClientId, GroupId, InstallId, Mid, Op, Serial, TabId};
+use crate::{ClientId, GroupId, InstallId, Mid, Op, Serial, TabId, UserId};
 
 /// A mutation as it was created by `Mutate`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -13,14 +13,26 @@ pub struct Created {
     pub client: ClientId,
     pub mid: Mid,
     pub op: Op,
+    /// The installation's signed-in user when the mutation was created.
+    pub user: Option<UserId>,
+}
+
+/// The server processed a mutation: applied it, or (`auth.write` denied) recorded it with no
+/// effect. Either way its watermark moved past it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Processed {
+    pub serial: Serial,
+    pub applied: bool,
+    /// The user of the request that carried it.
+    pub user: Option<UserId>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct History {
     /// Every mutation ever created; its index is its [`Serial`].
     pub created: Vec<Created>,
-    /// Serials the server processed (applied), in order.
-    pub processed: Vec<Serial>,
+    /// What the server processed, in order.
+    pub processed: Vec<Processed>,
     /// Serials a tab discarded by resetting its own local state while they were pending: a
     /// user-visible discard, not a loss.
     pub discarded: Vec<Serial>,
@@ -38,7 +50,18 @@ impl History {
     pub const COOKIE_REGRESSED: u8 = 2;
 
     pub fn was_processed(&self, serial: Serial) -> bool {
-        self.processed.contains(&serial)
+        self.processed.iter().any(|p| p.serial == serial)
+    }
+
+    pub fn was_applied(&self, serial: Serial) -> bool {
+        self.processed
+            .iter()
+            .any(|p| p.serial == serial && p.applied)
+    }
+
+    /// Applied mutations, in application (= row_version) order.
+    pub fn applied(&self) -> impl Iterator<Item = &Processed> {
+        self.processed.iter().filter(|p| p.applied)
     }
 
     pub fn was_discarded(&self, serial: Serial) -> bool {
@@ -48,9 +71,8 @@ impl History {
     /// The server version that applied `serial` (each application bumps the version by one),
     /// if it was applied.
     pub fn applied_version(&self, serial: Serial) -> Option<u8> {
-        self.processed
-            .iter()
-            .position(|&s| s == serial)
+        self.applied()
+            .position(|p| p.serial == serial)
             .map(|i| i as u8 + 1)
     }
 }

@@ -1,7 +1,7 @@
 //! An installation: one browser profile's IndexedDB, shared by all its tabs. The outbox is keyed
 //! `[clientID, mutationID]`, so each tab owns a slice of it.
 
-use crate::{ClientId, GroupId, Mid, Op, Rows, Serial, Version};
+use crate::{ClientId, Config, GroupId, Mid, Op, Rows, Serial, UserId, Version};
 use std::collections::BTreeMap;
 
 /// A pending mutation in the outbox.
@@ -21,16 +21,23 @@ pub struct Install {
     pub outbox: BTreeMap<(ClientId, Mid), Entry>,
     /// Last allocated mutationID per clientID (switch `mid_counter = idb`).
     pub next_mid: BTreeMap<ClientId, Mid>,
+    /// The signed-in user (the login cookie all tabs of the profile share).
+    pub signed_in: Option<UserId>,
+    /// The user the base and cookie were pulled as (`None` before the first pull, after a
+    /// reset, and when pulled signed out).
+    pub base_user: Option<UserId>,
 }
 
 impl Install {
-    pub fn new(group: GroupId, rows: u8) -> Self {
+    pub fn new(group: GroupId, rows: u8, user: Option<UserId>) -> Self {
         Install {
             group,
             base: vec![None; usize::from(rows)],
             cookie: None,
             outbox: BTreeMap::new(),
             next_mid: BTreeMap::new(),
+            signed_in: user,
+            base_user: None,
         }
     }
 
@@ -63,18 +70,17 @@ impl Install {
     }
 
     /// A tab's view: `base` with the clientID's own pending mutations replayed in mid order.
-    pub fn replay(&self, client: ClientId) -> Rows {
+    pub fn replay(&self, config: &Config, client: ClientId) -> Rows {
         let mut view = self.base.clone();
         for (_, e) in self.slice(client) {
-            apply_op(&mut view, &e.op);
+            apply_op(config, &mut view, &e.op);
         }
         view
     }
 }
 
-/// Applies an optimistic mutation to a local view.
-pub fn apply_op(view: &mut Rows, op: &Op) {
-    match *op {
-        Op::Set { row, value } => view[usize::from(row)] = Some(value),
-    }
+/// Applies an optimistic mutation to a local view, with the table's merge rule.
+pub fn apply_op(config: &Config, view: &mut Rows, op: &Op) {
+    let slot = &mut view[usize::from(op.row())];
+    *slot = crate::auth::merge(config, *slot, op);
 }

@@ -17,6 +17,7 @@
 //! page is silent are listed in the README's model section.
 
 pub mod action;
+pub mod auth;
 pub mod config;
 pub mod describe;
 pub mod history;
@@ -29,7 +30,7 @@ pub mod world;
 
 pub use action::{Action, Op};
 pub use config::{Config, DuplicateTab, MidCounter, Protocol, ResetScope, Setup};
-pub use history::{Created, History};
+pub use history::{Created, History, Processed};
 pub use install::{Entry, Install};
 pub use mutant::Mutant;
 pub use network::{Msg, Network, Patch, Pushed};
@@ -53,6 +54,8 @@ pub type RowId = u8;
 pub type Value = u8;
 /// Server version; also the causal cookie.
 pub type Version = u8;
+/// A user; an installation's signed-in user decides what its requests may read and write.
+pub type UserId = u8;
 /// Ghost identity of a created mutation: its index in [`History::created`]. The protocol never
 /// sees it; properties use it to tell two mutations with the same `(group, client, mid)` apart.
 pub type Serial = u8;

@@ -30,10 +30,15 @@ pub enum Mutant {
     ConfirmByGroup,
     /// A push sends the slice in descending mutationID order.
     PushOutOfOrder,
+    /// The server keeps using the first auth ctx it stored for a (group, client), even after
+    /// the installation's user changed.
+    AuthCtxCached,
+    /// The client turns an increment into a plain write of the value it sees plus one.
+    CounterAsLww,
 }
 
 impl Mutant {
-    pub const ALL: [Mutant; 11] = [
+    pub const ALL: [Mutant; 13] = [
         Mutant::NoDedup,
         Mutant::WatermarkPerGroup,
         Mutant::OutboxByMid,
@@ -45,6 +50,8 @@ impl Mutant {
         Mutant::ResetWithoutRotation,
         Mutant::ConfirmByGroup,
         Mutant::PushOutOfOrder,
+        Mutant::AuthCtxCached,
+        Mutant::CounterAsLww,
     ];
 
     /// The mutant's name as the CLI and traces spell it (kebab-case).
@@ -61,6 +68,8 @@ impl Mutant {
             Mutant::ResetWithoutRotation => "reset-without-rotation",
             Mutant::ConfirmByGroup => "confirm-by-group",
             Mutant::PushOutOfOrder => "push-out-of-order",
+            Mutant::AuthCtxCached => "auth-ctx-cached",
+            Mutant::CounterAsLww => "counter-as-lww",
         }
     }
 
@@ -90,6 +99,12 @@ impl Mutant {
             Mutant::ResetWithoutRotation => "resetLocalState() keeps the clientID",
             Mutant::ConfirmByGroup => "every slice is confirmed up to the tab's own lastMutationID",
             Mutant::PushOutOfOrder => "a push sends its slice in descending mutationID order",
+            Mutant::AuthCtxCached => {
+                "the server keeps the first auth ctx of a client across logout"
+            }
+            Mutant::CounterAsLww => {
+                "an increment is sent as a write of the value the client sees plus one"
+            }
         }
     }
 

@@ -2,7 +2,7 @@
 //! may be delivered next), so delay and reordering are unlimited; drops and duplicates are faults
 //! drawn from the configuration's budgets.
 
-use crate::{ClientId, GroupId, Mid, Op, RowId, Serial, TabId, Value, Version};
+use crate::{ClientId, GroupId, Mid, Op, RowId, Serial, TabId, UserId, Value, Version};
 use std::collections::BTreeMap;
 
 /// One mutation as it travels in a push.
@@ -39,6 +39,8 @@ pub enum Msg {
         tab: TabId,
         group: GroupId,
         client: ClientId,
+        /// The installation's signed-in user when the request was sent (its login cookie).
+        user: Option<UserId>,
         mutations: Vec<Pushed>,
     },
     /// Carries the watermark after processing; a correct client ignores it (confirmation comes
@@ -52,14 +54,19 @@ pub enum Msg {
         tab: TabId,
         group: GroupId,
         client: ClientId,
+        user: Option<UserId>,
         cookie: Option<Version>,
+        /// The user the cookie (and the base it reflects) was issued to.
+        cookie_user: Option<UserId>,
     },
     PullResp {
         tab: TabId,
-        /// The group the request was made for.
+        /// The group and user the request was made for.
         group: GroupId,
-        /// The cookie the request was based on.
+        user: Option<UserId>,
+        /// The cookie the request was based on, and the user that cookie was issued to.
         base_cookie: Option<Version>,
+        base_user: Option<UserId>,
         cookie: Version,
         patch: Patch,
         /// `clientID -> last_mutation_id`, for the request's group only.

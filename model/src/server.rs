@@ -1,9 +1,10 @@
 //! The server: rows stamped with `row_version`, and the `last_mutation_id` watermark per
 //! `(clientGroupID, clientID)` that makes retries idempotent.
 
-use crate::history::History;
+use crate::auth;
+use crate::history::{History, Processed};
 use crate::network::{Msg, Patch, Pushed};
-use crate::{ClientId, GroupId, Mid, Mutant, Op, Setup, TabId, Value, Version};
+use crate::{ClientId, GroupId, Mid, Mutant, Setup, TabId, UserId, Value, Version};
 use std::collections::BTreeMap;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
@@ -20,6 +21,9 @@ pub struct Server {
     pub rows: Vec<ServerRow>,
     /// `(clientGroupID, clientID) -> last_mutation_id`; a client is created on its first push.
     pub clients: BTreeMap<(GroupId, ClientId), Mid>,
+    /// The auth ctx stored per `(clientGroupID, clientID)` (kept only by the `auth-ctx-cached`
+    /// mutant: see `authorise`).
+    pub auth_ctx: BTreeMap<(GroupId, ClientId), Option<UserId>>,
 }
 
 impl Server {
@@ -28,6 +32,7 @@ impl Server {
             version: 0,
             rows: vec![ServerRow::default(); usize::from(rows)],
             clients: BTreeMap::new(),
+            auth_ctx: BTreeMap::new(),
         }
     }
 
@@ -40,8 +45,30 @@ impl Server {
         self.rows.iter().map(|r| r.value).collect()
     }
 
+    /// The user a request is served as: the request's own user (the server re-runs `auth()`
+    /// and stores the new ctx when it changed), or under the `auth-ctx-cached` mutant the first
+    /// ctx it ever stored for this (group, client).
+    fn authorise(
+        &mut self,
+        setup: &Setup,
+        group: GroupId,
+        client: ClientId,
+        user: Option<UserId>,
+    ) -> Option<UserId> {
+        // Re-running authorisation whenever the user changed makes the request's user the ctx,
+        // so only the mutant, which keeps the first ctx, needs to remember it (remembering it
+        // otherwise would split states that behave alike).
+        if !setup.has(Mutant::AuthCtxCached) {
+            return user;
+        }
+        *self.auth_ctx.entry((group, client)).or_insert(user)
+    }
+
     /// Handles a push: each mutation in order, `mid <= last` is a retry (no-op), `mid == last+1`
-    /// is applied, `mid > last+1` is a gap and stops the request. Returns the response.
+    /// is applied if `auth.write` allows it (else recorded as processed with no effect),
+    /// `mid > last+1` is a gap and stops the request. A signed-out request is refused whole.
+    /// Returns the response.
+    #[allow(clippy::too_many_arguments)]
     pub fn push(
         &mut self,
         setup: &Setup,
@@ -49,6 +76,7 @@ impl Server {
         tab: TabId,
         group: GroupId,
         client: ClientId,
+        user: Option<UserId>,
         mutations: &[Pushed],
     ) -> Msg {
         // The mutant keeps one watermark per group, under clientID 0.
@@ -58,24 +86,25 @@ impl Server {
             (group, client)
         };
         let mut last = self.last_mutation_id(key.0, key.1);
-        for m in mutations {
-            if m.mid <= last {
-                if setup.has(Mutant::NoDedup) {
-                    self.apply(&m.op);
-                    history.processed.push(m.serial);
+        let ctx = self.authorise(setup, group, client, user);
+        if ctx.is_some() {
+            for m in mutations {
+                if m.mid <= last {
+                    if setup.has(Mutant::NoDedup) {
+                        self.process(setup, history, m, ctx, user);
+                    }
+                    continue;
                 }
-                continue;
+                if m.mid != last + 1 {
+                    break;
+                }
+                self.process(setup, history, m, ctx, user);
+                last = m.mid;
             }
-            if m.mid != last + 1 {
-                break;
+            let before = self.clients.insert(key, last);
+            if before.is_some_and(|b| b > last) {
+                history.broken |= History::WATERMARK_REGRESSED;
             }
-            self.apply(&m.op);
-            history.processed.push(m.serial);
-            last = m.mid;
-        }
-        let before = self.clients.insert(key, last);
-        if before.is_some_and(|b| b > last) {
-            history.broken |= History::WATERMARK_REGRESSED;
         }
         Msg::PushResp {
             tab,
@@ -84,34 +113,61 @@ impl Server {
         }
     }
 
-    fn apply(&mut self, op: &Op) {
-        self.version += 1;
-        match *op {
-            Op::Set { row, value } => {
-                self.rows[usize::from(row)] = ServerRow {
-                    value: Some(value),
-                    row_version: self.version,
-                };
-            }
+    fn process(
+        &mut self,
+        setup: &Setup,
+        history: &mut History,
+        m: &Pushed,
+        ctx: Option<UserId>,
+        user: Option<UserId>,
+    ) {
+        let allowed = auth::write(&setup.config, ctx, m.op.row());
+        if allowed {
+            self.version += 1;
+            let row = &mut self.rows[usize::from(m.op.row())];
+            *row = ServerRow {
+                value: auth::merge(&setup.config, row.value, &m.op),
+                row_version: self.version,
+            };
         }
+        history.processed.push(Processed {
+            serial: m.serial,
+            applied: allowed,
+            user,
+        });
     }
 
-    /// Handles a pull: a full reset patch without a cookie, else the tail of rows written after
-    /// it; the watermarks of the request's group only.
-    pub fn pull(&self, setup: &Setup, tab: TabId, group: GroupId, cookie: Option<Version>) -> Msg {
-        let written = self
-            .rows
-            .iter()
-            .enumerate()
-            .filter_map(|(r, row)| row.value.map(|v| (r as u8, v, row.row_version)));
+    /// Handles a pull: the rows `auth.read` allows, as a full reset patch when the request has
+    /// no cookie (or, with `auth_change_reset`, when its cookie was issued to another user), else
+    /// as the tail written after the cookie; the watermarks of the request's group only.
+    #[allow(clippy::too_many_arguments)]
+    pub fn pull(
+        &mut self,
+        setup: &Setup,
+        tab: TabId,
+        group: GroupId,
+        client: ClientId,
+        user: Option<UserId>,
+        cookie: Option<Version>,
+        cookie_user: Option<UserId>,
+    ) -> Msg {
+        let ctx = self.authorise(setup, group, client, user);
+        let config = &setup.config;
+        let written = self.rows.iter().enumerate().filter_map(|(r, row)| {
+            let r = r as u8;
+            row.value
+                .filter(|_| auth::read(config, ctx, r))
+                .map(|v| (r, v, row.row_version))
+        });
+        let reset = cookie.is_none() || (setup.protocol.auth_change_reset && cookie_user != ctx);
         let patch = match cookie {
-            None => Patch::Reset(written.map(|(r, v, _)| (r, v)).collect()),
-            Some(c) => Patch::Tail(
+            Some(c) if !reset => Patch::Tail(
                 written
                     .filter(|&(_, _, rv)| rv > c)
                     .map(|(r, v, _)| (r, v))
                     .collect(),
             ),
+            _ => Patch::Reset(written.map(|(r, v, _)| (r, v)).collect()),
         };
         let groups = if setup.has(Mutant::LmidsAllGroups) {
             (0, 0)..=(GroupId::MAX, ClientId::MAX)
@@ -126,7 +182,9 @@ impl Server {
         Msg::PullResp {
             tab,
             group,
+            user,
             base_cookie: cookie,
+            base_user: cookie_user,
             cookie: self.version,
             patch,
             last_mutation_ids,

@@ -1,12 +1,13 @@
 //! The whole system in one value, and the step function that every driver shares.
 
-use crate::config::{DuplicateTab, MidCounter, ResetScope, Setup};
+use crate::auth::{self, Table};
+use crate::config::{Config, DuplicateTab, MidCounter, ResetScope, Setup};
 use crate::history::{Created, History};
 use crate::install::{Entry, Install};
 use crate::network::{Msg, Network, Patch, Pushed};
 use crate::server::Server;
 use crate::tab::{Tab, TabStatus};
-use crate::{Action, ClientId, InstallId, Mid, Mutant, Op, TabId, Version};
+use crate::{Action, ClientId, InstallId, Mid, Mutant, Op, TabId, UserId, Version};
 use std::fmt;
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -24,6 +25,8 @@ pub struct World {
     /// Fault budgets spent so far.
     pub drops: u8,
     pub duplicates: u8,
+    /// `Logout` and `Login` actions so far.
+    pub auth_changes: u8,
 }
 
 /// Why an action cannot be taken in a state. The message names the offending part.
@@ -42,6 +45,10 @@ pub enum Refusal {
     DropBudget(u8),
     DuplicateBudget(u8),
     ClientIdsExhausted,
+    NoSuchUser(u8),
+    NotSignedIn(InstallId),
+    AlreadySignedIn(InstallId),
+    WrongOp(Op),
 }
 
 impl fmt::Display for Refusal {
@@ -69,6 +76,16 @@ impl fmt::Display for Refusal {
                 write!(f, "the duplicate budget (config.duplicates = {n}) is spent")
             }
             Refusal::ClientIdsExhausted => write!(f, "no clientIDs left to mint"),
+            Refusal::NoSuchUser(u) => write!(f, "user {u} does not exist (see config.users)"),
+            Refusal::NotSignedIn(i) => write!(f, "installation {i} is not signed in"),
+            Refusal::AlreadySignedIn(i) => {
+                write!(f, "installation {i} is signed in: log out first")
+            }
+            Refusal::WrongOp(op) => write!(
+                f,
+                "{op:?} does not fit row {}'s table (counter rows take Incr, the others Set)",
+                op.row()
+            ),
         }
     }
 }
@@ -77,21 +94,24 @@ impl std::error::Error for Refusal {}
 
 impl World {
     /// Every installation starts with one open tab; tab `i` and clientID `i` belong to
-    /// installation `i`, whose clientGroupID is `i`.
+    /// installation `i`, whose clientGroupID is `i` and whose user is `i % users`.
     pub fn init(setup: &Setup) -> World {
         let c = &setup.config;
-        let installs = (0..c.installs).map(|i| Install::new(i, c.rows)).collect();
+        let rows = c.total_rows();
+        let installs = (0..c.installs)
+            .map(|i| Install::new(i, rows, Some(i % c.users.max(1))))
+            .collect();
         let tabs = (0..c.installs)
             .map(|i| Tab {
                 install: i,
                 client: i,
                 status: TabStatus::Open,
-                view: vec![None; usize::from(c.rows)],
+                view: vec![None; usize::from(rows)],
                 mem_mid: None,
             })
             .collect();
         World {
-            server: Server::new(c.rows),
+            server: Server::new(rows),
             installs,
             tabs,
             network: Network::default(),
@@ -100,6 +120,7 @@ impl World {
             resets: 0,
             drops: 0,
             duplicates: 0,
+            auth_changes: 0,
         }
     }
 
@@ -121,11 +142,12 @@ impl World {
                 continue;
             }
             if can_mutate {
-                for row in 0..c.rows {
-                    out.push(Action::Mutate {
-                        tab: t,
-                        op: Op::Set { row, value },
-                    });
+                for row in 0..c.total_rows() {
+                    let op = match auth::table(c, row) {
+                        Table::Counter => Op::Incr { row },
+                        Table::Lww | Table::Max => Op::Set { row, value },
+                    };
+                    out.push(Action::Mutate { tab: t, op });
                 }
             }
             let slices = self.push_slices(setup, t);
@@ -147,6 +169,19 @@ impl World {
         if can_create_tab {
             for i in 0..c.installs {
                 out.push(Action::OpenTab { install: i });
+            }
+        }
+        if self.auth_changes < c.max_auth_changes {
+            for (i, inst) in self.installs.iter().enumerate() {
+                let install = i as InstallId;
+                match inst.signed_in {
+                    Some(_) => out.push(Action::Logout { install }),
+                    None => {
+                        for user in 0..c.users {
+                            out.push(Action::Login { install, user });
+                        }
+                    }
+                }
             }
         }
         for msg in self.network.distinct() {
@@ -174,7 +209,9 @@ impl World {
                     tab: *tab,
                     group: inst.group,
                     client: t.client,
+                    user: inst.signed_in,
                     cookie: inst.cookie,
+                    cookie_user: inst.base_user,
                 };
                 w.network.send(msg);
             }
@@ -182,7 +219,7 @@ impl World {
                 w.open_tab(*tab)?;
                 let t = &mut w.tabs[usize::from(*tab)];
                 t.mem_mid = None;
-                t.view = w.installs[usize::from(t.install)].replay(t.client);
+                t.view = w.installs[usize::from(t.install)].replay(&setup.config, t.client);
             }
             Action::OpenTab { install } => {
                 if *install >= setup.config.installs {
@@ -190,7 +227,25 @@ impl World {
                 }
                 w.check_tab_limit(setup)?;
                 let client = w.mint()?;
-                w.new_tab(*install, client);
+                w.new_tab(&setup.config, *install, client);
+            }
+            Action::Logout { install } | Action::Login { install, .. } => {
+                let inst = w
+                    .installs
+                    .get_mut(usize::from(*install))
+                    .ok_or(Refusal::NoSuchInstall(*install))?;
+                match (action, inst.signed_in) {
+                    (Action::Logout { .. }, Some(_)) => inst.signed_in = None,
+                    (Action::Login { user, .. }, None) => {
+                        if *user >= setup.config.users {
+                            return Err(Refusal::NoSuchUser(*user));
+                        }
+                        inst.signed_in = Some(*user);
+                    }
+                    (Action::Logout { .. }, None) => return Err(Refusal::NotSignedIn(*install)),
+                    _ => return Err(Refusal::AlreadySignedIn(*install)),
+                }
+                w.auth_changes = w.auth_changes.saturating_add(1);
             }
             Action::DuplicateTab { tab } => {
                 let t = w.open_tab(*tab)?;
@@ -200,7 +255,7 @@ impl World {
                     DuplicateTab::Share => client,
                     DuplicateTab::Rotate => w.mint()?,
                 };
-                w.new_tab(install, client);
+                w.new_tab(&setup.config, install, client);
             }
             Action::CloseTab { tab } => {
                 w.open_tab(*tab)?;
@@ -285,8 +340,8 @@ impl World {
         Ok(c)
     }
 
-    fn new_tab(&mut self, install: InstallId, client: ClientId) {
-        let view = self.installs[usize::from(install)].replay(client);
+    fn new_tab(&mut self, config: &Config, install: InstallId, client: ClientId) {
+        let view = self.installs[usize::from(install)].replay(config, client);
         self.tabs.push(Tab {
             install,
             client,
@@ -298,11 +353,11 @@ impl World {
 
     /// Every change to an installation's IDB is seen by its open tabs (they share it and are
     /// notified), which rebase their views on it.
-    fn rebase(&mut self, install: InstallId) {
+    fn rebase(&mut self, config: &Config, install: InstallId) {
         let inst = &self.installs[usize::from(install)];
         for t in self.tabs.iter_mut() {
             if t.is_open() && t.install == install {
-                t.view = inst.replay(t.client);
+                t.view = inst.replay(config, t.client);
             }
         }
     }
@@ -314,12 +369,27 @@ impl World {
         if self.history.created.len() >= usize::from(c.max_mutations) {
             return Err(Refusal::MutationLimit(c.max_mutations));
         }
-        if op.row() >= c.rows {
+        if op.row() >= c.total_rows() {
             return Err(Refusal::NoSuchRow {
                 row: op.row(),
-                rows: c.rows,
+                rows: c.total_rows(),
             });
         }
+        let counter = auth::table(c, op.row()) == Table::Counter;
+        if counter != matches!(op, Op::Incr { .. }) {
+            return Err(Refusal::WrongOp(op));
+        }
+        // The mutant computes the counter's next value locally and sends it as a plain write.
+        let op = match op {
+            Op::Incr { row } if setup.has(Mutant::CounterAsLww) => {
+                let seen = self.tabs[usize::from(tab)].view[usize::from(row)];
+                Op::Set {
+                    row,
+                    value: seen.unwrap_or(0).saturating_add(1),
+                }
+            }
+            op => op,
+        };
         let inst = &mut self.installs[usize::from(install)];
         let mid: Mid = match setup.protocol.mid_counter {
             MidCounter::Idb => {
@@ -341,12 +411,13 @@ impl World {
             client,
             mid,
             op,
+            user: inst.signed_in,
         });
         if setup.has(Mutant::OutboxByMid) {
             inst.outbox.retain(|&(_, m), _| m != mid);
         }
         inst.outbox.insert((client, mid), Entry { op, serial });
-        self.rebase(install);
+        self.rebase(&setup.config, install);
         Ok(())
     }
 
@@ -375,6 +446,7 @@ impl World {
                     tab,
                     group: inst.group,
                     client,
+                    user: inst.signed_in,
                     mutations,
                 }
             })
@@ -403,7 +475,7 @@ impl World {
             _ => old,
         };
         self.tabs[usize::from(tab)].status = TabStatus::Restored;
-        self.new_tab(install, client);
+        self.new_tab(&setup.config, install, client);
         Ok(())
     }
 
@@ -421,7 +493,7 @@ impl World {
         for (s, c) in history.created.iter().enumerate() {
             let s = s as u8;
             let confirmed =
-                history.processed.contains(&s) && !inst.outbox.values().any(|e| e.serial == s);
+                history.was_processed(s) && !inst.outbox.values().any(|e| e.serial == s);
             if c.install == install && confirmed && !history.wiped.contains(&s) {
                 history.wiped.push(s);
             }
@@ -429,6 +501,7 @@ impl World {
         history.wiped.sort_unstable();
         inst.base.iter_mut().for_each(|v| *v = None);
         inst.cookie = None;
+        inst.base_user = None;
         // The resetting tab's slice is its user's visible discard, except entries that another
         // tab still open (sharing the clientID) created: those are lost, and `outbox-honesty`
         // says so. A restored tab owns what its closed predecessor created.
@@ -456,7 +529,7 @@ impl World {
         let t = &mut self.tabs[usize::from(tab)];
         t.client = rotated;
         t.mem_mid = None;
-        self.rebase(install);
+        self.rebase(&setup.config, install);
         Ok(())
     }
 
@@ -466,17 +539,31 @@ impl World {
                 tab,
                 group,
                 client,
+                user,
                 mutations,
             } => {
-                let resp =
-                    self.server
-                        .push(setup, &mut self.history, *tab, *group, *client, mutations);
+                let resp = self.server.push(
+                    setup,
+                    &mut self.history,
+                    *tab,
+                    *group,
+                    *client,
+                    *user,
+                    mutations,
+                );
                 self.network.send(resp);
             }
             Msg::PullReq {
-                tab, group, cookie, ..
+                tab,
+                group,
+                client,
+                user,
+                cookie,
+                cookie_user,
             } => {
-                let resp = self.server.pull(setup, *tab, *group, *cookie);
+                let resp =
+                    self.server
+                        .pull(setup, *tab, *group, *client, *user, *cookie, *cookie_user);
                 self.network.send(resp);
             }
             Msg::PushResp {
@@ -485,23 +572,39 @@ impl World {
                 last_mutation_id,
             } => {
                 if setup.has(Mutant::AckOnPushResponse) {
-                    self.drop_confirmed(*tab, |c| (c == *client).then_some(*last_mutation_id));
+                    self.drop_confirmed(setup, *tab, |c| {
+                        (c == *client).then_some(*last_mutation_id)
+                    });
                 }
             }
             Msg::PullResp {
                 tab,
                 group: _,
+                user,
                 base_cookie,
+                base_user,
                 cookie,
                 patch,
                 last_mutation_ids,
-            } => self.receive_pull(setup, *tab, *base_cookie, *cookie, patch, last_mutation_ids),
+            } => self.receive_pull(
+                setup,
+                *tab,
+                *user,
+                (*base_cookie, *base_user, *cookie),
+                patch,
+                last_mutation_ids,
+            ),
         }
     }
 
     /// Drops the outbox entries of `tab`'s installation that `confirmed(client)` covers
     /// (`mid <= confirmed(client)`), and rebases the open tabs. Does nothing for a closed tab.
-    fn drop_confirmed(&mut self, tab: TabId, confirmed: impl Fn(ClientId) -> Option<Mid>) {
+    fn drop_confirmed(
+        &mut self,
+        setup: &Setup,
+        tab: TabId,
+        confirmed: impl Fn(ClientId) -> Option<Mid>,
+    ) {
         let Some(t) = self.tabs.get(usize::from(tab)).filter(|t| t.is_open()) else {
             return;
         };
@@ -509,7 +612,7 @@ impl World {
         self.installs[usize::from(install)]
             .outbox
             .retain(|&(c, mid), _| confirmed(c).is_none_or(|lmid| mid > lmid));
-        self.rebase(install);
+        self.rebase(&setup.config, install);
     }
 
     /// Applies a pull response to the installation's IDB if it still fits, confirms outbox
@@ -518,8 +621,8 @@ impl World {
         &mut self,
         setup: &Setup,
         tab: TabId,
-        base_cookie: Option<Version>,
-        cookie: Version,
+        user: Option<UserId>,
+        (base_cookie, base_user, cookie): (Option<Version>, Option<UserId>, Version),
         patch: &Patch,
         last_mutation_ids: &[(ClientId, Mid)],
     ) {
@@ -532,7 +635,9 @@ impl World {
         let fits = if setup.has(Mutant::AcceptStalePull) {
             true
         } else if p.pull_base_check {
-            base_cookie == inst.cookie
+            // The cookie names a version of the rows *a user* may read: a response based on the
+            // same version pulled as another user does not fit either.
+            base_cookie == inst.cookie && base_user == inst.base_user
         } else {
             inst.cookie.is_none_or(|c| cookie >= c)
         };
@@ -553,6 +658,7 @@ impl World {
             }
         }
         inst.cookie = Some(cookie);
+        inst.base_user = user;
         let lmid_of = |c: ClientId| {
             last_mutation_ids
                 .iter()
@@ -561,10 +667,12 @@ impl World {
         };
         if setup.has(Mutant::ConfirmByGroup) {
             let own_lmid = lmid_of(own);
-            self.drop_confirmed(tab, |_| own_lmid);
+            self.drop_confirmed(setup, tab, |_| own_lmid);
         } else {
             let orphans = p.orphan_recovery;
-            self.drop_confirmed(tab, |c| (c == own || orphans).then(|| lmid_of(c)).flatten());
+            self.drop_confirmed(setup, tab, |c| {
+                (c == own || orphans).then(|| lmid_of(c)).flatten()
+            });
         }
         if setup.has(Mutant::RebaseWithoutReplay) {
             let base = self.installs[usize::from(install)].base.clone();

@@ -13,6 +13,7 @@ fn setup() -> Setup {
             duplicates: 1,
             max_in_flight: 4,
             max_resets: 2,
+            ..Config::default()
         },
         Protocol::hardened(),
     )
@@ -82,7 +83,8 @@ fn a_retry_is_a_no_op() {
     let w = run(&s, &w, &[Action::Deliver(push)]);
     assert_eq!(w.server.version, 1, "the second copy applied nothing");
     assert_eq!(w.server.last_mutation_id(0, 0), 1);
-    assert_eq!(w.history.processed, vec![0]);
+    let serials: Vec<u8> = w.history.processed.iter().map(|p| p.serial).collect();
+    assert_eq!(serials, vec![0]);
 }
 
 #[test]
@@ -98,6 +100,7 @@ fn a_gap_stops_the_request() {
         tab: 0,
         group: 0,
         client: 0,
+        user: Some(0),
         mutations: vec![pushed(2, 7, 0), pushed(3, 8, 1)],
     };
     w.network.send(gap.clone());
@@ -375,7 +378,9 @@ fn refusals_name_the_problem() {
         tab: 0,
         group: 0,
         client: 0,
+        user: Some(0),
         cookie: None,
+        cookie_user: None,
     };
     assert!(matches!(
         w.step(&s, &Action::Deliver(stray)),
@@ -430,4 +435,157 @@ fn enabled_actions_are_all_accepted_by_step() {
         frontier = next;
     }
     assert!(seen > 1000, "explored {seen} steps");
+}
+
+fn auth_setup(protocol: Protocol) -> Setup {
+    Setup::new(
+        Config {
+            installs: 1,
+            tabs: 2,
+            rows: 1,
+            max_rows: 1,
+            counter_rows: 1,
+            users: 2,
+            private_rows: 1,
+            max_mutations: 4,
+            max_in_flight: 4,
+            max_auth_changes: 4,
+            ..Config::default()
+        },
+        protocol,
+    )
+}
+
+fn sync(s: &Setup, w: &World, tab: u8) -> World {
+    let w = run(s, w, &[Action::Push { tab }]);
+    let w = deliver(s, &deliver(s, &w, "PushReq"), "PushResp");
+    let w = run(s, &w, &[Action::Pull { tab }]);
+    deliver(s, &deliver(s, &w, "PullReq"), "PullResp")
+}
+
+#[test]
+fn auth_write_denies_another_users_private_row_but_advances_the_watermark() {
+    let s = auth_setup(Protocol::hardened());
+    // Row 0 is private to user 0; the installation signs in as user 1 and writes it.
+    let w = run(
+        &s,
+        &World::init(&s),
+        &[
+            Action::Logout { install: 0 },
+            Action::Login {
+                install: 0,
+                user: 1,
+            },
+            set(0, 0, 1),
+        ],
+    );
+    let w = sync(&s, &w, 0);
+    assert_eq!(w.server.rows[0].value, None, "denied");
+    assert_eq!(w.server.last_mutation_id(0, 0), 1, "still processed");
+    assert!(!w.history.processed[0].applied);
+    assert!(w.installs[0].outbox.is_empty(), "confirmed by the pull");
+    assert_eq!(w.tabs[0].view, vec![None, None, None]);
+}
+
+#[test]
+fn resolve_conflict_keeps_the_larger_value_and_counters_add_up() {
+    let s = auth_setup(Protocol::hardened());
+    let incr = |tab| Action::Mutate {
+        tab,
+        op: Op::Incr { row: 2 },
+    };
+    let w = run(
+        &s,
+        &World::init(&s),
+        &[
+            Action::OpenTab { install: 0 },
+            set(0, 1, 9),
+            set(1, 1, 4),
+            incr(0),
+            incr(1),
+        ],
+    );
+    let w = sync(&s, &sync(&s, &w, 1), 0);
+    let w = run(&s, &w, &[Action::Pull { tab: 1 }]);
+    let w = deliver(&s, &deliver(&s, &w, "PullReq"), "PullResp");
+    assert_eq!(
+        w.server.rows[1].value,
+        Some(9),
+        "max(4, 9) whatever the order"
+    );
+    assert_eq!(w.server.rows[2].value, Some(2), "two increments");
+    assert_eq!(w.tabs[0].view, w.tabs[1].view);
+    assert_eq!(
+        World::init(&s).step(
+            &s,
+            &Action::Mutate {
+                tab: 0,
+                op: Op::Set { row: 2, value: 1 }
+            }
+        ),
+        Err(Refusal::WrongOp(Op::Set { row: 2, value: 1 }))
+    );
+}
+
+#[test]
+fn after_a_user_change_the_hardened_server_sends_a_reset_patch() {
+    for (protocol, stale_row_kept) in [
+        (Protocol::hardened(), false),
+        (Protocol::documented(), true),
+    ] {
+        let s = auth_setup(protocol);
+        let w = run(&s, &World::init(&s), &[set(0, 0, 1)]);
+        let w = sync(&s, &w, 0);
+        assert_eq!(
+            w.installs[0].base[0],
+            Some(1),
+            "user 0 reads its private row"
+        );
+        let w = run(
+            &s,
+            &w,
+            &[
+                Action::Logout { install: 0 },
+                Action::Login {
+                    install: 0,
+                    user: 1,
+                },
+            ],
+        );
+        let w = run(&s, &w, &[Action::Pull { tab: 0 }]);
+        let w = deliver(&s, &deliver(&s, &w, "PullReq"), "PullResp");
+        assert_eq!(w.installs[0].base_user, Some(1));
+        assert_eq!(w.installs[0].base[0].is_some(), stale_row_kept);
+    }
+}
+
+#[test]
+fn login_and_logout_are_checked() {
+    let s = auth_setup(Protocol::hardened());
+    let w = World::init(&s);
+    assert_eq!(
+        w.step(
+            &s,
+            &Action::Login {
+                install: 0,
+                user: 1
+            }
+        ),
+        Err(Refusal::AlreadySignedIn(0))
+    );
+    let out = run(&s, &w, &[Action::Logout { install: 0 }]);
+    assert_eq!(
+        out.step(&s, &Action::Logout { install: 0 }),
+        Err(Refusal::NotSignedIn(0))
+    );
+    assert_eq!(
+        out.step(
+            &s,
+            &Action::Login {
+                install: 0,
+                user: 7
+            }
+        ),
+        Err(Refusal::NoSuchUser(7))
+    );
 }

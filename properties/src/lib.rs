@@ -45,6 +45,9 @@ pub struct Property {
     /// witnesses.
     pub pair: &'static str,
     pub holds: fn(&Setup, &World) -> bool,
+    /// Whether the property means anything in a configuration (a CRDT property needs a counter
+    /// row); drivers check only the applicable ones.
+    pub applies: fn(&plasma_model::Config) -> bool,
 }
 
 impl Property {
@@ -84,13 +87,50 @@ pub fn all() -> &'static [Property] {
     ALL
 }
 
+/// The properties that apply to a configuration, in report order.
+pub fn applicable(config: &plasma_model::Config) -> impl Iterator<Item = &'static Property> + '_ {
+    ALL.iter().filter(move |p| (p.applies)(config))
+}
+
 /// Looks a property up by name.
 pub fn by_name(name: &str) -> Option<&'static Property> {
     ALL.iter().find(|p| p.name == name)
 }
 
+fn everywhere(_: &plasma_model::Config) -> bool {
+    true
+}
+
+/// Two clients in one group: a second tab in an installation, or a reset that rotates.
+fn with_two_clients_per_group(c: &plasma_model::Config) -> bool {
+    c.tabs > c.installs || c.max_resets > 0
+}
+
+fn with_private_rows(c: &plasma_model::Config) -> bool {
+    c.private_rows > 0
+}
+
+fn with_users_and_private_rows(c: &plasma_model::Config) -> bool {
+    c.private_rows > 0 && c.users >= 2
+}
+
+fn with_lww_rows(c: &plasma_model::Config) -> bool {
+    c.rows > 0
+}
+
+fn with_max_rows(c: &plasma_model::Config) -> bool {
+    c.max_rows > 0
+}
+
+fn with_counter_rows(c: &plasma_model::Config) -> bool {
+    c.counter_rows > 0
+}
+
 macro_rules! prop {
     ($name:literal, $expect:ident, $scope:ident, $pair:literal, $holds:path, $about:literal) => {
+        prop!($name, $expect, $scope, $pair, $holds, $about, everywhere)
+    };
+    ($name:literal, $expect:ident, $scope:ident, $pair:literal, $holds:path, $about:literal, $applies:path) => {
         Property {
             name: $name,
             expect: Expect::$expect,
@@ -98,6 +138,7 @@ macro_rules! prop {
             about: $about,
             pair: $pair,
             holds: $holds,
+            applies: $applies,
         }
     };
 }
@@ -133,7 +174,8 @@ static ALL: &[Property] = &[
         State,
         "unique-identity",
         safety::same_mid_two_clients,
-        "two clients of one group each created a mutation with the same mid"
+        "two clients of one group each created a mutation with the same mid",
+        with_two_clients_per_group
     ),
     prop!(
         "per-client-order",
@@ -165,7 +207,8 @@ static ALL: &[Property] = &[
         State,
         "no-silent-drop",
         safety::mid_reused,
-        "two clients of one group each had a mid-1 mutation applied"
+        "two clients of one group each had a mid-1 mutation applied",
+        with_two_clients_per_group
     ),
     prop!(
         "outbox-honesty",
@@ -248,6 +291,42 @@ static ALL: &[Property] = &[
         "a pull response in flight confirms some mutation"
     ),
     prop!(
+        "read-isolation",
+        Always,
+        State,
+        "private-row-cached",
+        safety::read_isolation,
+        "no installation caches a row auth.read denies the user its base was pulled as",
+        with_private_rows
+    ),
+    prop!(
+        "private-row-cached",
+        Sometimes,
+        State,
+        "read-isolation",
+        safety::private_row_cached,
+        "an installation caches a private row",
+        with_private_rows
+    ),
+    prop!(
+        "write-authorisation",
+        Always,
+        State,
+        "write-denied",
+        safety::write_authorisation,
+        "no applied mutation was denied by auth.write for the user of its request",
+        with_users_and_private_rows
+    ),
+    prop!(
+        "write-denied",
+        Sometimes,
+        State,
+        "write-authorisation",
+        safety::write_denied,
+        "the server processed a mutation that auth.write denied, with no effect",
+        with_users_and_private_rows
+    ),
+    prop!(
         "no-lost-mutation",
         Always,
         Quiescent,
@@ -285,7 +364,8 @@ static ALL: &[Property] = &[
         Quiescent,
         "conflict-resolved",
         quiescence::lww,
-        "once healed, each row holds the applied write with the highest row_version"
+        "once healed, each last-write-wins row holds the applied write with the highest row_version",
+        with_lww_rows
     ),
     prop!(
         "conflict-resolved",
@@ -293,6 +373,43 @@ static ALL: &[Property] = &[
         Quiescent,
         "lww",
         quiescence::conflict_resolved,
-        "once healed, a row was written by two different clients"
+        "once healed, a last-write-wins row was written by two different clients",
+        with_lww_rows
+    ),
+    prop!(
+        "resolve-conflict",
+        Always,
+        Quiescent,
+        "resolved-against-arrival",
+        quiescence::resolve_conflict,
+        "once healed, each resolveConflict row holds its largest applied write, whatever the arrival order",
+        with_max_rows
+    ),
+    prop!(
+        "resolved-against-arrival",
+        Sometimes,
+        Quiescent,
+        "resolve-conflict",
+        quiescence::resolved_against_arrival,
+        "once healed, a resolveConflict row got its larger write first",
+        with_max_rows
+    ),
+    prop!(
+        "crdt-counter",
+        Always,
+        Quiescent,
+        "counter-merged",
+        quiescence::crdt_counter,
+        "once healed, each counter holds the number of applied increments",
+        with_counter_rows
+    ),
+    prop!(
+        "counter-merged",
+        Sometimes,
+        Quiescent,
+        "crdt-counter",
+        quiescence::counter_merged,
+        "once healed, a counter was incremented by two clients",
+        with_counter_rows
     ),
 ];

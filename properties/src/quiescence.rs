@@ -1,7 +1,7 @@
 //! Quiescence: what must hold once faults stop and every tab pushes and pulls until nothing
 //! changes.
 
-use plasma_model::{Action, Setup, World};
+use plasma_model::{auth, Action, Setup, World};
 use std::cell::RefCell;
 
 /// Rounds of "every open tab pushes, then pulls" before giving up on quiet.
@@ -42,6 +42,13 @@ pub fn heal_steps(setup: &Setup, world: &World) -> (World, Vec<Action>) {
     deliver_all(setup, &mut w, &mut log);
     let mut returning = setup.clone();
     returning.config.tabs = u8::MAX;
+    // Signed-out installations: their first user signs back in, so their mutations can go out.
+    for i in 0..w.installs.len() as u8 {
+        if w.installs[usize::from(i)].signed_in.is_none() {
+            let user = i % setup.config.users.max(1);
+            try_step(setup, &mut w, Action::Login { install: i, user }, &mut log);
+        }
+    }
     for i in 0..w.installs.len() as u8 {
         let dormant = w.open_tabs_of(i).next().is_none();
         if dormant && !w.installs[usize::from(i)].outbox.is_empty() {
@@ -98,15 +105,18 @@ pub fn no_lost_mutation(_: &Setup, w: &World) -> bool {
 }
 
 pub fn all_applied(_: &Setup, w: &World) -> bool {
-    w.history.processed.len() >= 2
+    w.history.applied().count() >= 2
 }
 
-pub fn convergence(_: &Setup, w: &World) -> bool {
-    let server = w.server.view();
-    w.tabs
-        .iter()
-        .filter(|t| t.is_open())
-        .all(|t| t.view == server)
+/// Every open tab shows the server's rows that its installation's user may read, and nothing else.
+pub fn convergence(s: &Setup, w: &World) -> bool {
+    w.tabs.iter().filter(|t| t.is_open()).all(|t| {
+        let user = w.installs[usize::from(t.install)].signed_in;
+        t.view.iter().enumerate().all(|(r, v)| {
+            let readable = auth::read(&s.config, user, r as u8);
+            *v == w.server.rows[r].value.filter(|_| readable)
+        })
+    })
 }
 
 pub fn two_tabs_converge(_: &Setup, w: &World) -> bool {
@@ -117,51 +127,90 @@ pub fn two_tabs_converge(_: &Setup, w: &World) -> bool {
         >= 2
 }
 
-/// The value the last applied write to each row left, by application order (which is
-/// row_version order: every application bumps the version).
-fn last_writes(w: &World) -> Vec<Option<(u8, u8)>> {
+/// Per row, the applied ops in application (= row_version) order, with their writers.
+fn applied_ops(w: &World) -> Vec<Vec<(plasma_model::Op, u8)>> {
     let h = &w.history;
-    let mut last = vec![None; w.server.rows.len()];
-    for &s in &h.processed {
-        let c = &h.created[usize::from(s)];
-        let plasma_model::Op::Set { row, value } = c.op;
-        last[usize::from(row)] = Some((value, c.client));
+    let mut per = vec![Vec::new(); w.server.rows.len()];
+    for p in h.applied() {
+        let c = &h.created[usize::from(p.serial)];
+        per[usize::from(c.op.row())].push((c.op, c.client));
     }
-    last
+    per
 }
 
-pub fn lww(_: &Setup, w: &World) -> bool {
-    let last = last_writes(w);
-    let server_ok = w
-        .server
-        .rows
-        .iter()
-        .zip(&last)
-        .all(|(r, l)| r.value == l.map(|(v, _)| v));
-    server_ok && convergence_on_written(w)
+fn set_value(op: &plasma_model::Op) -> Option<u8> {
+    match *op {
+        plasma_model::Op::Set { value, .. } => Some(value),
+        plasma_model::Op::Incr { .. } => None,
+    }
 }
 
-/// Views agree with the server on written rows (the full check is `convergence`).
-fn convergence_on_written(w: &World) -> bool {
-    let server = w.server.view();
+/// Rows of one table, with the applied ops on each.
+fn rows_of(s: &Setup, w: &World, table: auth::Table) -> Vec<(usize, Vec<(plasma_model::Op, u8)>)> {
+    applied_ops(w)
+        .into_iter()
+        .enumerate()
+        .filter(|(r, _)| auth::table(&s.config, *r as u8) == table)
+        .collect()
+}
+
+/// Every open tab shows what the server holds for `row` (where its user may read it).
+fn views_agree(s: &Setup, w: &World, row: usize) -> bool {
     w.tabs.iter().filter(|t| t.is_open()).all(|t| {
-        server
-            .iter()
-            .zip(&t.view)
-            .all(|(s, v)| s.is_none() || s == v)
+        let user = w.installs[usize::from(t.install)].signed_in;
+        !auth::read(&s.config, user, row as u8) || t.view[row] == w.server.rows[row].value
     })
 }
 
-pub fn conflict_resolved(_: &Setup, w: &World) -> bool {
-    let h = &w.history;
-    (0..w.server.rows.len() as u8).any(|row| {
-        let mut writers = h
-            .processed
-            .iter()
-            .map(|&s| h.created[usize::from(s)])
-            .filter(|c| c.op.row() == row)
-            .map(|c| c.client);
-        let first = writers.next();
-        writers.any(|c| Some(c) != first)
+/// Last-write-wins rows hold the applied write with the highest row_version, everywhere.
+pub fn lww(s: &Setup, w: &World) -> bool {
+    rows_of(s, w, auth::Table::Lww).into_iter().all(|(r, ops)| {
+        let last = ops.last().and_then(|(op, _)| set_value(op));
+        w.server.rows[r].value == last && views_agree(s, w, r)
     })
+}
+
+pub fn conflict_resolved(s: &Setup, w: &World) -> bool {
+    rows_of(s, w, auth::Table::Lww).into_iter().any(|(_, ops)| {
+        let first = ops.first().map(|(_, c)| *c);
+        ops.iter().any(|(_, c)| Some(*c) != first)
+    })
+}
+
+/// Rows whose table declares `resolveConflict` (keep the larger) hold the largest applied
+/// write, whatever order the writes arrived in, everywhere.
+pub fn resolve_conflict(s: &Setup, w: &World) -> bool {
+    rows_of(s, w, auth::Table::Max).into_iter().all(|(r, ops)| {
+        let largest = ops.iter().filter_map(|(op, _)| set_value(op)).max();
+        w.server.rows[r].value == largest && views_agree(s, w, r)
+    })
+}
+
+/// A resolveConflict row where the larger write was applied first: arrival order would have
+/// picked the other one.
+pub fn resolved_against_arrival(s: &Setup, w: &World) -> bool {
+    rows_of(s, w, auth::Table::Max).into_iter().any(|(_, ops)| {
+        let values: Vec<u8> = ops.iter().filter_map(|(op, _)| set_value(op)).collect();
+        values.windows(2).any(|p| p[0] > p[1])
+    })
+}
+
+/// CRDT counters hold the number of applied increments: nothing lost, everywhere.
+pub fn crdt_counter(s: &Setup, w: &World) -> bool {
+    rows_of(s, w, auth::Table::Counter)
+        .into_iter()
+        .all(|(r, ops)| {
+            let expected = (!ops.is_empty()).then_some(ops.len() as u8);
+            w.server.rows[r].value == expected && views_agree(s, w, r)
+        })
+}
+
+/// A counter incremented by two different clients.
+pub fn counter_merged(s: &Setup, w: &World) -> bool {
+    rows_of(s, w, auth::Table::Counter)
+        .into_iter()
+        .any(|(_, ops)| {
+            let first = ops.first().map(|(_, c)| *c);
+            ops.iter().any(|(_, c)| Some(*c) != first)
+        })
 }

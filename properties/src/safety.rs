@@ -1,6 +1,6 @@
 //! Safety properties, checked in every reachable state, and their witnesses.
 
-use plasma_model::{History, Msg, Setup, World};
+use plasma_model::{auth, History, Msg, Setup, World};
 use std::collections::BTreeMap;
 
 fn identity(h: &History, serial: u8) -> (u8, u8, u8) {
@@ -10,10 +10,10 @@ fn identity(h: &History, serial: u8) -> (u8, u8, u8) {
 
 pub fn at_most_once(_: &Setup, w: &World) -> bool {
     let h = &w.history;
-    let mut serials: Vec<u8> = h.processed.clone();
+    let mut serials: Vec<u8> = h.processed.iter().map(|p| p.serial).collect();
     serials.sort_unstable();
     serials.dedup();
-    let mut ids: Vec<_> = h.processed.iter().map(|&s| identity(h, s)).collect();
+    let mut ids: Vec<_> = h.processed.iter().map(|p| identity(h, p.serial)).collect();
     ids.sort_unstable();
     ids.dedup();
     serials.len() == h.processed.len() && ids.len() == h.processed.len()
@@ -53,8 +53,8 @@ pub fn same_mid_two_clients(_: &Setup, w: &World) -> bool {
 /// Mids applied per (group, client), in order of application.
 fn applied_per_client(h: &History) -> BTreeMap<(u8, u8), Vec<u8>> {
     let mut per: BTreeMap<(u8, u8), Vec<u8>> = BTreeMap::new();
-    for &s in &h.processed {
-        let (g, c, mid) = identity(h, s);
+    for p in &h.processed {
+        let (g, c, mid) = identity(h, p.serial);
         per.entry((g, c)).or_default().push(mid);
     }
     per
@@ -91,7 +91,7 @@ pub fn mid_reused(_: &Setup, w: &World) -> bool {
     let firsts: Vec<_> = h
         .processed
         .iter()
-        .map(|&s| identity(h, s))
+        .map(|p| identity(h, p.serial))
         .filter(|&(_, _, mid)| mid == 1)
         .collect();
     firsts
@@ -113,7 +113,10 @@ pub fn outbox_honesty(_: &Setup, w: &World) -> bool {
 }
 
 pub fn confirmed_entry_removed(_: &Setup, w: &World) -> bool {
-    w.history.processed.iter().any(|&s| !in_some_outbox(w, s))
+    w.history
+        .processed
+        .iter()
+        .any(|p| !in_some_outbox(w, p.serial))
 }
 
 pub fn monotone(_: &Setup, w: &World) -> bool {
@@ -124,11 +127,11 @@ pub fn cookie_advanced(_: &Setup, w: &World) -> bool {
     w.installs.iter().any(|i| i.cookie.is_some_and(|c| c >= 2))
 }
 
-pub fn rebase(_: &Setup, w: &World) -> bool {
+pub fn rebase(s: &Setup, w: &World) -> bool {
     w.tabs
         .iter()
         .filter(|t| t.is_open())
-        .all(|t| t.view == w.installs[usize::from(t.install)].replay(t.client))
+        .all(|t| t.view == w.installs[usize::from(t.install)].replay(&s.config, t.client))
 }
 
 pub fn optimistic_view(_: &Setup, w: &World) -> bool {
@@ -189,4 +192,36 @@ pub fn pull_confirms(_: &Setup, w: &World) -> bool {
     w.network.distinct().any(
         |m| matches!(m, Msg::PullResp { last_mutation_ids, .. } if !last_mutation_ids.is_empty()),
     )
+}
+
+/// No tab's installation caches a row that `auth.read` denies the user its base was pulled as.
+pub fn read_isolation(s: &Setup, w: &World) -> bool {
+    w.installs.iter().all(|i| {
+        i.base
+            .iter()
+            .enumerate()
+            .all(|(r, v)| v.is_none() || auth::read(&s.config, i.base_user, r as u8))
+    })
+}
+
+pub fn private_row_cached(s: &Setup, w: &World) -> bool {
+    w.installs.iter().any(|i| {
+        i.base
+            .iter()
+            .enumerate()
+            .any(|(r, v)| v.is_some() && auth::owner(&s.config, r as u8).is_some())
+    })
+}
+
+/// No applied mutation was denied by `auth.write` for the user of the request that carried it.
+pub fn write_authorisation(s: &Setup, w: &World) -> bool {
+    let h = &w.history;
+    h.applied().all(|p| {
+        let row = h.created[usize::from(p.serial)].op.row();
+        auth::write(&s.config, p.user, row)
+    })
+}
+
+pub fn write_denied(_: &Setup, w: &World) -> bool {
+    w.history.processed.iter().any(|p| !p.applied)
 }

@@ -1,6 +1,8 @@
 //! Every predicate can fail: each test builds a state that breaks one property.
 
-use plasma_model::{Action, Config, Created, Entry, History, Op, Protocol, Setup, World};
+use plasma_model::{
+    Action, Config, Created, Entry, History, Op, Processed, Protocol, Setup, World,
+};
 use plasma_properties::{all, by_name, heal, Expect, Scope};
 
 fn setup() -> Setup {
@@ -39,6 +41,14 @@ fn applied_once() -> World {
     w.step(&s, &Action::Deliver(push)).expect("valid")
 }
 
+fn done(serial: u8) -> Processed {
+    Processed {
+        serial,
+        applied: true,
+        user: Some(0),
+    }
+}
+
 fn created(client: u8, mid: u8) -> Created {
     Created {
         install: 0,
@@ -47,6 +57,7 @@ fn created(client: u8, mid: u8) -> Created {
         client,
         mid,
         op: Op::Set { row: 0, value: mid },
+        user: Some(0),
     }
 }
 
@@ -67,7 +78,7 @@ fn every_always_has_a_sometimes_pair() {
 fn at_most_once_fails_when_applied_twice() {
     let mut w = applied_once();
     assert!(holds("at-most-once", &w));
-    w.history.processed.push(0);
+    w.history.processed.push(done(0));
     assert!(!holds("at-most-once", &w));
 }
 
@@ -85,10 +96,10 @@ fn unique_identity_fails_on_a_reused_mid() {
 fn per_client_order_fails_on_a_gap() {
     let mut w = World::init(&setup());
     w.history.created = vec![created(0, 1), created(0, 2), created(0, 3)];
-    w.history.processed = vec![0, 1];
+    w.history.processed = vec![done(0), done(1)];
     assert!(holds("per-client-order", &w));
     assert!(holds("client-applied-twice", &w));
-    w.history.processed = vec![0, 2];
+    w.history.processed = vec![done(0), done(2)];
     assert!(!holds("per-client-order", &w));
 }
 
@@ -198,7 +209,7 @@ fn healing_reopens_a_dormant_installation() {
         .and_then(|w| w.step(&s, &Action::CloseTab { tab: 0 }))
         .expect("valid");
     let healed = heal(&s, &w);
-    assert_eq!(healed.history.processed, vec![0]);
+    assert_eq!(healed.history.processed, vec![done(0)]);
     assert!(holds("no-lost-mutation", &healed));
 }
 
