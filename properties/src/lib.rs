@@ -106,6 +106,14 @@ fn with_two_clients_per_group(c: &plasma_model::Config) -> bool {
     c.tabs > c.installs || c.max_resets > 0
 }
 
+fn with_two_tabs(c: &plasma_model::Config) -> bool {
+    c.tabs >= 2
+}
+
+fn with_lww_rows_and_two_clients(c: &plasma_model::Config) -> bool {
+    c.rows > 0 && with_two_clients_per_group(c)
+}
+
 fn with_private_rows(c: &plasma_model::Config) -> bool {
     c.private_rows > 0
 }
@@ -356,7 +364,8 @@ static ALL: &[Property] = &[
         Quiescent,
         "convergence",
         quiescence::two_tabs_converge,
-        "once healed, two open tabs show a written row"
+        "once healed, two open tabs show a written row",
+        with_two_tabs
     ),
     prop!(
         "lww",
@@ -374,7 +383,7 @@ static ALL: &[Property] = &[
         "lww",
         quiescence::conflict_resolved,
         "once healed, a last-write-wins row was written by two different clients",
-        with_lww_rows
+        with_lww_rows_and_two_clients
     ),
     prop!(
         "resolve-conflict",
