@@ -27,6 +27,8 @@ pub struct CheckOptions {
     pub progress: bool,
     /// Stop as soon as some `always` property is violated (hunting a counterexample).
     pub stop_at_first_violation: bool,
+    /// Hunt this property only: stop at its first violation.
+    pub stop_at: Option<&'static str>,
 }
 
 impl Default for CheckOptions {
@@ -38,6 +40,7 @@ impl Default for CheckOptions {
             timeout: None,
             progress: false,
             stop_at_first_violation: false,
+            stop_at: None,
         }
     }
 }
@@ -50,7 +53,9 @@ pub fn run(setup: &Setup, opts: &CheckOptions) -> Report {
         builder = builder.target_state_count(n.get());
     }
 
-    if opts.stop_at_first_violation {
+    if let Some(p) = opts.stop_at {
+        builder = builder.finish_when(stateright::HasDiscoveries::AnyOf([p].into()));
+    } else if opts.stop_at_first_violation {
         builder = builder.finish_when(stateright::HasDiscoveries::AnyFailures);
     }
     let start = Instant::now();
@@ -133,7 +138,7 @@ fn finish<C: Checker<PlasmaModel>>(
             opts.timeout.unwrap_or_default().as_secs()
         ));
     }
-    let hunted = opts.stop_at_first_violation
+    let hunted = (opts.stop_at_first_violation || opts.stop_at.is_some())
         && checker
             .discoveries()
             .keys()

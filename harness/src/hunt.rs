@@ -20,6 +20,8 @@ pub struct Target {
     pub name: &'static str,
     pub about: &'static str,
     pub setup: Setup,
+    /// The property this target is about, when it is not simply the first one to break.
+    pub property: Option<&'static str>,
 }
 
 /// The smallest configuration each target needs: `tiny`, or two installations for a bug that
@@ -33,7 +35,14 @@ pub fn hunt_config(mutant: Option<Mutant>) -> Config {
             max_resets: 0,
             ..tiny
         },
-        Some(Mutant::AuthCtxCached) => auth_hunt_config(),
+        Some(Mutant::AuthCtxCached | Mutant::WriteUnchecked) => auth_hunt_config(),
+        // Two tabs write one resolveConflict row.
+        Some(Mutant::ResolveConflictIgnored) => Config {
+            rows: 0,
+            max_rows: 1,
+            max_resets: 0,
+            ..tiny
+        },
         // Two tabs increment one counter.
         Some(Mutant::CounterAsLww) => Config {
             rows: 0,
@@ -77,6 +86,8 @@ pub fn documented_flaws() -> Vec<Target> {
             name,
             about,
             setup: Setup::new(config, p),
+            // The page's own example of this flaw is stale rows after a logout.
+            property: (name == "auth_change_reset").then_some("read-isolation"),
         }
     };
     let flaws = vec![
@@ -100,6 +111,7 @@ pub fn mutants() -> Vec<Target> {
             name: m.name(),
             about: m.about(),
             setup: Setup::mutated(hunt_config(Some(m)), Protocol::hardened(), Some(m)),
+            property: None,
         })
         .collect()
 }
@@ -171,6 +183,7 @@ pub fn hunt(target: &Target) -> Catch {
         strategy: Strategy::Bfs,
         threads: 1,
         stop_at_first_violation: true,
+        stop_at: target.property,
         ..CheckOptions::default()
     };
     let report = check::run(&target.setup, &opts);
@@ -178,6 +191,7 @@ pub fn hunt(target: &Target) -> Catch {
         .properties
         .iter()
         .filter(|p| p.status == Status::Violated)
+        .filter(|p| target.property.is_none_or(|want| p.name == want))
         .min_by_key(|p| p.steps.unwrap_or(usize::MAX));
     Catch {
         kind: target.kind,

@@ -220,6 +220,7 @@ fn run_check(args: CheckArgs) -> ExitCode {
         timeout: args.timeout.map(Duration::from_secs),
         progress: true,
         stop_at_first_violation: false,
+        stop_at: None,
     };
     let report = check::run(&setup, &opts);
     if let Some(dir) = &args.trace_out {

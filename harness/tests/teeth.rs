@@ -29,6 +29,25 @@ fn every_target_is_caught_and_snapshotted() {
 }
 
 #[test]
+fn every_always_property_is_broken_by_some_target() {
+    // Each property must have teeth: some mutant's or documented flaw's shortest counterexample
+    // breaks it when replayed (not necessarily as the first property to break).
+    let mut broken = std::collections::BTreeSet::new();
+    for c in catches() {
+        let trace = c.trace().expect("a trace");
+        for f in replay::replay(&trace).expect("replays").failures {
+            broken.insert(f.property);
+        }
+    }
+    let unbroken: Vec<_> = plasma_properties::all()
+        .iter()
+        .filter(|p| p.discovery_is_failure() && !broken.contains(p.name))
+        .map(|p| p.name)
+        .collect();
+    assert!(unbroken.is_empty(), "no target breaks {unbroken:?}");
+}
+
+#[test]
 fn no_snapshot_is_unreferenced() {
     // `cargo insta --unreferenced=reject` only looks inside packages; snapshots/ is at the root.
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../snapshots");

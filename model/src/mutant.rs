@@ -35,10 +35,14 @@ pub enum Mutant {
     AuthCtxCached,
     /// The client turns an increment into a plain write of the value it sees plus one.
     CounterAsLww,
+    /// The server applies every mutation without asking `auth.write`.
+    WriteUnchecked,
+    /// The server ignores the table's `resolveConflict`: the last write wins.
+    ResolveConflictIgnored,
 }
 
 impl Mutant {
-    pub const ALL: [Mutant; 13] = [
+    pub const ALL: [Mutant; 15] = [
         Mutant::NoDedup,
         Mutant::WatermarkPerGroup,
         Mutant::OutboxByMid,
@@ -52,6 +56,8 @@ impl Mutant {
         Mutant::PushOutOfOrder,
         Mutant::AuthCtxCached,
         Mutant::CounterAsLww,
+        Mutant::WriteUnchecked,
+        Mutant::ResolveConflictIgnored,
     ];
 
     /// The mutant's name as the CLI and traces spell it (kebab-case).
@@ -70,6 +76,8 @@ impl Mutant {
             Mutant::PushOutOfOrder => "push-out-of-order",
             Mutant::AuthCtxCached => "auth-ctx-cached",
             Mutant::CounterAsLww => "counter-as-lww",
+            Mutant::WriteUnchecked => "write-unchecked",
+            Mutant::ResolveConflictIgnored => "resolve-conflict-ignored",
         }
     }
 
@@ -104,6 +112,10 @@ impl Mutant {
             }
             Mutant::CounterAsLww => {
                 "an increment is sent as a write of the value the client sees plus one"
+            }
+            Mutant::WriteUnchecked => "the server applies mutations without asking auth.write",
+            Mutant::ResolveConflictIgnored => {
+                "the server ignores resolveConflict: the last write wins"
             }
         }
     }
