@@ -184,6 +184,35 @@ fn load_mutant(name: &str) -> Result<Mutant, String> {
     })
 }
 
+/// The setup a command runs: a configuration, a protocol spec, and an optional mutant name.
+fn load_setup(
+    config: Result<plasma_model::Config, String>,
+    protocol: &str,
+    mutant: Option<&str>,
+) -> Result<Setup, String> {
+    let config = config?;
+    let protocol = load_protocol(protocol)?;
+    let mutant = mutant.map(load_mutant).transpose()?;
+    Ok(Setup::mutated(config, protocol, mutant))
+}
+
+/// Prints `value` as JSON, or the text form.
+fn emit<T: serde::Serialize>(
+    json: bool,
+    value: &T,
+    text: impl FnOnce() -> String,
+) -> Option<ExitCode> {
+    if json {
+        match serde_json::to_string_pretty(value) {
+            Ok(j) => println!("{j}"),
+            Err(e) => return Some(bad_input(&format!("cannot encode report: {e}"))),
+        }
+    } else {
+        print!("{}", text());
+    }
+    None
+}
+
 fn write_file(dir: &Path, name: &str, text: &str) -> Result<PathBuf, String> {
     std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
     let path = dir.join(name);
@@ -192,16 +221,12 @@ fn write_file(dir: &Path, name: &str, text: &str) -> Result<PathBuf, String> {
 }
 
 fn run_check(args: CheckArgs) -> ExitCode {
-    let config = match presets::load(&args.config) {
-        Ok(c) => c,
-        Err(e) => return bad_input(&e),
-    };
-    let protocol = match load_protocol(&args.protocol) {
-        Ok(p) => p,
-        Err(e) => return bad_input(&e),
-    };
-    let mutant = match args.mutant.as_deref().map(load_mutant).transpose() {
-        Ok(m) => m,
+    let setup = match load_setup(
+        presets::load(&args.config),
+        &args.protocol,
+        args.mutant.as_deref(),
+    ) {
+        Ok(s) => s,
         Err(e) => return bad_input(&e),
     };
     if args.threads == Some(0) {
@@ -212,7 +237,6 @@ fn run_check(args: CheckArgs) -> ExitCode {
             .map(|n| n.get())
             .unwrap_or(1)
     });
-    let setup = Setup::mutated(config, protocol, mutant);
     let opts = CheckOptions {
         strategy: args.strategy,
         threads,
@@ -236,13 +260,8 @@ fn run_check(args: CheckArgs) -> ExitCode {
             }
         }
     }
-    if args.json {
-        match serde_json::to_string_pretty(&report) {
-            Ok(j) => println!("{j}"),
-            Err(e) => return bad_input(&format!("cannot encode report: {e}")),
-        }
-    } else {
-        print!("{}", report.to_table());
+    if let Some(failed) = emit(args.json, &report, || report.to_table()) {
+        return failed;
     }
     code(report.exit_code())
 }
@@ -267,13 +286,8 @@ fn run_replay(args: ReplayArgs) -> ExitCode {
         print!("{}", run.diagram().mermaid());
         return code(report.exit_code());
     }
-    if args.json {
-        match serde_json::to_string_pretty(&report) {
-            Ok(j) => println!("{j}"),
-            Err(e) => return bad_input(&format!("cannot encode report: {e}")),
-        }
-    } else {
-        print!("{}", report.to_text());
+    if let Some(failed) = emit(args.json, &report, || report.to_text()) {
+        return failed;
     }
     code(report.exit_code())
 }
@@ -317,32 +331,20 @@ fn run_mutants(args: MutantsArgs) -> ExitCode {
             }
         }
     }
-    if args.json {
-        match serde_json::to_string_pretty(&catches) {
-            Ok(j) => println!("{j}"),
-            Err(e) => return bad_input(&format!("cannot encode report: {e}")),
-        }
-    } else {
-        print!("{}", hunt::table(&catches));
+    if let Some(failed) = emit(args.json, &catches, || hunt::table(&catches)) {
+        return failed;
     }
     code(hunt::exit_code(&catches))
 }
 
 fn run_simulate(args: SimulateArgs) -> ExitCode {
     let config = if args.config == "large" {
-        simulate::large_config()
+        Ok(simulate::large_config())
     } else {
-        match presets::load(&args.config) {
-            Ok(c) => c,
-            Err(e) => return bad_input(&e),
-        }
+        presets::load(&args.config)
     };
-    let protocol = match load_protocol(&args.protocol) {
-        Ok(p) => p,
-        Err(e) => return bad_input(&e),
-    };
-    let mutant = match args.mutant.as_deref().map(load_mutant).transpose() {
-        Ok(m) => m,
+    let setup = match load_setup(config, &args.protocol, args.mutant.as_deref()) {
+        Ok(s) => s,
         Err(e) => return bad_input(&e),
     };
     let seed = args.seed.unwrap_or_else(|| {
@@ -351,7 +353,6 @@ fn run_simulate(args: SimulateArgs) -> ExitCode {
             .map(|d| d.as_nanos() as u64)
             .unwrap_or(0)
     });
-    let setup = Setup::mutated(config, protocol, mutant);
     let mut rerun = format!(
         "plasma-check simulate --seed {seed} --cases {} --steps {} --config {} --protocol {}",
         args.cases, args.steps, args.config, args.protocol
@@ -441,21 +442,14 @@ fn run_explore(args: ExploreArgs) -> ExitCode {
                 Err(e) => return bad_input(&e),
             }
         }
-        None => {
-            let config = match presets::load(&args.config) {
-                Ok(c) => c,
-                Err(e) => return bad_input(&e),
-            };
-            let protocol = match load_protocol(&args.protocol) {
-                Ok(p) => p,
-                Err(e) => return bad_input(&e),
-            };
-            let mutant = match args.mutant.as_deref().map(load_mutant).transpose() {
-                Ok(m) => m,
-                Err(e) => return bad_input(&e),
-            };
-            (Setup::mutated(config, protocol, mutant), None)
-        }
+        None => match load_setup(
+            presets::load(&args.config),
+            &args.protocol,
+            args.mutant.as_deref(),
+        ) {
+            Ok(setup) => (setup, None),
+            Err(e) => return bad_input(&e),
+        },
     };
     let addr: std::net::SocketAddr = match args.addr.parse() {
         Ok(a) => a,
