@@ -151,33 +151,23 @@ pub fn failing_quiescent_property(setup: &Setup, w: &World) -> Option<&'static s
         .map(|p| p.name)
 }
 
-/// Runs one random case: returns the actions taken and the first failing property, if any.
-pub fn run_case(
+/// Drives one run from the initial state: `pick` chooses among the enabled actions (or ends
+/// the run with `None`). Safety is checked after every step; quiescence (by healing) whenever
+/// the network is empty and at the end, as in the exhaustive check. Checking quiescence only at
+/// the end lets later writes mask a lost row (`pull_base_check` was found in 1 of ~2,000 cases
+/// that way, and missed by one seed in 10,000). Returns the actions taken and the first property
+/// that failed.
+fn drive(
     setup: &Setup,
-    rng: &mut ChaCha8Rng,
-    steps: usize,
-    mix: &Mix,
+    mut pick: impl FnMut(&[Action]) -> Option<usize>,
 ) -> (Vec<Action>, Option<&'static str>) {
     let mut w = World::init(setup);
     let mut taken = Vec::new();
     let mut enabled = Vec::new();
-    for _ in 0..steps {
+    loop {
         enabled.clear();
         w.enabled(setup, &mut enabled);
-        let total: u32 = enabled.iter().map(|a| mix.weights[kind(a)]).sum();
-        if total == 0 {
-            break;
-        }
-        let mut pick = rng.gen_range(0..total);
-        let Some(action) = enabled.iter().find(|a| {
-            let wt = mix.weights[kind(a)];
-            if pick < wt {
-                true
-            } else {
-                pick -= wt;
-                false
-            }
-        }) else {
+        let Some(action) = pick(&enabled).and_then(|i| enabled.get(i)) else {
             break;
         };
         let Ok(next) = w.step(setup, action) else {
@@ -188,9 +178,6 @@ pub fn run_case(
         if let Some(p) = failing_state_property(setup, &w) {
             return (taken, Some(p));
         }
-        // As in the exhaustive check: every empty-network state must heal. Checking only at the
-        // end of a case lets later writes mask a lost row (pull_base_check was found in 1 of
-        // ~2,000 cases that way, and missed by one seed in 10,000).
         if w.network.is_empty() {
             if let Some(p) = failing_quiescent_property(setup, &w) {
                 return (taken, Some(p));
@@ -201,30 +188,42 @@ pub fn run_case(
     (taken, failed)
 }
 
+/// Runs one random case of at most `steps` steps, each action drawn by the mix's weights.
+pub fn run_case(
+    setup: &Setup,
+    rng: &mut ChaCha8Rng,
+    steps: usize,
+    mix: &Mix,
+) -> (Vec<Action>, Option<&'static str>) {
+    let mut left = steps;
+    drive(setup, |enabled| {
+        left = left.checked_sub(1)?;
+        let total: u32 = enabled.iter().map(|a| mix.weights[kind(a)]).sum();
+        if total == 0 {
+            return None;
+        }
+        let mut draw = rng.gen_range(0..total);
+        enabled.iter().position(|a| {
+            let wt = mix.weights[kind(a)];
+            if draw < wt {
+                true
+            } else {
+                draw -= wt;
+                false
+            }
+        })
+    })
+}
+
 /// Runs a *choice sequence*: each number picks one of the actions enabled at that step (modulo
 /// their count), so every sequence is valid and a shrinker (proptest) can shorten it and lower
-/// its numbers freely. Safety is checked after every step, quiescence at the end.
+/// its numbers freely.
 pub fn run_choices(setup: &Setup, choices: &[u16]) -> (Vec<Action>, Option<&'static str>) {
-    let mut w = World::init(setup);
-    let mut taken = Vec::new();
-    let mut enabled = Vec::new();
-    for &c in choices {
-        enabled.clear();
-        w.enabled(setup, &mut enabled);
-        if enabled.is_empty() {
-            break;
-        }
-        let action = &enabled[usize::from(c) % enabled.len()];
-        let Ok(next) = w.step(setup, action) else {
-            break;
-        };
-        w = next;
-        taken.push(action.clone());
-        if let Some(p) = failing_state_property(setup, &w) {
-            return (taken, Some(p));
-        }
-    }
-    (taken, failing_quiescent_property(setup, &w))
+    let mut next = choices.iter();
+    drive(setup, |enabled| {
+        let c = next.next()?;
+        (!enabled.is_empty()).then(|| usize::from(*c) % enabled.len())
+    })
 }
 
 /// Network actions are re-resolved when a shrunk sequence replays: "deliver the oldest push
