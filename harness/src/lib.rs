@@ -2,6 +2,7 @@
 //! and the CLI's pieces. Every driver calls the model's `enabled`/`step` and the one property
 //! list in `plasma-properties`.
 
+pub mod bench;
 pub mod check;
 pub mod diagram;
 pub mod hunt;

@@ -36,6 +36,20 @@ enum Command {
     Simulate(SimulateArgs),
     /// Serve stateright's explorer web UI with sequence diagrams of each path.
     Explore(ExploreArgs),
+    /// Benchmark the presets: states/s and peak memory per unique state, BFS and DFS, 1 and 2 threads.
+    Bench(BenchArgs),
+}
+
+#[derive(clap::Args)]
+struct BenchArgs {
+    #[arg(long, value_delimiter = ',', default_value = "tiny,small,default")]
+    presets: Vec<String>,
+    #[arg(long, value_delimiter = ',', default_value = "bfs,dfs")]
+    strategies: Vec<String>,
+    #[arg(long, value_delimiter = ',', default_value = "1,2")]
+    threads: Vec<usize>,
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(clap::Args)]
@@ -496,6 +510,49 @@ fn run_explore(args: ExploreArgs) -> ExitCode {
     code(exit::VERIFIED)
 }
 
+fn run_bench(args: BenchArgs) -> ExitCode {
+    for p in &args.presets {
+        if presets::preset(p).is_none() {
+            return bad_input(&format!(
+                "--presets {p}: not a preset ({})",
+                presets::NAMES.join(", ")
+            ));
+        }
+    }
+    for s in &args.strategies {
+        if s != "bfs" && s != "dfs" {
+            return bad_input(&format!("--strategies {s}: expected bfs or dfs"));
+        }
+    }
+    if args.threads.contains(&0) {
+        return bad_input("--threads must be at least 1");
+    }
+    let exe = match std::env::current_exe() {
+        Ok(e) => e,
+        Err(e) => return bad_input(&format!("cannot find this executable: {e}")),
+    };
+    let mut rows = Vec::new();
+    for p in &args.presets {
+        for s in &args.strategies {
+            for &t in &args.threads {
+                eprintln!("bench: {p} {s} x{t} ...");
+                match plasma_check::bench::run_one(&exe, p, s, t) {
+                    Ok(r) => rows.push(r),
+                    Err(e) => return bad_input(&e),
+                }
+            }
+        }
+    }
+    if let Some(failed) = emit(args.json, &rows, || plasma_check::bench::table(&rows)) {
+        return failed;
+    }
+    code(if rows.iter().all(|r| r.verified) {
+        exit::VERIFIED
+    } else {
+        exit::NOT_VERIFIED
+    })
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match cli.command {
@@ -505,5 +562,6 @@ fn main() -> ExitCode {
         Some(Command::Mutants(args)) => run_mutants(args),
         Some(Command::Simulate(args)) => run_simulate(args),
         Some(Command::Explore(args)) => run_explore(args),
+        Some(Command::Bench(args)) => run_bench(args),
     }
 }

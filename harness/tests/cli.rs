@@ -104,3 +104,27 @@ fn a_config_file_with_missing_fields_takes_defaults() {
     assert_eq!(v["verified"], false);
     let _ = std::fs::remove_dir_all(dir);
 }
+
+#[test]
+fn bench_measures_a_preset_in_a_child_process() {
+    let (code, stdout, _) = plasma_check(&[
+        "bench",
+        "--presets",
+        "tiny",
+        "--strategies",
+        "dfs",
+        "--threads",
+        "1",
+        "--json",
+    ]);
+    assert_eq!(code, 0);
+    let rows: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+    let row = &rows[0];
+    assert_eq!(row["unique_states"], 372_210);
+    assert_eq!(row["verified"], true);
+    assert!(row["peak_bytes"].as_u64().unwrap_or(0) > 1_000_000);
+    assert!(row["bytes_per_unique_state"].as_f64().unwrap_or(0.0) > 0.0);
+    let (code, _, err) = plasma_check(&["bench", "--presets", "huge"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("huge"), "{err}");
+}
