@@ -148,7 +148,6 @@ fn finish<C: Checker<PlasmaModel>>(
     }
     let complete = stop_reason.is_none();
     let discoveries = checker.discoveries();
-    let model = checker.model();
     let properties = plasma_properties::applicable(&setup.config)
         .map(|p| {
             let path = discoveries.get(p.name);
@@ -159,7 +158,7 @@ fn finish<C: Checker<PlasmaModel>>(
                 (false, true, _) => Status::ExampleFound,
                 (false, false, _) => Status::NotReached,
             };
-            let trace = path.map(|p| steps(&model.setup, p));
+            let trace = path.map(steps);
             PropertyReport {
                 name: p.name,
                 kind: p.kind(),
@@ -191,7 +190,7 @@ fn finish<C: Checker<PlasmaModel>>(
 }
 
 /// The readable steps of a discovered path.
-pub fn steps(setup: &Setup, path: &Path<World, Action>) -> Vec<Step> {
+pub fn steps(path: &Path<World, Action>) -> Vec<Step> {
     let pairs = path.clone().into_vec();
     let mut out = Vec::new();
     for w in pairs.windows(2) {
@@ -204,6 +203,5 @@ pub fn steps(setup: &Setup, path: &Path<World, Action>) -> Vec<Step> {
             });
         }
     }
-    let _ = setup;
     out
 }
