@@ -29,6 +29,8 @@ pub struct CheckOptions {
     pub stop_at_first_violation: bool,
     /// Hunt this property only: stop at its first violation.
     pub stop_at: Option<&'static str>,
+    /// Store one state per symmetry orbit (DFS only; see `plasma_model::symmetry`).
+    pub symmetry: bool,
 }
 
 impl Default for CheckOptions {
@@ -41,6 +43,7 @@ impl Default for CheckOptions {
             progress: false,
             stop_at_first_violation: false,
             stop_at: None,
+            symmetry: false,
         }
     }
 }
@@ -57,6 +60,12 @@ pub fn run(setup: &Setup, opts: &CheckOptions) -> Report {
         builder = builder.finish_when(stateright::HasDiscoveries::AnyOf([p].into()));
     } else if opts.stop_at_first_violation {
         builder = builder.finish_when(stateright::HasDiscoveries::AnyFailures);
+    }
+    if opts.symmetry {
+        // stateright reduces symmetry in its DFS only; the CLI refuses the other combination.
+        builder = builder.symmetry_fn(crate::stateright_model::representative_fn(
+            plasma_model::Symmetry::of(setup),
+        ));
     }
     let start = Instant::now();
     match opts.strategy {
@@ -176,6 +185,7 @@ fn finish<C: Checker<PlasmaModel>>(
         mutant: setup.mutant.map(|m| m.name().to_string()),
         strategy: opts.strategy,
         threads: opts.threads.max(1),
+        symmetry: opts.symmetry,
         complete,
         stop_reason,
         verified: false,

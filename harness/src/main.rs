@@ -104,6 +104,10 @@ struct CheckArgs {
     /// Write each counterexample as DIR/<property>.json (plasma-trace/1).
     #[arg(long, value_name = "DIR")]
     trace_out: Option<PathBuf>,
+    /// Symmetry reduction: store one state per orbit of tab/installation/clientID renamings
+    /// (needs --strategy dfs).
+    #[arg(long)]
+    symmetry: bool,
     /// Print one JSON report on stdout instead of the table.
     #[arg(long)]
     json: bool,
@@ -246,6 +250,11 @@ fn run_check(args: CheckArgs) -> ExitCode {
     if args.threads == Some(0) {
         return bad_input("--threads must be at least 1");
     }
+    if args.symmetry && args.strategy != Strategy::Dfs {
+        return bad_input(
+            "--symmetry needs --strategy dfs (stateright reduces symmetry only depth first)",
+        );
+    }
     let threads = args.threads.unwrap_or_else(|| {
         std::thread::available_parallelism()
             .map(|n| n.get())
@@ -259,6 +268,7 @@ fn run_check(args: CheckArgs) -> ExitCode {
         progress: true,
         stop_at_first_violation: false,
         stop_at: None,
+        symmetry: args.symmetry,
     };
     let report = check::run(&setup, &opts);
     if let Some(dir) = &args.trace_out {

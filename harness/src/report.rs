@@ -67,6 +67,8 @@ pub struct Report {
     pub mutant: Option<String>,
     pub strategy: Strategy,
     pub threads: usize,
+    /// One state per symmetry orbit: `unique_states` counts orbits.
+    pub symmetry: bool,
     pub states: usize,
     pub unique_states: usize,
     pub max_depth: usize,

@@ -1,7 +1,7 @@
 //! The stateright `Model` adapter: states are [`World`]s, actions are model [`Action`]s, and the
 //! properties are the shared list from `plasma-properties`.
 
-use plasma_model::{describe, Action, Setup, World};
+use plasma_model::{describe, Action, Setup, Symmetry, World};
 use stateright::{Model, Property};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -32,6 +32,23 @@ impl PlasmaModel {
             found: Arc::new(found),
             stop: Arc::new(AtomicBool::new(false)),
         }
+    }
+}
+
+fn representative<const INSTALLS: bool, const PIN0: bool>(w: &World) -> World {
+    w.representative(Symmetry {
+        installs: INSTALLS,
+        pin_client0: PIN0,
+    })
+}
+
+/// stateright takes the representative as a plain function: one instance per kind of symmetry.
+pub fn representative_fn(sym: Symmetry) -> fn(&World) -> World {
+    match (sym.installs, sym.pin_client0) {
+        (false, false) => representative::<false, false>,
+        (false, true) => representative::<false, true>,
+        (true, false) => representative::<true, false>,
+        (true, true) => representative::<true, true>,
     }
 }
 

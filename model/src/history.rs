@@ -1,7 +1,7 @@
 //! Ghost state: what happened, kept so that properties can be pure predicates over one state.
 //! The protocol never reads it.
 
-use crate::{ClientId, GroupId, InstallId, Mid, Op, Serial, TabId, UserId};
+use crate::{ClientId, CopyVec, GroupId, InstallId, Mid, Op, Serial, TabId, UserId};
 
 /// A mutation as it was created by `Mutate`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -30,15 +30,15 @@ pub struct Processed {
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct History {
     /// Every mutation ever created; its index is its [`Serial`].
-    pub created: Vec<Created>,
+    pub created: CopyVec<Created, 4>,
     /// What the server processed, in order.
-    pub processed: Vec<Processed>,
+    pub processed: CopyVec<Processed, 4>,
     /// Serials a tab discarded by resetting its own local state while they were pending: a
     /// user-visible discard, not a loss.
-    pub discarded: Vec<Serial>,
+    pub discarded: CopyVec<Serial, 8>,
     /// Serials whose confirmed write a reset wiped from their installation's base (they left
     /// the outbox before the reset): read-your-writes no longer applies to them.
-    pub wiped: Vec<Serial>,
+    pub wiped: CopyVec<Serial, 8>,
     /// Transitions that broke a monotonicity rule (bit flags below).
     pub broken: u8,
 }

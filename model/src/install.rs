@@ -1,8 +1,9 @@
 //! An installation: one browser profile's IndexedDB, shared by all its tabs. The outbox is keyed
 //! `[clientID, mutationID]`, so each tab owns a slice of it.
 
+use crate::VecMap;
 use crate::{ClientId, Config, GroupId, Mid, Op, Rows, Serial, UserId, Version};
-use std::collections::BTreeMap;
+use smallvec::SmallVec;
 
 /// A pending mutation in the outbox.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -18,9 +19,9 @@ pub struct Install {
     pub base: Rows,
     /// The server version `base` reflects; `None` before the first pull and after a reset.
     pub cookie: Option<Version>,
-    pub outbox: BTreeMap<(ClientId, Mid), Entry>,
+    pub outbox: VecMap<(ClientId, Mid), Entry, 4>,
     /// Last allocated mutationID per clientID (switch `mid_counter = idb`).
-    pub next_mid: BTreeMap<ClientId, Mid>,
+    pub next_mid: VecMap<ClientId, Mid, 2>,
     /// The signed-in user (the login cookie all tabs of the profile share).
     pub signed_in: Option<UserId>,
     /// The user the base and cookie were pulled as (`None` before the first pull, after a
@@ -32,10 +33,10 @@ impl Install {
     pub fn new(group: GroupId, rows: u8, user: Option<UserId>) -> Self {
         Install {
             group,
-            base: vec![None; usize::from(rows)],
+            base: Rows::from_elem(None, usize::from(rows)),
             cookie: None,
-            outbox: BTreeMap::new(),
-            next_mid: BTreeMap::new(),
+            outbox: VecMap::new(),
+            next_mid: VecMap::new(),
             signed_in: user,
             base_user: None,
         }
@@ -54,15 +55,15 @@ impl Install {
     }
 
     /// clientIDs with pending entries, in order.
-    pub fn clients_with_pending(&self) -> Vec<ClientId> {
-        let mut out: Vec<ClientId> = self.outbox.keys().map(|&(c, _)| c).collect();
+    pub fn clients_with_pending(&self) -> SmallVec<[ClientId; 4]> {
+        let mut out: SmallVec<[ClientId; 4]> = self.outbox.keys().map(|&(c, _)| c).collect();
         out.dedup();
         out
     }
 
     /// Removes a clientID's slice and returns the serials it held.
-    pub fn remove_slice(&mut self, client: ClientId) -> Vec<Serial> {
-        let keys: Vec<_> = self.slice(client).map(|(mid, _)| (client, mid)).collect();
+    pub fn remove_slice(&mut self, client: ClientId) -> SmallVec<[Serial; 4]> {
+        let keys: SmallVec<[_; 4]> = self.slice(client).map(|(mid, _)| (client, mid)).collect();
         keys.iter()
             .filter_map(|k| self.outbox.remove(k))
             .map(|e| e.serial)

@@ -20,12 +20,15 @@ pub mod action;
 pub mod auth;
 pub mod config;
 pub mod describe;
+pub mod encode;
 pub mod history;
 pub mod install;
 pub mod mutant;
 pub mod network;
 pub mod server;
+pub mod symmetry;
 pub mod tab;
+pub mod vecmap;
 pub mod world;
 
 pub use action::{Action, Op};
@@ -35,7 +38,11 @@ pub use install::{Entry, Install};
 pub use mutant::Mutant;
 pub use network::{Msg, Network, Patch, Pushed};
 pub use server::{Server, ServerRow};
+/// Re-exported so that tests and drivers build model values with the same collections.
+pub use smallvec;
+pub use symmetry::Symmetry;
 pub use tab::{Tab, TabStatus};
+pub use vecmap::{CopyVec, VecMap};
 pub use world::{Refusal, World};
 
 /// Tab number: tabs are numbered in creation order, the initial tabs first.
@@ -61,4 +68,4 @@ pub type UserId = u8;
 pub type Serial = u8;
 
 /// A table's rows as a client or the server sees them: `rows[r]` is `None` when row `r` is absent.
-pub type Rows = Vec<Option<Value>>;
+pub type Rows = CopyVec<Option<Value>, 4>;

@@ -2,8 +2,16 @@
 //! may be delivered next), so delay and reordering are unlimited; drops and duplicates are faults
 //! drawn from the configuration's budgets.
 
+use crate::CopyVec;
 use crate::{ClientId, GroupId, Mid, Op, RowId, Serial, TabId, UserId, Value, Version};
-use std::collections::BTreeMap;
+use smallvec::SmallVec;
+
+/// Rows a patch carries, as `(row, value)`.
+pub type PatchRows = CopyVec<(RowId, Value), 2>;
+/// The mutations one push request carries.
+pub type PushedList = CopyVec<Pushed, 3>;
+/// `clientID -> last_mutation_id` pairs of a pull response.
+pub type Lmids = CopyVec<(ClientId, Mid), 3>;
 
 /// One mutation as it travels in a push.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -18,9 +26,9 @@ pub struct Pushed {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Patch {
     /// `clear`, then `put` every row listed: sent when the request had no cookie.
-    Reset(Vec<(RowId, Value)>),
+    Reset(PatchRows),
     /// `put` every row written after the request's cookie.
-    Tail(Vec<(RowId, Value)>),
+    Tail(PatchRows),
 }
 
 impl Patch {
@@ -41,7 +49,7 @@ pub enum Msg {
         client: ClientId,
         /// The installation's signed-in user when the request was sent (its login cookie).
         user: Option<UserId>,
-        mutations: Vec<Pushed>,
+        mutations: PushedList,
     },
     /// Carries the watermark after processing; a correct client ignores it (confirmation comes
     /// only through a pull).
@@ -70,7 +78,7 @@ pub enum Msg {
         cookie: Version,
         patch: Patch,
         /// `clientID -> last_mutation_id`, for the request's group only.
-        last_mutation_ids: Vec<(ClientId, Mid)>,
+        last_mutation_ids: Lmids,
     },
 }
 
@@ -98,13 +106,17 @@ impl Msg {
 /// Multiset of in-flight messages: message -> number of copies.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
 pub struct Network {
-    msgs: BTreeMap<Msg, u8>,
+    msgs: SmallVec<[(Msg, u8); 3]>,
 }
 
 impl Network {
+    fn find(&self, msg: &Msg) -> Result<usize, usize> {
+        self.msgs.binary_search_by(|(m, _)| m.cmp(msg))
+    }
+
     /// Messages in flight, copies counted.
     pub fn len(&self) -> usize {
-        self.msgs.values().map(|&n| usize::from(n)).sum()
+        self.msgs.iter().map(|&(_, n)| usize::from(n)).sum()
     }
 
     pub fn is_empty(&self) -> bool {
@@ -112,40 +124,43 @@ impl Network {
     }
 
     pub fn contains(&self, msg: &Msg) -> bool {
-        self.msgs.contains_key(msg)
+        self.find(msg).is_ok()
     }
 
     /// Copies of `msg` in flight.
     pub fn count(&self, msg: &Msg) -> u8 {
-        self.msgs.get(msg).copied().unwrap_or(0)
+        self.find(msg).map_or(0, |i| self.msgs[i].1)
     }
 
     pub fn send(&mut self, msg: Msg) {
-        *self.msgs.entry(msg).or_insert(0) += 1;
+        match self.find(&msg) {
+            Ok(i) => self.msgs[i].1 += 1,
+            Err(i) => self.msgs.insert(i, (msg, 1)),
+        }
     }
 
     /// Takes one copy of `msg` out of the network; false if none is in flight.
     pub fn take(&mut self, msg: &Msg) -> bool {
-        match self.msgs.get_mut(msg) {
-            Some(n) if *n > 1 => {
-                *n -= 1;
+        match self.find(msg) {
+            Ok(i) if self.msgs[i].1 > 1 => {
+                self.msgs[i].1 -= 1;
                 true
             }
-            Some(_) => {
-                self.msgs.remove(msg);
+            Ok(i) => {
+                self.msgs.remove(i);
                 true
             }
-            None => false,
+            Err(_) => false,
         }
     }
 
     /// Distinct messages in flight, in a fixed order.
     pub fn distinct(&self) -> impl Iterator<Item = &Msg> {
-        self.msgs.keys()
+        self.msgs.iter().map(|(m, _)| m)
     }
 
     /// Every message with its number of copies, in a fixed order.
     pub fn iter(&self) -> impl Iterator<Item = (&Msg, u8)> {
-        self.msgs.iter().map(|(m, &n)| (m, n))
+        self.msgs.iter().map(|(m, n)| (m, *n))
     }
 }

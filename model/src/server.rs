@@ -5,7 +5,7 @@ use crate::auth;
 use crate::history::{History, Processed};
 use crate::network::{Msg, Patch, Pushed};
 use crate::{ClientId, GroupId, Mid, Mutant, Op, Setup, TabId, UserId, Value, Version};
-use std::collections::BTreeMap;
+use crate::{CopyVec, VecMap};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct ServerRow {
@@ -18,21 +18,21 @@ pub struct ServerRow {
 pub struct Server {
     /// Bumped by every applied mutation; the cookie a pull returns.
     pub version: Version,
-    pub rows: Vec<ServerRow>,
+    pub rows: CopyVec<ServerRow, 4>,
     /// `(clientGroupID, clientID) -> last_mutation_id`; a client is created on its first push.
-    pub clients: BTreeMap<(GroupId, ClientId), Mid>,
+    pub clients: VecMap<(GroupId, ClientId), Mid, 4>,
     /// The auth ctx stored per `(clientGroupID, clientID)` (kept only by the `auth-ctx-cached`
     /// mutant: see `authorise`).
-    pub auth_ctx: BTreeMap<(GroupId, ClientId), Option<UserId>>,
+    pub auth_ctx: VecMap<(GroupId, ClientId), Option<UserId>, 2>,
 }
 
 impl Server {
     pub fn new(rows: u8) -> Self {
         Server {
             version: 0,
-            rows: vec![ServerRow::default(); usize::from(rows)],
-            clients: BTreeMap::new(),
-            auth_ctx: BTreeMap::new(),
+            rows: CopyVec::from_elem(ServerRow::default(), usize::from(rows)),
+            clients: VecMap::new(),
+            auth_ctx: VecMap::new(),
         }
     }
 
@@ -61,7 +61,7 @@ impl Server {
         if !setup.has(Mutant::AuthCtxCached) {
             return user;
         }
-        *self.auth_ctx.entry((group, client)).or_insert(user)
+        *self.auth_ctx.get_or_insert((group, client), user)
     }
 
     /// Handles a push: each mutation in order, `mid <= last` is a retry (no-op), `mid == last+1`

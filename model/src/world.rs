@@ -7,15 +7,18 @@ use crate::install::{Entry, Install};
 use crate::network::{Msg, Network, Patch, Pushed};
 use crate::server::Server;
 use crate::tab::{Tab, TabStatus};
+use crate::Rows;
 use crate::{Action, ClientId, InstallId, Mid, Mutant, Op, TabId, UserId, Version};
+use smallvec::SmallVec;
 use std::fmt;
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+/// `Hash` hashes the compact encoding (see [`crate::encode`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct World {
     pub server: Server,
-    pub installs: Vec<Install>,
+    pub installs: SmallVec<[Install; 2]>,
     /// Every tab ever created, in creation order (closed ones stay, so numbers are stable).
-    pub tabs: Vec<Tab>,
+    pub tabs: SmallVec<[Tab; 4]>,
     pub network: Network,
     pub history: History,
     /// The next clientID to mint.
@@ -106,7 +109,7 @@ impl World {
                 install: i,
                 client: i,
                 status: TabStatus::Open,
-                view: vec![None; usize::from(rows)],
+                view: Rows::from_elem(None, usize::from(rows)),
                 mem_mid: None,
             })
             .collect();
@@ -306,7 +309,7 @@ impl World {
 
     /// The clientID slices a Push from `tab` carries: its own, and (with `orphan_recovery`) every
     /// slice whose clientID no open tab of the installation holds. Only non-empty slices.
-    pub fn push_slices(&self, setup: &Setup, tab: TabId) -> Vec<ClientId> {
+    pub fn push_slices(&self, setup: &Setup, tab: TabId) -> SmallVec<[ClientId; 4]> {
         let t = &self.tabs[usize::from(tab)];
         let inst = &self.installs[usize::from(t.install)];
         inst.clients_with_pending()
@@ -393,7 +396,7 @@ impl World {
         let inst = &mut self.installs[usize::from(install)];
         let mid: Mid = match setup.protocol.mid_counter {
             MidCounter::Idb => {
-                let last = inst.next_mid.entry(client).or_insert(0);
+                let last = inst.next_mid.get_or_insert(client, 0);
                 *last += 1;
                 *last
             }
@@ -428,10 +431,10 @@ impl World {
         if slices.is_empty() {
             return Err(Refusal::NothingToPush(tab));
         }
-        let msgs: Vec<Msg> = slices
+        let msgs: SmallVec<[Msg; 2]> = slices
             .into_iter()
             .map(|client| {
-                let mut mutations: Vec<Pushed> = inst
+                let mut mutations: crate::network::PushedList = inst
                     .slice(client)
                     .map(|(mid, e)| Pushed {
                         mid,
@@ -506,7 +509,7 @@ impl World {
         // tab still open (sharing the clientID) created: those are lost, and `outbox-honesty`
         // says so. A restored tab owns what its closed predecessor created.
         let (tabs, history) = (&self.tabs, &self.history);
-        let mut discarded: Vec<_> = inst
+        let discarded: SmallVec<[_; 4]> = inst
             .remove_slice(client)
             .into_iter()
             .filter(|&s| {
@@ -523,7 +526,7 @@ impl World {
                 inst.next_mid.clear();
             }
         }
-        self.history.discarded.append(&mut discarded);
+        self.history.discarded.extend(discarded);
         self.history.discarded.sort_unstable();
         self.resets += 1;
         let t = &mut self.tabs[usize::from(tab)];

@@ -53,7 +53,7 @@ fn mutate_allocates_mids_and_replays_the_view() {
         inst.outbox.keys().copied().collect::<Vec<_>>(),
         [(0, 1), (0, 2)]
     );
-    assert_eq!(inst.next_mid[&0], 2);
+    assert_eq!(inst.next_mid.get(&0), Some(&2));
     assert_eq!(w.tabs[0].view, vec![Some(1), Some(2)]);
     assert_eq!(
         inst.base,
@@ -101,7 +101,7 @@ fn a_gap_stops_the_request() {
         group: 0,
         client: 0,
         user: Some(0),
-        mutations: vec![pushed(2, 7, 0), pushed(3, 8, 1)],
+        mutations: vec![pushed(2, 7, 0), pushed(3, 8, 1)].into(),
     };
     w.network.send(gap.clone());
     let w = run(&s, &w, &[Action::Deliver(gap)]);
@@ -403,7 +403,7 @@ fn pull_sends_a_reset_patch_without_cookie_and_a_tail_after() {
     let Msg::PullResp { patch, cookie, .. } = only(&w, "PullResp") else {
         unreachable!()
     };
-    assert_eq!(patch, Patch::Reset(vec![(0, 1)]));
+    assert_eq!(patch, Patch::Reset(vec![(0, 1)].into()));
     assert_eq!(cookie, 1);
     let w = deliver(&s, &w, "PullResp");
     let w = run(&s, &w, &[Action::Pull { tab: 0 }]);
@@ -411,7 +411,7 @@ fn pull_sends_a_reset_patch_without_cookie_and_a_tail_after() {
     let Msg::PullResp { patch, .. } = only(&w, "PullResp") else {
         unreachable!()
     };
-    assert_eq!(patch, Patch::Tail(vec![]));
+    assert_eq!(patch, Patch::Tail(vec![].into()));
 }
 
 #[test]

@@ -85,7 +85,7 @@ fn at_most_once_fails_when_applied_twice() {
 #[test]
 fn unique_identity_fails_on_a_reused_mid() {
     let mut w = World::init(&setup());
-    w.history.created = vec![created(0, 1), created(1, 1)];
+    w.history.created = vec![created(0, 1), created(1, 1)].into();
     assert!(holds("unique-identity", &w));
     assert!(holds("same-mid-two-clients", &w));
     w.history.created.push(created(0, 1));
@@ -95,11 +95,11 @@ fn unique_identity_fails_on_a_reused_mid() {
 #[test]
 fn per_client_order_fails_on_a_gap() {
     let mut w = World::init(&setup());
-    w.history.created = vec![created(0, 1), created(0, 2), created(0, 3)];
-    w.history.processed = vec![done(0), done(1)];
+    w.history.created = vec![created(0, 1), created(0, 2), created(0, 3)].into();
+    w.history.processed = vec![done(0), done(1)].into();
     assert!(holds("per-client-order", &w));
     assert!(holds("client-applied-twice", &w));
-    w.history.processed = vec![done(0), done(2)];
+    w.history.processed = vec![done(0), done(2)].into();
     assert!(!holds("per-client-order", &w));
 }
 
@@ -229,7 +229,7 @@ fn convergence_and_lww_fail_on_a_divergent_view() {
             .expect("valid"),
     );
     assert!(holds("convergence", &w) && holds("lww", &w));
-    w.tabs[0].view = vec![Some(7)];
+    w.tabs[0].view = vec![Some(7)].into();
     assert!(!holds("convergence", &w));
     assert!(!holds("lww", &w));
 }

@@ -1,0 +1,250 @@
+//! The compact encoding of a [`World`]: every field as one or a few bytes, lengths as one byte.
+//! The encoding is injective, so it serves as the state's identity: its hash is the checker's
+//! fingerprint (one bulk write, not one hasher call per field), and comparing encodings orders
+//! states (symmetry reduction picks the least encoding among renamings).
+
+use crate::network::{Msg, Patch};
+use crate::tab::TabStatus;
+use crate::{Op, World};
+use std::hash::{Hash, Hasher};
+
+/// An encoded state.
+pub type Encoded = Vec<u8>;
+
+/// Where an encoding goes: a vector, or a hasher fed in chunks.
+pub trait Sink {
+    fn extend_from_slice(&mut self, bytes: &[u8]);
+    fn push(&mut self, byte: u8) {
+        self.extend_from_slice(&[byte]);
+    }
+}
+
+impl Sink for Vec<u8> {
+    fn extend_from_slice(&mut self, bytes: &[u8]) {
+        Vec::extend_from_slice(self, bytes);
+    }
+    fn push(&mut self, byte: u8) {
+        Vec::push(self, byte);
+    }
+}
+
+/// Buffers the encoding on the stack and hands it to the hasher a chunk at a time: one bulk
+/// write per chunk instead of one hasher call per field.
+struct HashSink<'a, H: Hasher> {
+    hasher: &'a mut H,
+    buf: [u8; 256],
+    len: usize,
+}
+
+impl<H: Hasher> HashSink<'_, H> {
+    fn flush(&mut self) {
+        self.hasher.write(&self.buf[..self.len]);
+        self.len = 0;
+    }
+}
+
+impl<H: Hasher> Sink for HashSink<'_, H> {
+    #[inline]
+    fn extend_from_slice(&mut self, bytes: &[u8]) {
+        if self.len + bytes.len() > self.buf.len() {
+            self.flush();
+        }
+        self.buf[self.len..self.len + bytes.len()].copy_from_slice(bytes);
+        self.len += bytes.len();
+    }
+    #[inline]
+    fn push(&mut self, byte: u8) {
+        if self.len == self.buf.len() {
+            self.flush();
+        }
+        self.buf[self.len] = byte;
+        self.len += 1;
+    }
+}
+
+/// Every number in a state is at most 250 (`Config::validate` bounds mutations, clientIDs and
+/// users), so `None` can be 0 and `Some(v)` `v + 1`.
+fn opt(v: Option<u8>) -> u8 {
+    v.map_or(0, |v| v + 1)
+}
+
+fn op(out: &mut impl Sink, op: &Op) {
+    match *op {
+        Op::Set { row, value } => out.extend_from_slice(&[row, value + 1]),
+        Op::Incr { row } => out.extend_from_slice(&[row, 0]),
+    }
+}
+
+fn rows(out: &mut impl Sink, rows: &[Option<u8>]) {
+    out.push(rows.len() as u8);
+    for &v in rows {
+        out.push(opt(v));
+    }
+}
+
+fn msg(out: &mut impl Sink, m: &Msg) {
+    match m {
+        Msg::PushReq {
+            tab,
+            group,
+            client,
+            user,
+            mutations,
+        } => {
+            out.extend_from_slice(&[0, *tab, *group, *client, opt(*user)]);
+            out.push(mutations.len() as u8);
+            for p in mutations.iter() {
+                out.push(p.mid);
+                op(out, &p.op);
+                out.push(p.serial);
+            }
+        }
+        Msg::PushResp {
+            tab,
+            client,
+            last_mutation_id,
+        } => out.extend_from_slice(&[1, *tab, *client, *last_mutation_id]),
+        Msg::PullReq {
+            tab,
+            group,
+            client,
+            user,
+            cookie,
+            cookie_user,
+        } => out.extend_from_slice(&[
+            2,
+            *tab,
+            *group,
+            *client,
+            opt(*user),
+            opt(*cookie),
+            opt(*cookie_user),
+        ]),
+        Msg::PullResp {
+            tab,
+            group,
+            user,
+            base_cookie,
+            base_user,
+            cookie,
+            patch,
+            last_mutation_ids,
+        } => {
+            let kind = match patch {
+                Patch::Reset(_) => 3,
+                Patch::Tail(_) => 4,
+            };
+            out.extend_from_slice(&[
+                kind,
+                *tab,
+                *group,
+                opt(*user),
+                opt(*base_cookie),
+                opt(*base_user),
+                *cookie,
+            ]);
+            out.push(patch.rows().len() as u8);
+            for &(r, v) in patch.rows() {
+                out.extend_from_slice(&[r, v]);
+            }
+            out.push(last_mutation_ids.len() as u8);
+            for &(c, m) in last_mutation_ids.iter() {
+                out.extend_from_slice(&[c, m]);
+            }
+        }
+    }
+}
+
+impl World {
+    /// Appends the state's encoding to `out`.
+    pub fn encode_into(&self, out: &mut impl Sink) {
+        let s = &self.server;
+        out.push(s.version);
+        out.push(s.rows.len() as u8);
+        for r in s.rows.iter() {
+            out.extend_from_slice(&[opt(r.value), r.row_version]);
+        }
+        out.push(s.clients.len() as u8);
+        for (&(g, c), &m) in s.clients.iter() {
+            out.extend_from_slice(&[g, c, m]);
+        }
+        out.push(s.auth_ctx.len() as u8);
+        for (&(g, c), &u) in s.auth_ctx.iter() {
+            out.extend_from_slice(&[g, c, opt(u)]);
+        }
+        out.push(self.installs.len() as u8);
+        for i in self.installs.iter() {
+            out.push(i.group);
+            rows(out, &i.base);
+            out.extend_from_slice(&[opt(i.cookie), opt(i.signed_in), opt(i.base_user)]);
+            out.push(i.outbox.len() as u8);
+            for (&(c, m), e) in i.outbox.iter() {
+                out.extend_from_slice(&[c, m]);
+                op(out, &e.op);
+                out.push(e.serial);
+            }
+            out.push(i.next_mid.len() as u8);
+            for (&c, &m) in i.next_mid.iter() {
+                out.extend_from_slice(&[c, m]);
+            }
+        }
+        out.push(self.tabs.len() as u8);
+        for t in self.tabs.iter() {
+            let status = match t.status {
+                TabStatus::Open => 0,
+                TabStatus::Closed => 1,
+                TabStatus::Restored => 2,
+            };
+            out.extend_from_slice(&[t.install, t.client, status, opt(t.mem_mid)]);
+            rows(out, &t.view);
+        }
+        out.push(self.network.iter().count() as u8);
+        for (m, n) in self.network.iter() {
+            out.push(n);
+            msg(out, m);
+        }
+        let h = &self.history;
+        out.push(h.created.len() as u8);
+        for c in h.created.iter() {
+            out.extend_from_slice(&[c.install, c.tab, c.group, c.client, c.mid, opt(c.user)]);
+            op(out, &c.op);
+        }
+        out.push(h.processed.len() as u8);
+        for p in h.processed.iter() {
+            out.extend_from_slice(&[p.serial, u8::from(p.applied), opt(p.user)]);
+        }
+        out.push(h.discarded.len() as u8);
+        out.extend_from_slice(&h.discarded);
+        out.push(h.wiped.len() as u8);
+        out.extend_from_slice(&h.wiped);
+        out.extend_from_slice(&[
+            h.broken,
+            self.next_client,
+            self.resets,
+            self.drops,
+            self.duplicates,
+            self.auth_changes,
+        ]);
+    }
+
+    /// The state's encoding.
+    pub fn encode(&self) -> Encoded {
+        let mut out = Encoded::new();
+        self.encode_into(&mut out);
+        out
+    }
+}
+
+/// Hashes the encoding in one write: equal states have equal encodings, so this agrees with
+/// `Eq`, and it is what the checker fingerprints.
+impl Hash for World {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        let mut sink = HashSink {
+            hasher: state,
+            buf: [0; 256],
+            len: 0,
+        };
+        self.encode_into(&mut sink);
+        sink.flush();
+    }
+}

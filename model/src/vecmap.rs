@@ -1,0 +1,227 @@
+//! Inline collections for the model's state. A state is cloned for every successor the checker
+//! generates, and the model's vectors and maps hold a handful of small plain values: kept inline
+//! (spilling to the heap only in configurations beyond the exhaustive presets) and copied with one
+//! `memcpy`, they cost a fraction of `Vec`/`BTreeMap` clones (a heap allocation each, freed again
+//! a moment later).
+
+use smallvec::SmallVec;
+use std::ops::{Deref, DerefMut, RangeInclusive};
+
+/// A vector of plain values, inline up to `N`; cloning copies the used prefix in one go (a
+/// `SmallVec` clones element by element).
+#[derive(Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct CopyVec<T: Copy, const N: usize>(SmallVec<[T; N]>);
+
+impl<T: Copy, const N: usize> CopyVec<T, N> {
+    pub fn new() -> Self {
+        CopyVec(SmallVec::new())
+    }
+
+    pub fn from_elem(elem: T, n: usize) -> Self {
+        CopyVec(SmallVec::from_elem(elem, n))
+    }
+
+    pub fn from_slice(items: &[T]) -> Self {
+        CopyVec(SmallVec::from_slice(items))
+    }
+}
+
+impl<T: Copy, const N: usize> Default for CopyVec<T, N> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<T: Copy, const N: usize> Clone for CopyVec<T, N> {
+    fn clone(&self) -> Self {
+        CopyVec(SmallVec::from_slice(&self.0))
+    }
+}
+
+impl<T: Copy, const N: usize> Deref for CopyVec<T, N> {
+    type Target = SmallVec<[T; N]>;
+    fn deref(&self) -> &Self::Target {
+        &self.0
+    }
+}
+
+impl<T: Copy, const N: usize> DerefMut for CopyVec<T, N> {
+    fn deref_mut(&mut self) -> &mut Self::Target {
+        &mut self.0
+    }
+}
+
+impl<T: Copy, const N: usize> FromIterator<T> for CopyVec<T, N> {
+    fn from_iter<I: IntoIterator<Item = T>>(iter: I) -> Self {
+        CopyVec(iter.into_iter().collect())
+    }
+}
+
+impl<'a, T: Copy, const N: usize> IntoIterator for &'a CopyVec<T, N> {
+    type Item = &'a T;
+    type IntoIter = std::slice::Iter<'a, T>;
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
+    }
+}
+
+impl<T: Copy, const N: usize, const M: usize> PartialEq<[T; M]> for CopyVec<T, N>
+where
+    T: PartialEq,
+{
+    fn eq(&self, other: &[T; M]) -> bool {
+        self.0[..] == other[..]
+    }
+}
+
+impl<T: Copy + PartialEq, const N: usize> PartialEq<Vec<T>> for CopyVec<T, N> {
+    fn eq(&self, other: &Vec<T>) -> bool {
+        self.0[..] == other[..]
+    }
+}
+
+impl<T: Copy, const N: usize> From<Vec<T>> for CopyVec<T, N> {
+    fn from(items: Vec<T>) -> Self {
+        CopyVec(SmallVec::from_vec(items))
+    }
+}
+
+/// A small ordered map of plain keys and values, kept sorted by key so that equal maps are
+/// equal (and hash alike) whatever order they were built in.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct VecMap<K: Copy, V: Copy, const N: usize> {
+    entries: CopyVec<(K, V), N>,
+}
+
+impl<K: Copy, V: Copy, const N: usize> Default for VecMap<K, V, N> {
+    fn default() -> Self {
+        VecMap {
+            entries: CopyVec::new(),
+        }
+    }
+}
+
+impl<K: Ord + Copy, V: Copy, const N: usize> VecMap<K, V, N> {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    fn find(&self, key: &K) -> Result<usize, usize> {
+        self.entries.binary_search_by(|(k, _)| k.cmp(key))
+    }
+
+    pub fn get(&self, key: &K) -> Option<&V> {
+        self.find(key).ok().map(|i| &self.entries[i].1)
+    }
+
+    pub fn get_mut(&mut self, key: &K) -> Option<&mut V> {
+        match self.find(key) {
+            Ok(i) => Some(&mut self.entries[i].1),
+            Err(_) => None,
+        }
+    }
+
+    pub fn contains_key(&self, key: &K) -> bool {
+        self.find(key).is_ok()
+    }
+
+    /// Inserts or replaces; returns the value replaced.
+    pub fn insert(&mut self, key: K, value: V) -> Option<V> {
+        match self.find(&key) {
+            Ok(i) => Some(std::mem::replace(&mut self.entries[i].1, value)),
+            Err(i) => {
+                self.entries.insert(i, (key, value));
+                None
+            }
+        }
+    }
+
+    pub fn remove(&mut self, key: &K) -> Option<V> {
+        self.find(key).ok().map(|i| self.entries.remove(i).1)
+    }
+
+    /// The value under `key`, inserted as `default` first if absent.
+    pub fn get_or_insert(&mut self, key: K, default: V) -> &mut V {
+        let i = match self.find(&key) {
+            Ok(i) => i,
+            Err(i) => {
+                self.entries.insert(i, (key, default));
+                i
+            }
+        };
+        &mut self.entries[i].1
+    }
+
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&K, &V)> + Clone {
+        self.entries.iter().map(|(k, v)| (k, v))
+    }
+
+    pub fn keys(&self) -> impl DoubleEndedIterator<Item = &K> + Clone {
+        self.entries.iter().map(|(k, _)| k)
+    }
+
+    pub fn values(&self) -> impl DoubleEndedIterator<Item = &V> + Clone {
+        self.entries.iter().map(|(_, v)| v)
+    }
+
+    /// Entries whose key lies in `range`, in key order.
+    pub fn range(&self, range: RangeInclusive<K>) -> impl DoubleEndedIterator<Item = (&K, &V)> {
+        let lo = self.entries.partition_point(|(k, _)| k < range.start());
+        let hi = self.entries.partition_point(|(k, _)| k <= range.end());
+        self.entries[lo..hi.max(lo)].iter().map(|(k, v)| (k, v))
+    }
+
+    pub fn retain(&mut self, mut keep: impl FnMut(&K, &mut V) -> bool) {
+        self.entries.retain(|(k, v)| keep(k, v));
+    }
+
+    pub fn clear(&mut self) {
+        self.entries.clear();
+    }
+}
+
+impl<K: Ord + Copy, V: Copy, const N: usize> FromIterator<(K, V)> for VecMap<K, V, N> {
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
+        let mut m = VecMap::new();
+        for (k, v) in iter {
+            m.insert(k, v);
+        }
+        m
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::VecMap;
+
+    #[test]
+    fn behaves_like_an_ordered_map() {
+        let mut m: VecMap<(u8, u8), char, 2> = VecMap::new();
+        assert_eq!(m.insert((1, 2), 'a'), None);
+        assert_eq!(m.insert((0, 5), 'b'), None);
+        assert_eq!(m.insert((1, 1), 'c'), None);
+        assert_eq!(m.insert((1, 2), 'd'), Some('a'));
+        assert_eq!(
+            m.keys().copied().collect::<Vec<_>>(),
+            [(0, 5), (1, 1), (1, 2)]
+        );
+        assert_eq!(m.range((1, 0)..=(1, 255)).count(), 2);
+        assert_eq!(m.range((2, 0)..=(2, 255)).count(), 0);
+        assert_eq!(m.remove(&(0, 5)), Some('b'));
+        *m.get_or_insert((3, 3), 'x') = 'y';
+        assert_eq!(m.get(&(3, 3)), Some(&'y'));
+        m.retain(|&(c, _), _| c != 1);
+        assert_eq!(m.len(), 1);
+        let a: VecMap<u8, u8, 2> = [(2, 0), (1, 0)].into_iter().collect();
+        let b: VecMap<u8, u8, 2> = [(1, 0), (2, 0)].into_iter().collect();
+        assert_eq!(a, b, "equal whatever the insertion order");
+    }
+}
