@@ -17,9 +17,20 @@ pub struct BenchRow {
     pub states: u64,
     pub seconds: f64,
     pub states_per_second: f64,
+    /// Unique states per second: what SPIN's "rate" counts (states stored per second).
+    pub unique_per_second: f64,
     /// Peak resident set of the child process, in bytes.
     pub peak_bytes: u64,
     pub bytes_per_unique_state: f64,
+}
+
+/// How a row searches: stateright's `bfs`, `dfs`, `dfs-sym` (depth first with symmetry
+/// reduction), and the native engine's `native`, `native-sym` (single-threaded DFS).
+pub const STRATEGIES: [&str; 5] = ["bfs", "dfs", "dfs-sym", "native", "native-sym"];
+
+/// The native engine runs one thread only.
+pub fn is_native(strategy: &str) -> bool {
+    strategy.starts_with("native")
 }
 
 /// Runs `exe check --config preset --strategy s --threads t --json` and measures it.
@@ -29,16 +40,17 @@ pub fn run_one(
     strategy: &str,
     threads: usize,
 ) -> Result<BenchRow, String> {
+    let search = if strategy == "bfs" { "bfs" } else { "dfs" };
+    let symmetry = strategy.ends_with("-sym");
+    let engine = if is_native(strategy) {
+        "native"
+    } else {
+        "stateright"
+    };
     let mut child = Command::new(exe)
-        .args([
-            "check",
-            "--config",
-            preset,
-            "--strategy",
-            strategy,
-            "--json",
-        ])
-        .args(["--threads", &threads.to_string()])
+        .args(["check", "--config", preset, "--strategy", search, "--json"])
+        .args(["--threads", &threads.to_string(), "--engine", engine])
+        .args(symmetry.then_some("--symmetry"))
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -63,6 +75,7 @@ pub fn run_one(
         states: num("states") as u64,
         seconds: num("seconds"),
         states_per_second: num("states_per_second"),
+        unique_per_second: unique / num("seconds").max(1e-9),
         peak_bytes,
         bytes_per_unique_state: peak_bytes as f64 / unique.max(1.0),
     })
@@ -85,27 +98,29 @@ pub fn table(rows: &[BenchRow]) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "  {:8} {:4} {:>3}  {:>12} {:>13} {:>9} {:>12} {:>10} {:>11}  verdict",
+        "  {:8} {:7} {:>3}  {:>12} {:>13} {:>9} {:>12} {:>12} {:>10} {:>11}  verdict",
         "preset",
-        "str",
+        "search",
         "thr",
         "unique",
         "generated",
         "seconds",
-        "states/s",
+        "unique/s",
+        "generated/s",
         "peak MiB",
         "bytes/state"
     );
     for r in rows {
         let _ = writeln!(
             s,
-            "  {:8} {:4} {:>3}  {:>12} {:>13} {:>9.2} {:>12.0} {:>10.1} {:>11.1}  {}",
+            "  {:8} {:7} {:>3}  {:>12} {:>13} {:>9.2} {:>12.0} {:>12.0} {:>10.1} {:>11.1}  {}",
             r.preset,
             r.strategy,
             r.threads,
             r.unique_states,
             r.states,
             r.seconds,
+            r.unique_per_second,
             r.states_per_second,
             r.peak_bytes as f64 / (1024.0 * 1024.0),
             r.bytes_per_unique_state,
@@ -118,7 +133,189 @@ pub fn table(rows: &[BenchRow]) -> String {
     }
     let _ = writeln!(
         s,
-        "\nstates/s counts generated states (stateright's counter); peak memory is the child process's maximum resident set."
+        "\nunique/s = unique states (orbits under dfs-sym) per second, the measure SPIN's \"rate\" uses; generated/s = every successor computed (stateright's counter, SPIN's \"transitions\"); peak memory is the child process's maximum resident set."
     );
     s
+}
+
+/// SPIN's exhaustive run of the Promela port (`harness/spin/plasma.pml`) of the same preset.
+#[derive(Clone, Debug, Serialize)]
+pub struct SpinRow {
+    pub preset: String,
+    /// pan's "states, stored": SPIN's unique states.
+    pub stored: u64,
+    pub transitions: u64,
+    pub seconds: f64,
+    /// Stored states per second (pan's "rate").
+    pub states_per_second: f64,
+    /// pan's "total actual memory usage", in bytes.
+    pub memory_bytes: u64,
+    pub errors: u64,
+}
+
+/// Ours against SPIN on one preset: single-threaded DFS without symmetry, the search SPIN does
+/// (the native engine's row when the run has one, else stateright's `dfs` x1).
+#[derive(Clone, Debug, Serialize)]
+pub struct Comparison {
+    pub preset: String,
+    /// Which of our rows: `native` or `dfs`.
+    pub ours: String,
+    pub our_unique_states: u64,
+    pub spin_stored_states: u64,
+    /// The two state spaces have the same size.
+    pub matched: bool,
+    pub our_unique_per_second: f64,
+    pub spin_states_per_second: f64,
+    /// Our unique states per second over SPIN's stored states per second.
+    pub ratio: f64,
+    pub our_bytes_per_state: f64,
+    pub spin_bytes_per_state: f64,
+}
+
+/// The Promela port and its runner, beside this crate.
+pub fn spin_dir() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("spin")
+}
+
+/// Presets the Promela port has bounds for.
+pub const SPIN_PRESETS: [&str; 3] = ["tiny", "small", "default"];
+
+/// Runs `harness/spin/run.sh PRESET` (spin -a, gcc, pan) and parses pan's report.
+pub fn run_spin(preset: &str) -> Result<SpinRow, String> {
+    if !SPIN_PRESETS.contains(&preset) {
+        return Err(format!(
+            "the Promela port has no bounds for preset {preset} (it has {})",
+            SPIN_PRESETS.join(", ")
+        ));
+    }
+    let script = spin_dir().join("run.sh");
+    let out = Command::new("sh")
+        .arg(&script)
+        .arg(preset)
+        .output()
+        .map_err(|e| format!("cannot run {}: {e}", script.display()))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    if !out.status.success() {
+        return Err(format!(
+            "{} {preset} failed ({}): {}{}",
+            script.display(),
+            out.status,
+            text.lines().last().unwrap_or(""),
+            String::from_utf8_lossy(&out.stderr)
+        ));
+    }
+    parse_pan(preset, &text)
+}
+
+/// Reads pan's standard report.
+pub fn parse_pan(preset: &str, text: &str) -> Result<SpinRow, String> {
+    let number_before = |suffix: &str| -> Result<f64, String> {
+        text.lines()
+            .find_map(|l| {
+                l.split_once(suffix)
+                    .and_then(|(a, _)| a.split_whitespace().last())
+                    .and_then(|n| n.parse::<f64>().ok())
+            })
+            .ok_or_else(|| format!("pan's report for {preset} has no \"{suffix}\""))
+    };
+    let number_after = |prefix: &str| -> Result<f64, String> {
+        text.lines()
+            .find_map(|l| {
+                l.split_once(prefix)
+                    .and_then(|(_, b)| b.split_whitespace().next())
+                    .and_then(|n| n.trim_end_matches(',').parse::<f64>().ok())
+            })
+            .ok_or_else(|| format!("pan's report for {preset} has no \"{prefix}\""))
+    };
+    let stored = number_before("states, stored")?;
+    let seconds = number_after("elapsed time")?;
+    let errors = number_after("errors:")?;
+    if text.contains("max search depth too small") {
+        return Err(format!(
+            "pan's search of {preset} was truncated (max search depth too small)"
+        ));
+    }
+    Ok(SpinRow {
+        preset: preset.to_string(),
+        stored: stored as u64,
+        transitions: number_before("transitions")? as u64,
+        seconds,
+        states_per_second: stored / seconds.max(1e-9),
+        memory_bytes: (number_before("total actual memory usage")? * 1024.0 * 1024.0) as u64,
+        errors: errors as u64,
+    })
+}
+
+pub fn compare(ours: &BenchRow, spin: &SpinRow) -> Comparison {
+    Comparison {
+        preset: ours.preset.clone(),
+        ours: ours.strategy.clone(),
+        our_unique_states: ours.unique_states,
+        spin_stored_states: spin.stored,
+        matched: ours.unique_states == spin.stored,
+        our_unique_per_second: ours.unique_per_second,
+        spin_states_per_second: spin.states_per_second,
+        ratio: ours.unique_per_second / spin.states_per_second.max(1e-9),
+        our_bytes_per_state: ours.bytes_per_unique_state,
+        spin_bytes_per_state: spin.memory_bytes as f64 / (spin.stored.max(1) as f64),
+    }
+}
+
+pub fn spin_table(spin: &[SpinRow], cmp: &[Comparison]) -> String {
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "\n  SPIN (harness/spin/plasma.pml, pan -DSAFETY, 1 thread) against plasma-check, 1 thread:\n  {:8} {:7} {:>12} {:>12} {:>8} {:>9} {:>12} {:>12} {:>7} {:>11} {:>11}",
+        "preset",
+        "ours",
+        "unique",
+        "SPIN",
+        "matched",
+        "SPIN s",
+        "ours st/s",
+        "SPIN st/s",
+        "ratio",
+        "ours B/st",
+        "SPIN B/st"
+    );
+    for c in cmp {
+        let secs = spin
+            .iter()
+            .find(|r| r.preset == c.preset)
+            .map_or(0.0, |r| r.seconds);
+        let _ = writeln!(
+            s,
+            "  {:8} {:7} {:>12} {:>12} {:>8} {:>9.2} {:>12.0} {:>12.0} {:>7.2} {:>11.1} {:>11.1}",
+            c.preset,
+            c.ours,
+            c.our_unique_states,
+            c.spin_stored_states,
+            if c.matched { "yes" } else { "NO" },
+            secs,
+            c.our_unique_per_second,
+            c.spin_states_per_second,
+            c.ratio,
+            c.our_bytes_per_state,
+            c.spin_bytes_per_state
+        );
+    }
+    let _ = writeln!(
+        s,
+        "  st/s = unique (stored) states per second; ratio = ours / SPIN; B/st = peak memory per state."
+    );
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn reads_pan_s_report() {
+        let pan = "State-vector 76 byte, depth reached 56, errors: 0\n   372210 states, stored\n  1845155 transitions (= stored+matched)\n  287.903\ttotal actual memory usage\n\npan: elapsed time 1.4 seconds\npan: rate 265864.29 states/second\n";
+        let r = super::parse_pan("tiny", pan).expect("parses");
+        assert_eq!((r.stored, r.transitions, r.errors), (372_210, 1_845_155, 0));
+        assert!((r.seconds - 1.4).abs() < 1e-9);
+        assert_eq!(r.memory_bytes, (287.903 * 1024.0 * 1024.0) as u64);
+        let err = super::parse_pan("tiny", "pan: elapsed time 1 seconds").unwrap_err();
+        assert!(err.contains("states, stored"), "{err}");
+    }
 }

@@ -16,6 +16,17 @@ pub enum Strategy {
     Dfs,
 }
 
+/// Which search engine runs the check.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Engine {
+    /// stateright: BFS or DFS, any number of threads, the explorer UI.
+    #[default]
+    Stateright,
+    /// Our own lean single-threaded DFS (see `native`): faster, less memory.
+    Native,
+}
+
 #[derive(Clone, Debug)]
 pub struct CheckOptions {
     pub strategy: Strategy,
@@ -31,6 +42,7 @@ pub struct CheckOptions {
     pub stop_at: Option<&'static str>,
     /// Store one state per symmetry orbit (DFS only; see `plasma_model::symmetry`).
     pub symmetry: bool,
+    pub engine: Engine,
 }
 
 impl Default for CheckOptions {
@@ -44,12 +56,16 @@ impl Default for CheckOptions {
             stop_at_first_violation: false,
             stop_at: None,
             symmetry: false,
+            engine: Engine::Stateright,
         }
     }
 }
 
 /// Runs the exhaustive check of `setup` and reports every property.
 pub fn run(setup: &Setup, opts: &CheckOptions) -> Report {
+    if opts.engine == Engine::Native {
+        return crate::native::run(setup, opts);
+    }
     let model = PlasmaModel::new(setup.clone());
     let mut builder = model.checker().threads(opts.threads.max(1));
     if let Some(n) = opts.max_states.and_then(std::num::NonZeroUsize::new) {
@@ -74,7 +90,12 @@ pub fn run(setup: &Setup, opts: &CheckOptions) -> Report {
     }
 }
 
-fn progress_line(states: usize, unique: usize, depth: usize, elapsed: Duration) -> String {
+pub(crate) fn progress_line(
+    states: usize,
+    unique: usize,
+    depth: usize,
+    elapsed: Duration,
+) -> String {
     let rate = states as f64 / elapsed.as_secs_f64().max(1e-9);
     format!(
         "{unique} unique states, {states} generated, depth {depth}, {:.0} states/s, {:.0}s",
@@ -185,6 +206,7 @@ fn finish<C: Checker<PlasmaModel>>(
         mutant: setup.mutant.map(|m| m.name().to_string()),
         strategy: opts.strategy,
         threads: opts.threads.max(1),
+        engine: Engine::Stateright,
         symmetry: opts.symmetry,
         complete,
         stop_reason,

@@ -6,6 +6,7 @@ pub mod bench;
 pub mod check;
 pub mod diagram;
 pub mod hunt;
+pub mod native;
 pub mod presets;
 pub mod replay;
 pub mod report;

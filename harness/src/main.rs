@@ -1,12 +1,12 @@
 //! `plasma-check`: the command line. It parses arguments and calls the drivers.
 
 use clap::{Parser, Subcommand};
-use plasma_check::check::{self, CheckOptions, Strategy};
+use plasma_check::check::{self, CheckOptions, Engine, Strategy};
 use plasma_check::trace::{protocol_by_name, Trace};
 use plasma_check::{exit, hunt, presets, replay, simulate};
 use plasma_model::{Mutant, Protocol, Setup};
 use std::path::{Path, PathBuf};
-use std::process::ExitCode;
+use std::process::{Command as Process, ExitCode};
 use std::time::Duration;
 
 #[derive(Parser)]
@@ -44,10 +44,20 @@ enum Command {
 struct BenchArgs {
     #[arg(long, value_delimiter = ',', default_value = "tiny,small,default")]
     presets: Vec<String>,
-    #[arg(long, value_delimiter = ',', default_value = "bfs,dfs")]
+    /// bfs, dfs, dfs-sym (depth first with symmetry reduction), native, native-sym (our own
+    /// single-threaded DFS).
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "bfs,dfs,dfs-sym,native,native-sym"
+    )]
     strategies: Vec<String>,
     #[arg(long, value_delimiter = ',', default_value = "1,2")]
     threads: Vec<usize>,
+    /// Also run SPIN on the Promela port (harness/spin) of each preset it has bounds for, and
+    /// compare it with our single-threaded DFS (needs `spin` and `gcc`).
+    #[arg(long)]
+    spin: bool,
     #[arg(long)]
     json: bool,
 }
@@ -81,7 +91,7 @@ struct SimulateArgs {
 
 #[derive(clap::Args)]
 struct CheckArgs {
-    /// A preset (tiny, small, default) or a JSON file with a configuration object.
+    /// A preset (tiny, small, default, auth, tabs3, wide) or a JSON file with a configuration object.
     #[arg(long, default_value = "default")]
     config: String,
     /// hardened, documented, or a JSON file with an object of switches.
@@ -108,6 +118,9 @@ struct CheckArgs {
     /// (needs --strategy dfs).
     #[arg(long)]
     symmetry: bool,
+    /// stateright (default), or native: our own lean single-threaded DFS (needs --strategy dfs).
+    #[arg(long, value_enum, default_value_t = Engine::Stateright)]
+    engine: Engine,
     /// Print one JSON report on stdout instead of the table.
     #[arg(long)]
     json: bool,
@@ -129,7 +142,7 @@ struct ReplayArgs {
 
 #[derive(clap::Args)]
 struct ExploreArgs {
-    /// A preset (tiny, small, default) or a JSON file with a configuration object.
+    /// A preset (tiny, small, default, auth, tabs3, wide) or a JSON file with a configuration object.
     #[arg(long, default_value = "tiny")]
     config: String,
     #[arg(long, default_value = "hardened")]
@@ -250,6 +263,14 @@ fn run_check(args: CheckArgs) -> ExitCode {
     if args.threads == Some(0) {
         return bad_input("--threads must be at least 1");
     }
+    if args.engine == Engine::Native {
+        if args.strategy != Strategy::Dfs {
+            return bad_input("--engine native searches depth first: add --strategy dfs");
+        }
+        if args.threads.is_some_and(|t| t > 1) {
+            return bad_input("--engine native is single-threaded: drop --threads or use 1");
+        }
+    }
     if args.symmetry && args.strategy != Strategy::Dfs {
         return bad_input(
             "--symmetry needs --strategy dfs (stateright reduces symmetry only depth first)",
@@ -269,6 +290,7 @@ fn run_check(args: CheckArgs) -> ExitCode {
         stop_at_first_violation: false,
         stop_at: None,
         symmetry: args.symmetry,
+        engine: args.engine,
     };
     let report = check::run(&setup, &opts);
     if let Some(dir) = &args.trace_out {
@@ -530,8 +552,11 @@ fn run_bench(args: BenchArgs) -> ExitCode {
         }
     }
     for s in &args.strategies {
-        if s != "bfs" && s != "dfs" {
-            return bad_input(&format!("--strategies {s}: expected bfs or dfs"));
+        if !plasma_check::bench::STRATEGIES.contains(&s.as_str()) {
+            return bad_input(&format!(
+                "--strategies {s}: expected one of {}",
+                plasma_check::bench::STRATEGIES.join(", ")
+            ));
         }
     }
     if args.threads.contains(&0) {
@@ -541,10 +566,23 @@ fn run_bench(args: BenchArgs) -> ExitCode {
         Ok(e) => e,
         Err(e) => return bad_input(&format!("cannot find this executable: {e}")),
     };
+    if args.spin {
+        let found = Process::new("spin")
+            .arg("-V")
+            .output()
+            .is_ok_and(|o| o.status.success());
+        if !found {
+            return bad_input("--spin: SPIN is not installed (Debian: apt-get install spin)");
+        }
+    }
     let mut rows = Vec::new();
+    let mut spin = Vec::new();
     for p in &args.presets {
         for s in &args.strategies {
             for &t in &args.threads {
+                if plasma_check::bench::is_native(s) && t != 1 {
+                    continue; // single-threaded
+                }
                 eprintln!("bench: {p} {s} x{t} ...");
                 match plasma_check::bench::run_one(&exe, p, s, t) {
                     Ok(r) => rows.push(r),
@@ -552,11 +590,53 @@ fn run_bench(args: BenchArgs) -> ExitCode {
                 }
             }
         }
+        if args.spin && plasma_check::bench::SPIN_PRESETS.contains(&p.as_str()) {
+            eprintln!("bench: {p} SPIN ...");
+            match plasma_check::bench::run_spin(p) {
+                Ok(r) => spin.push(r),
+                Err(e) => return bad_input(&e),
+            }
+        }
     }
-    if let Some(failed) = emit(args.json, &rows, || plasma_check::bench::table(&rows)) {
+    // SPIN searches depth first, single-threaded, without symmetry: compare it with that row.
+    let mut comparisons = Vec::new();
+    for s in &spin {
+        let ours = ["native", "dfs"].iter().find_map(|want| {
+            rows.iter()
+                .find(|r| r.preset == s.preset && r.strategy == *want && r.threads == 1)
+        });
+        let ours = match ours {
+            Some(r) => r.clone(),
+            None => {
+                eprintln!(
+                    "bench: {} native (for the comparison with SPIN) ...",
+                    s.preset
+                );
+                match plasma_check::bench::run_one(&exe, &s.preset, "native", 1) {
+                    Ok(r) => r,
+                    Err(e) => return bad_input(&e),
+                }
+            }
+        };
+        comparisons.push(plasma_check::bench::compare(&ours, s));
+    }
+    let report = serde_json::json!({
+        "rows": rows,
+        "spin": spin,
+        "comparisons": comparisons,
+    });
+    let text = || {
+        let mut t = plasma_check::bench::table(&rows);
+        if !spin.is_empty() {
+            t.push_str(&plasma_check::bench::spin_table(&spin, &comparisons));
+        }
+        t
+    };
+    if let Some(failed) = emit(args.json, &report, text) {
         return failed;
     }
-    code(if rows.iter().all(|r| r.verified) {
+    let spin_ok = spin.iter().all(|s| s.errors == 0) && comparisons.iter().all(|c| c.matched);
+    code(if rows.iter().all(|r| r.verified) && spin_ok {
         exit::VERIFIED
     } else {
         exit::NOT_VERIFIED

@@ -4,7 +4,7 @@ use plasma_model::Config;
 use std::path::Path;
 
 /// Preset names, smallest first.
-pub const NAMES: [&str; 4] = ["tiny", "small", "default", "auth"];
+pub const NAMES: [&str; 6] = ["tiny", "small", "default", "auth", "tabs3", "wide"];
 
 /// A named preset.
 pub fn preset(name: &str) -> Option<Config> {
@@ -63,6 +63,33 @@ pub fn preset(name: &str) -> Option<Config> {
             max_rows: 1,
             counter_rows: 1,
             max_auth_changes: 2,
+        }),
+        // `tiny` with a third tab: where symmetry reduction pays (tabs and their clientIDs
+        // are interchangeable), 8,381,438 states or 1,566,879 orbits.
+        "tabs3" => Some(Config {
+            installs: 1,
+            tabs: 3,
+            rows: 1,
+            max_mutations: 2,
+            drops: 0,
+            duplicates: 0,
+            max_in_flight: 2,
+            max_resets: 1,
+            ..Config::default()
+        }),
+        // Larger than `default`: three tabs and three mutations (with a reset, no faults).
+        // Exhaustive only with symmetry reduction: 21,093,710 orbits, about 4 minutes with
+        // DFS on 2 cores (`check --config wide --strategy dfs --symmetry`).
+        "wide" => Some(Config {
+            installs: 1,
+            tabs: 3,
+            rows: 1,
+            max_mutations: 3,
+            drops: 0,
+            duplicates: 0,
+            max_in_flight: 2,
+            max_resets: 1,
+            ..Config::default()
         }),
         _ => None,
     }

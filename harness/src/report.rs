@@ -66,6 +66,7 @@ pub struct Report {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mutant: Option<String>,
     pub strategy: Strategy,
+    pub engine: crate::check::Engine,
     pub threads: usize,
     /// One state per symmetry orbit: `unique_states` counts orbits.
     pub symmetry: bool,

@@ -118,8 +118,8 @@ fn bench_measures_a_preset_in_a_child_process() {
         "--json",
     ]);
     assert_eq!(code, 0);
-    let rows: serde_json::Value = serde_json::from_str(&stdout).expect("json");
-    let row = &rows[0];
+    let report: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+    let row = &report["rows"][0];
     assert_eq!(row["unique_states"], 372_210);
     assert_eq!(row["verified"], true);
     assert!(row["peak_bytes"].as_u64().unwrap_or(0) > 1_000_000);

@@ -181,11 +181,52 @@ fn symmetry_changes_no_verdict_on_any_target() {
 
 #[test]
 fn symmetry_changes_no_verdict_on_the_small_presets() {
-    for name in ["tiny", "small"] {
+    // Orbits pinned like the presets' state counts.
+    for (name, orbits) in [("tiny", 168_263), ("small", 734_739)] {
         let setup = Setup::hardened(preset(name).expect("preset"));
         let plain = dfs(&setup, false);
         let reduced = dfs(&setup, true);
         assert!(plain.verified && reduced.verified, "{name}");
+        assert_eq!(reduced.unique_states, orbits, "{name}");
         assert_eq!(verdicts(&plain), verdicts(&reduced), "{name}");
     }
+}
+
+/// The 3-tab preset: symmetry stores at least 4x fewer states, with the same verdicts.
+#[test]
+#[ignore = "about 40 s on 2 cores (release); run with --ignored"]
+fn tabs3_symmetry_cuts_four_times() {
+    let setup = Setup::hardened(preset("tabs3").expect("preset"));
+    let run = |symmetry| {
+        let opts = CheckOptions {
+            strategy: Strategy::Dfs,
+            threads: 2,
+            symmetry,
+            ..CheckOptions::default()
+        };
+        check::run(&setup, &opts)
+    };
+    let plain = run(false);
+    let reduced = run(true);
+    assert!(plain.verified && reduced.verified);
+    assert_eq!(plain.unique_states, 8_381_438);
+    assert_eq!(reduced.unique_states, 1_566_879);
+    assert!(plain.unique_states >= 4 * reduced.unique_states);
+    assert_eq!(verdicts(&plain), verdicts(&reduced));
+}
+
+/// The preset larger than `default`, exhaustive thanks to symmetry reduction.
+#[test]
+#[ignore = "about 4 minutes on 2 cores (release); run with --ignored"]
+fn wide_with_symmetry() {
+    let setup = Setup::hardened(preset("wide").expect("preset"));
+    let opts = CheckOptions {
+        strategy: Strategy::Dfs,
+        threads: 2,
+        symmetry: true,
+        ..CheckOptions::default()
+    };
+    let r = check::run(&setup, &opts);
+    assert!(r.verified);
+    assert_eq!(r.unique_states, 21_093_710);
 }

@@ -102,6 +102,7 @@ impl World {
                     start = i;
                 }
             }
+            let only = install_orders.len() == 1 && groups.is_empty();
             self.each_tie_order(&mut tabs, &groups, &mut |tab_order| {
                 let mut tab: SmallVec<[u8; 8]> = SmallVec::from_elem(0, tab_order.len());
                 for (new, &old) in tab_order.iter().enumerate() {
@@ -114,6 +115,11 @@ impl World {
                     client,
                 };
                 let w = self.renamed(&r);
+                if only {
+                    // A single candidate: nothing to compare it with.
+                    best = Some((Vec::new(), w));
+                    return;
+                }
                 let enc = w.encode();
                 if best.as_ref().is_none_or(|(b, _)| enc < *b) {
                     best = Some((enc, w));

@@ -1,0 +1,237 @@
+//! A lean depth-first search of our own, beside stateright's: one thread, a stack of frames
+//! (state, its enabled actions, the next one to try) instead of a queue of states each carrying
+//! its whole path, and a plain set of 64-bit fingerprints instead of a concurrent map. It is the
+//! search SPIN's pan does, and what the benchmark measures against it. Same model, same
+//! properties, same fingerprints' width as stateright (so the same, tiny, chance of two states
+//! sharing one); a counterexample is the stack itself (a path, not a shortest one: use BFS for
+//! that).
+
+use crate::check::{progress_line, CheckOptions};
+use crate::report::{PropertyReport, Report, Status, Step};
+use plasma_model::{describe, Action, Setup, Symmetry, World};
+use std::collections::HashSet;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::io::IsTerminal;
+use std::time::{Duration, Instant};
+
+/// The fingerprints are hashes already: the set uses them as they are.
+#[derive(Default)]
+struct Identity(u64);
+
+impl Hasher for Identity {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, _: &[u8]) {
+        unreachable!("only u64 fingerprints are hashed")
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+type Visited = HashSet<u64, BuildHasherDefault<Identity>>;
+
+struct Frame {
+    world: World,
+    actions: Vec<Action>,
+    next: usize,
+    /// The action that led here (none for the initial state).
+    via: Option<Action>,
+}
+
+/// Runs the search and reports like [`crate::check::run`] does.
+pub fn run(setup: &Setup, opts: &CheckOptions) -> Report {
+    let start = Instant::now();
+    // stateright's fingerprint: ahash with fixed keys, so both engines see the same 64-bit
+    // state identities.
+    let hasher =
+        ahash::RandomState::with_seeds(123_456_789_987_654_321, 98_765_432_123_456_789, 0, 0);
+    let fingerprint = |w: &World| -> u64 { hasher.hash_one(w) };
+    let sym = opts.symmetry.then(|| Symmetry::of(setup));
+    let key = |w: &World| match sym {
+        Some(s) => fingerprint(&w.representative(s)),
+        None => fingerprint(w),
+    };
+    let props: Vec<&'static plasma_properties::Property> =
+        plasma_properties::applicable(&setup.config).collect();
+    let mut found: Vec<Option<Vec<Action>>> = vec![None; props.len()];
+    let mut undecided = props.len();
+    let hunting = |found: &[Option<Vec<Action>>]| {
+        props.iter().zip(found).any(|(p, f)| {
+            f.is_some()
+                && p.discovery_is_failure()
+                && (opts.stop_at_first_violation || opts.stop_at == Some(p.name))
+        })
+    };
+
+    let tty = std::io::stderr().is_terminal();
+    let bar = (opts.progress && tty).then(|| {
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.enable_steady_tick(Duration::from_millis(200));
+        bar
+    });
+    let mut last_report = Instant::now();
+
+    let mut visited = Visited::default();
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut spare: Vec<Vec<Action>> = Vec::new();
+    let mut generated: usize = 0;
+    let mut max_depth = 0;
+    let mut stop_reason = None;
+
+    let init = World::init(setup);
+    visited.insert(key(&init));
+    // Properties of a newly found state; the path to it is the stack's actions plus `last`.
+    let discover = |w: &World,
+                    stack: &[Frame],
+                    last: Option<&Action>,
+                    found: &mut Vec<Option<Vec<Action>>>,
+                    undecided: &mut usize| {
+        for (i, p) in props.iter().enumerate() {
+            if found[i].is_some() {
+                continue;
+            }
+            if p.check(setup, w) != p.discovery_is_failure() {
+                let path = stack
+                    .iter()
+                    .filter_map(|f| f.via.clone())
+                    .chain(last.cloned())
+                    .collect();
+                found[i] = Some(path);
+                *undecided -= 1;
+            }
+        }
+    };
+    discover(&init, &stack, None, &mut found, &mut undecided);
+    let mut actions = Vec::new();
+    init.enabled(setup, &mut actions);
+    stack.push(Frame {
+        world: init,
+        actions,
+        next: 0,
+        via: None,
+    });
+
+    while let Some(top) = stack.last_mut() {
+        if top.next == top.actions.len() {
+            if let Some(mut f) = stack.pop() {
+                f.actions.clear();
+                spare.push(f.actions);
+            }
+            continue;
+        }
+        let action = top.actions[top.next].clone();
+        top.next += 1;
+        let Ok(next) = top.world.step(setup, &action) else {
+            continue;
+        };
+        generated += 1;
+        if generated & 0xffff == 0 {
+            let elapsed = start.elapsed();
+            if opts.timeout.is_some_and(|t| elapsed >= t) {
+                stop_reason = Some(format!(
+                    "timeout reached ({:.1}s, --timeout {}s)",
+                    elapsed.as_secs_f64(),
+                    opts.timeout.unwrap_or_default().as_secs()
+                ));
+                break;
+            }
+            let line = || progress_line(generated, visited.len(), max_depth, elapsed);
+            if let Some(bar) = &bar {
+                bar.set_message(line());
+            } else if opts.progress && last_report.elapsed() >= Duration::from_secs(10) {
+                eprintln!("progress: {}", line());
+                last_report = Instant::now();
+            }
+        }
+        if opts.max_states.is_some_and(|n| generated >= n) {
+            stop_reason = Some(format!(
+                "state limit reached ({generated} states generated, --max-states {})",
+                opts.max_states.unwrap_or_default()
+            ));
+            break;
+        }
+        if !visited.insert(key(&next)) {
+            continue;
+        }
+        if undecided > 0 {
+            discover(&next, &stack, Some(&action), &mut found, &mut undecided);
+            if hunting(&found) {
+                stop_reason = Some("stopped at the first violation".to_string());
+                break;
+            }
+        }
+        let mut actions = spare.pop().unwrap_or_default();
+        next.enabled(setup, &mut actions);
+        stack.push(Frame {
+            world: next,
+            actions,
+            next: 0,
+            via: Some(action),
+        });
+        max_depth = max_depth.max(stack.len());
+    }
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    let seconds = start.elapsed().as_secs_f64();
+    let complete = stop_reason.is_none();
+    let properties = props
+        .iter()
+        .zip(found)
+        .map(|(p, path)| {
+            let status = match (p.discovery_is_failure(), path.is_some(), complete) {
+                (true, true, _) => Status::Violated,
+                (true, false, true) => Status::Holds,
+                (true, false, false) => Status::Unknown,
+                (false, true, _) => Status::ExampleFound,
+                (false, false, _) => Status::NotReached,
+            };
+            let trace = path.as_ref().map(|a| steps(setup, a));
+            PropertyReport {
+                name: p.name,
+                kind: p.kind(),
+                status,
+                steps: path.as_ref().map(Vec::len),
+                about: p.about,
+                trace,
+                path,
+            }
+        })
+        .collect();
+    Report {
+        config: setup.config.clone(),
+        protocol: setup.protocol.name().to_string(),
+        mutant: setup.mutant.map(|m| m.name().to_string()),
+        strategy: opts.strategy,
+        engine: crate::check::Engine::Native,
+        threads: 1,
+        symmetry: opts.symmetry,
+        complete,
+        stop_reason,
+        verified: false,
+        states: generated,
+        unique_states: visited.len(),
+        max_depth,
+        seconds,
+        states_per_second: generated as f64 / seconds.max(1e-9),
+        properties,
+    }
+    .finalize()
+}
+
+/// The readable steps of a path, replayed from the initial state.
+fn steps(setup: &Setup, path: &[Action]) -> Vec<Step> {
+    let mut w = World::init(setup);
+    let mut out = Vec::new();
+    for a in path {
+        let Ok(next) = w.step(setup, a) else { break };
+        out.push(Step {
+            text: describe::step(&w, a, &next),
+            action: format!("{a:?}"),
+        });
+        w = next;
+    }
+    out
+}
