@@ -80,6 +80,9 @@ pub struct Options {
     pub steps: usize,
     /// Run only this random case (for a rerun).
     pub case: Option<u64>,
+    /// The model's protocol: the replicache profile, or another one to see where it differs
+    /// from the real client.
+    pub protocol: Protocol,
 }
 
 /// Checks that node and the adapter's dependencies are there; the message says what to do.
@@ -141,9 +144,10 @@ pub fn load_traces(dir: &Path) -> Result<Vec<(String, Trace)>, String> {
     Ok(out)
 }
 
-/// The profile every trace runs under: what the real client does.
-pub fn profile_setup(config: &Config) -> Setup {
-    Setup::new(config.clone(), Protocol::replicache())
+/// The setup every trace runs under (normally the replicache profile: what the real client
+/// does).
+pub fn profile_setup(config: &Config, protocol: &Protocol) -> Setup {
+    Setup::new(config.clone(), protocol.clone())
 }
 
 /// Relative weights of the action kinds in a random conformance trace.
@@ -223,6 +227,10 @@ pub struct TraceResult {
     pub adapter_seed: u32,
     #[serde(flatten)]
     pub outcome: Outcome,
+    /// Steps of a translated trace that have no counterpart under the replicache profile, and
+    /// what was done instead.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
     /// The trace as run under the replicache profile (for `--trace-out`).
     #[serde(skip)]
     pub profile_trace: Option<Trace>,
@@ -230,6 +238,8 @@ pub struct TraceResult {
 
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
+    /// The model's protocol (`replicache`, or another name).
+    pub protocol: String,
     pub replicache: String,
     pub seed: u64,
     pub random: u64,
@@ -264,8 +274,8 @@ impl Report {
         let mut s = String::new();
         let _ = writeln!(
             s,
-            "plasma-check conform: the replicache profile against Replicache {} (seed {})\n",
-            self.replicache, self.seed
+            "plasma-check conform: the {} protocol against Replicache {} (seed {})\n",
+            self.protocol, self.replicache, self.seed
         );
         let w = self
             .results
@@ -286,6 +296,9 @@ impl Report {
                 Outcome::Skipped { reason } => format!("skipped: {reason}"),
             };
             let _ = writeln!(s, "  {:w$}  {:>5}  {outcome}", r.name, r.steps);
+            for n in &r.notes {
+                let _ = writeln!(s, "  {:w$}         {n}", "");
+            }
         }
         let random_agreed = self
             .results
@@ -364,7 +377,7 @@ pub fn run(opts: &Options, mut on_trace: impl FnMut(&TraceResult)) -> Result<Rep
         Some(c) => vec![c],
         None => (0..opts.random).collect(),
     };
-    let setup = profile_setup(&random_config());
+    let setup = profile_setup(&random_config(), &opts.protocol);
     for case in cases {
         let actions = random_actions(&setup, opts.seed, case, opts.steps);
         jobs.push((
@@ -391,6 +404,9 @@ pub fn run(opts: &Options, mut on_trace: impl FnMut(&TraceResult)) -> Result<Rep
         "plasma-check conform --random {} --seed {} --steps {}",
         opts.random, opts.seed, opts.steps
     );
+    if opts.protocol != Protocol::replicache() {
+        rerun.push_str(&format!(" --protocol {}", opts.protocol.name()));
+    }
     if let Some(c) = opts.case {
         rerun.push_str(&format!(" --case {c}"));
     }
@@ -400,6 +416,7 @@ pub fn run(opts: &Options, mut on_trace: impl FnMut(&TraceResult)) -> Result<Rep
         }
     }
     Ok(Report {
+        protocol: opts.protocol.name().to_string(),
         replicache: version,
         seed: opts.seed,
         random: opts.random,
@@ -424,6 +441,15 @@ enum Job {
         actions: Vec<Action>,
         adapter_seed: u32,
     },
+}
+
+/// What a step of a translated trace becomes under the replicache profile.
+enum Mapped {
+    Run(Action),
+    /// A Push with nothing pending: the model has no such step, the client must send nothing.
+    PushNothing(u8),
+    /// A delivery or drop of a message that does not exist under the profile: left out.
+    Omit(String),
 }
 
 /// Why a run stopped early.
@@ -453,76 +479,69 @@ fn run_job(opts: &Options, name: &str, job: Job) -> Result<(TraceResult, String)
             ..
         } => (config.clone(), *adapter_seed),
     };
-    let result = |steps, outcome, trace| TraceResult {
+    let result = |steps, outcome, trace, notes| TraceResult {
         name: name.to_string(),
         steps,
         adapter_seed,
         outcome,
+        notes,
         profile_trace: trace,
     };
+    let skipped = |reason: String| {
+        Ok((
+            result(0, Outcome::Skipped { reason }, None, Vec::new()),
+            String::new(),
+        ))
+    };
     // A foreign trace first runs under its own protocol: its messages get their meaning there.
-    let original = match &job {
+    let wanted: Vec<Action> = match &job {
         Job::Foreign(t) => match t.run() {
-            Ok(run) => Some(run),
-            Err(e) => {
-                return Ok((
-                    result(
-                        0,
-                        Outcome::Skipped {
-                            reason: format!("does not replay: {e}"),
-                        },
-                        None,
-                    ),
-                    String::new(),
-                ))
-            }
+            Ok(run) => run.actions,
+            Err(e) => return skipped(format!("does not replay: {e}")),
         },
-        Job::Profile { .. } => None,
+        Job::Profile { actions, .. } => actions.clone(),
     };
     if let Err(e) = config.validate() {
-        return Ok((
-            result(
-                0,
-                Outcome::Skipped {
-                    reason: format!("bad config: {e}"),
-                },
-                None,
-            ),
-            String::new(),
-        ));
+        return skipped(format!("bad config: {e}"));
     }
-    let setup = profile_setup(&config);
+    let setup = profile_setup(&config, &opts.protocol);
     let mut runner = Runner::start(opts, setup.clone(), adapter_seed)?;
     let version = runner.version.clone();
-    let wanted: Vec<Option<Action>> = match (&job, &original) {
-        (Job::Profile { actions, .. }, _) => actions.iter().cloned().map(Some).collect(),
-        (Job::Foreign(_), Some(run)) => run.actions.iter().cloned().map(Some).collect(),
-        _ => Vec::new(),
-    };
     let mut outcome = Outcome::Agreed;
     let mut steps = 0;
-    match runner.begin() {
-        Ok(()) => {}
-        Err(stop) => {
-            outcome = stop_outcome(stop, 0, "the tabs open".into());
-        }
+    let mut notes = Vec::new();
+    if let Err(stop) = runner.begin() {
+        outcome = stop_outcome(stop, 0, "the tabs open".into());
     }
     if outcome == Outcome::Agreed {
         for (i, a) in wanted.into_iter().enumerate() {
             let step = i + 1;
-            let Some(a) = a else { continue };
-            let action = match (&job, &original) {
-                (Job::Foreign(_), Some(run)) => match runner.translate(step, &a, &run.worlds[i]) {
-                    Ok(x) => x,
-                    Err(reason) => {
-                        outcome = Outcome::Skipped { reason };
-                        break;
-                    }
-                },
-                _ => a,
+            let mapped = match &job {
+                Job::Foreign(_) => runner.translate(step, &a),
+                Job::Profile { .. } => Ok(Mapped::Run(a)),
             };
-            steps = step;
-            if let Err(stop) = runner.step(step, &action) {
+            let done = match mapped {
+                Err(reason) => {
+                    outcome = Outcome::Skipped { reason };
+                    break;
+                }
+                Ok(Mapped::Omit(why)) => {
+                    notes.push(format!("step {step}: {why}"));
+                    continue;
+                }
+                Ok(Mapped::PushNothing(tab)) => {
+                    notes.push(format!(
+                        "step {step}: Push from tab {tab} has nothing to send (a group push already carried every pending mutation): the client must send nothing"
+                    ));
+                    steps = step;
+                    runner.push_nothing(tab)
+                }
+                Ok(Mapped::Run(action)) => {
+                    steps = step;
+                    runner.step(step, &action)
+                }
+            };
+            if let Err(stop) = done {
                 let text = runner.last_text.clone();
                 outcome = stop_outcome(stop, step, text);
                 break;
@@ -531,10 +550,11 @@ fn run_job(opts: &Options, name: &str, job: Job) -> Result<(TraceResult, String)
     }
     if let Outcome::Skipped { .. } = outcome {
         steps = 0;
+        notes.clear();
     }
     let trace = Trace::encode(&setup, &runner.taken).ok();
     runner.finish();
-    Ok((result(steps, outcome, trace), version))
+    Ok((result(steps, outcome, trace, notes), version))
 }
 
 fn stop_outcome(stop: Stop, step: usize, action: String) -> Outcome {
@@ -755,31 +775,46 @@ impl Runner {
     /// the same action, with a delivery or drop naming the oldest message in flight of the
     /// same kind and tab (numbers differ: a group push sends one request where a slice push
     /// sent several, and every open pulls).
-    fn translate(&self, step: usize, a: &Action, _before: &World) -> Result<Action, String> {
-        let resolve = |m: &Msg, verb: &str| {
-            self.numbering
+    fn translate(&self, step: usize, a: &Action) -> Result<Mapped, String> {
+        let resolve = |m: &Msg, verb: &str, make: fn(Msg) -> Action| {
+            match self
+                .numbering
                 .in_flight()
                 .find(|(_, x)| x.kind() == m.kind() && x.tab() == m.tab())
-                .map(|(_, x)| x.clone())
-                .ok_or_else(|| {
-                    format!(
-                        "step {step}: {verb}: no {} of tab {} is in flight under the replicache profile",
-                        m.kind(),
-                        m.tab()
-                    )
-                })
+            {
+                Some((_, x)) => Mapped::Run(make(x.clone())),
+                None => Mapped::Omit(format!(
+                    "{verb} of a {} of tab {} left out: none is in flight under the replicache profile (its request was queued, or sent nothing)",
+                    m.kind(),
+                    m.tab()
+                )),
+            }
         };
-        match a {
-            Action::ResetLocalState { .. } => Err(format!(
+        if let Action::Push { tab } = a {
+            if let Err(plasma_model::Refusal::NothingToPush(_)) = self.world.step(&self.setup, a) {
+                return Ok(Mapped::PushNothing(*tab));
+            }
+        }
+        Ok(match a {
+            Action::ResetLocalState { .. } => return Err(format!(
                 "step {step}: ResetLocalState: Replicache 15 has no resetLocalState() (its reset is ClientStateNotFound, which forks a new client group)"
             )),
-            Action::Duplicate(_) => Err(format!(
+            Action::Duplicate(_) => return Err(format!(
                 "step {step}: Duplicate: the replicache profile has no network duplicates (one HTTP response per request)"
             )),
-            Action::Deliver(m) => Ok(Action::Deliver(resolve(m, "Deliver")?)),
-            Action::Drop(m) => Ok(Action::Drop(resolve(m, "Drop")?)),
-            other => Ok(other.clone()),
-        }
+            Action::Deliver(m) => resolve(m, "Deliver", Action::Deliver),
+            Action::Drop(m) => resolve(m, "Drop", Action::Drop),
+            other => Mapped::Run(other.clone()),
+        })
+    }
+
+    /// A Push the model cannot take (nothing pending): the client must send nothing either.
+    fn push_nothing(&mut self, tab: u8) -> Result<(), Stop> {
+        self.last_text = format!("tab {tab} pushes with nothing pending");
+        let next = self.numbering.next_number();
+        self.cmd(json!({"cmd": "push", "tab": tab}))?;
+        self.match_requests(next, None)?;
+        self.compare_tabs()
     }
 
     fn client_name(&self, c: u8) -> String {

@@ -64,6 +64,10 @@ struct ConformArgs {
     /// Write the trace of every trace that diverged, as run under the replicache profile, to DIR.
     #[arg(long, value_name = "DIR")]
     trace_out: Option<PathBuf>,
+    /// The model's protocol: replicache (what the real client does), or another one (hardened,
+    /// documented, a JSON file of switches) to see where it differs from the real client.
+    #[arg(long, default_value = "replicache")]
+    protocol: String,
     /// The node executable.
     #[arg(long, default_value = "node")]
     node: String,
@@ -615,7 +619,12 @@ fn run_conform(args: ConformArgs) -> ExitCode {
             return bad_input(&format!("--traces {}: not a folder", dir.display()));
         }
     }
+    let protocol = match load_protocol(&args.protocol) {
+        Ok(p) => p,
+        Err(e) => return bad_input(&e),
+    };
     let opts = conform::Options {
+        protocol,
         node: args.node,
         adapter_dir: args
             .adapter_dir
