@@ -56,11 +56,11 @@ pub fn random_config() -> Config {
         duplicates: 0,
         max_in_flight: 6,
         max_resets: 0,
-        users: 1,
-        private_rows: 0,
+        users: 2,
+        private_rows: 1,
         max_rows: 1,
         counter_rows: 1,
-        max_auth_changes: 0,
+        max_auth_changes: 4,
     }
 }
 
@@ -410,10 +410,11 @@ pub fn run(opts: &Options, mut on_trace: impl FnMut(&TraceResult)) -> Result<Rep
     if let Some(c) = opts.case {
         rerun.push_str(&format!(" --case {c}"));
     }
-    if let Some(dir) = &opts.traces {
-        if opts.case.is_none() {
-            rerun.push_str(&format!(" --traces {}", dir.display()));
-        }
+    match &opts.traces {
+        _ if opts.case.is_some() => {}
+        None => rerun.push_str(" --traces none"),
+        Some(dir) if *dir == default_traces_dir() => {}
+        Some(dir) => rerun.push_str(&format!(" --traces {}", dir.display())),
     }
     Ok(Report {
         protocol: opts.protocol.name().to_string(),

@@ -208,6 +208,14 @@ pub struct Protocol {
     /// DuplicateTab and RestoreTab.
     #[serde(skip_serializing_if = "is_false")]
     pub pull_on_open: bool,
+    /// The server's cookie moves whenever a pull would report something new (Replicache's
+    /// contract with the server): a mutation processed with no effect (`auth.write` denied)
+    /// bumps the version too, and so does a pull that gets a full reset patch because its
+    /// user differs from its cookie's. Replicache ignores a response whose cookie equals the
+    /// one it holds, and persists a pulled snapshot only if its cookie orders after the stored
+    /// one.
+    #[serde(skip_serializing_if = "is_false")]
+    pub cookie_per_change: bool,
 }
 
 fn is_false(b: &bool) -> bool {
@@ -248,12 +256,14 @@ impl Protocol {
             view_scope: Scope::Slice,
             request_slots: false,
             pull_on_open: false,
+            cookie_per_change: false,
         }
     }
 
     /// What the real Replicache 15 client does where it differs from the hardened page (the
     /// README's "Conformance: what the real client does"): a fresh clientID per instance, group
-    /// pushes and views, one request per kind in flight, a pull at every open.
+    /// pushes and views, one request per kind in flight, a pull at every open, and a server
+    /// whose cookie moves with every change a pull reports.
     pub fn replicache() -> Self {
         Protocol {
             client_id: ClientIdScope::Instance,
@@ -261,6 +271,7 @@ impl Protocol {
             view_scope: Scope::Group,
             request_slots: true,
             pull_on_open: true,
+            cookie_per_change: true,
             ..Protocol::hardened()
         }
     }

@@ -155,6 +155,9 @@ impl Server {
                 value,
                 row_version: self.version,
             };
+        } else if setup.protocol.cookie_per_change {
+            // The watermark moves: so must the cookie.
+            self.version = self.version.saturating_add(1);
         }
         history.processed.push(Processed {
             serial: m.serial,
@@ -185,7 +188,12 @@ impl Server {
                 .filter(|_| auth::read(config, ctx, r))
                 .map(|v| (r, v, row.row_version))
         });
-        let reset = cookie.is_none() || (setup.protocol.auth_change_reset && cookie_user != ctx);
+        let auth_reset = setup.protocol.auth_change_reset && cookie_user != ctx;
+        let reset = cookie.is_none() || auth_reset;
+        if auth_reset && cookie == Some(self.version) && setup.protocol.cookie_per_change {
+            // Another user's rows under the same cookie would be ignored: the cookie moves.
+            self.version = self.version.saturating_add(1);
+        }
         let patch = match cookie {
             Some(c) if !reset => Patch::Tail(
                 written

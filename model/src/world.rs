@@ -188,7 +188,13 @@ impl World {
                 Slot::Open => out.push(Action::Pull { tab: t }),
                 _ => {}
             }
-            out.push(Action::Reload { tab: t });
+            // Under `client_id = instance` a reload mints a clientID: a search mints at most
+            // two per tab slot (a search bound, as `max_resets` is), or it would never end.
+            let fresh_ids =
+                usize::from(self.next_client) < 2 * usize::from(c.tabs) + usize::from(c.max_resets);
+            if setup.protocol.client_id == ClientIdScope::Session || fresh_ids {
+                out.push(Action::Reload { tab: t });
+            }
             if can_create_tab {
                 out.push(Action::DuplicateTab { tab: t });
             }
