@@ -89,3 +89,21 @@ fn a_missing_node_modules_is_bad_input_that_says_what_to_do() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("run npm ci in harness/conformance"), "{err}");
 }
+
+#[test]
+fn random_conformance_traces_round_trip_through_the_trace_format() {
+    // No node needed: the profile's traces (with the initial tabs' pulls numbered from 0)
+    // encode, parse and replay to the same states.
+    let setup = conform::profile_setup(&conform::random_config(), &Protocol::replicache());
+    for case in 0..20 {
+        let actions = conform::random_actions(&setup, 3, case, 40);
+        let trace = plasma_check::trace::Trace::encode(&setup, &actions).expect("encodes");
+        assert_eq!(
+            serde_json::to_value(&trace.protocol).expect("json"),
+            serde_json::json!("replicache")
+        );
+        let parsed = plasma_check::trace::Trace::parse(&trace.to_json()).expect("parses");
+        let run = parsed.run().expect("replays");
+        assert_eq!(run.actions, actions, "case {case}");
+    }
+}
