@@ -111,6 +111,9 @@ globalThis.fetch = async (...args) => {
   throw new Error('plasma-conformance adapter: network access is forbidden');
 };
 
+// The sleep inside ReplicacheImpl.refresh() (replicache 15.3: `await sleep(300)`).
+const REFRESH_SLEEP_MS = 300;
+
 const als = new AsyncLocalStorage(); // {tab, idb} of the instance whose code runs
 
 // BroadcastChannel scoped to one installation (browser profile), delivered
@@ -324,7 +327,14 @@ const ALL_MUTATORS = {
   async del(tx, { key }) {
     await tx.del(key);
   },
+  // the client side of a table whose resolveConflict keeps the larger value
+  async max(tx, { key, value }) {
+    const v = await tx.get(key);
+    await tx.set(key, typeof v === 'number' && v > value ? v : value);
+  },
 };
+// Mutators a tab registers unless `options.mutators` says otherwise.
+const DEFAULT_MUTATORS = ['set', 'incr', 'del'];
 
 // ---------------------------------------------------------------------------
 // Adapter state
@@ -472,7 +482,7 @@ async function openTab(tab, idb, opts) {
   const {
     name = 'plasma',
     schemaVersion = '',
-    mutators = Object.keys(ALL_MUTATORS),
+    mutators = DEFAULT_MUTATORS,
     pushDelay = 10,
     pullInterval = null,
     clientMaxAgeMs,
@@ -719,6 +729,33 @@ async function handle(cmd) {
       // run now, without time passing.
       const t = needTab(cmd.tab);
       await settled(t.rep[cmd.cmd](), cmd.cmd);
+      return {};
+    }
+    case 'refresh': {
+      // What a tab runs ~1 s after another tab's "persisted" broadcast
+      // (IDB -> memdag), run now, without time passing: refresh() sleeps
+      // 300 ms between its two transactions; that one sleep (a timer created
+      // by this refresh with a 300 ms delay) is fired at once, and no other
+      // timer runs.
+      const t = needTab(cmd.tab);
+      const before = new Set(clock.timers?.keys() ?? []);
+      let state = 'pending', error;
+      t.rep.refresh().then(
+        () => (state = 'ok'),
+        e => ((state = 'err'), (error = e)),
+      );
+      for (let i = 0; i < 10 && state === 'pending'; i++) {
+        await settle();
+        const own = [...(clock.timers?.values() ?? [])].filter(x => !before.has(x.id) && x.delay === REFRESH_SLEEP_MS);
+        if (state !== 'pending' || own.length === 0) break;
+        for (const x of own) {
+          clock.clearTimeout(x.id);
+          x.func.apply(null, x.args ?? []);
+        }
+      }
+      await settle();
+      if (state === 'pending') throw new Error('refresh did not complete without time passing');
+      if (state === 'err') throw error;
       return {};
     }
     case 'requests':

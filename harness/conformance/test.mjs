@@ -190,6 +190,15 @@ async function scenario(a, assert) {
   assert(g && g.base.cookie === 3, 'persisted base cookie is 3');
   await a.send({ cmd: 'idb', idb: 'i1' });
   await a.send({ cmd: 'requests' });
+
+  // --- refresh: another tab's persisted mutation shows up at once, no time passing ---
+  const m04 = await a.send({ cmd: 'mutate', tab: 0, name: 'set', args: { key: 'r/9', value: 9 } });
+  ok(await a.send({ cmd: 'persist', tab: 0 }), 'persist tab 0');
+  const rf = await a.send({ cmd: 'refresh', tab: 1 });
+  ok(rf, 'refresh tab 1');
+  const s1r = await a.send({ cmd: 'state', tab: 1 });
+  assert(ids(s1r).includes(`${o0.clientID}:${m04.mutationID}`) && s1r.view['r/9'] === 9, 'refresh reads the persisted mutation of another tab');
+  assert(rf.now === m04.now, 'refresh lets no time pass');
   const bogus = await a.send({ cmd: 'nope' });
   assert(bogus.ok === false, 'unknown command is an error reply');
 }

@@ -42,7 +42,7 @@ fn short(m: &Msg) -> String {
 
 impl Diagram {
     pub fn of(setup: &Setup, worlds: &[World], actions: &[Action]) -> Diagram {
-        let mut numbering = Numbering::default();
+        let mut numbering = worlds.first().map(Numbering::start).unwrap_or_default();
         let mut events = Vec::new();
         let mut broken: Vec<&'static str> = Vec::new();
         let always: Vec<_> = plasma_properties::applicable(&setup.config)

@@ -4,6 +4,7 @@
 
 pub mod bench;
 pub mod check;
+pub mod conform;
 pub mod diagram;
 pub mod hunt;
 pub mod native;

@@ -42,7 +42,7 @@ impl ProtocolSpec {
     pub fn resolve(&self) -> Result<Protocol, String> {
         match self {
             ProtocolSpec::Named(n) => protocol_by_name(n)
-                .ok_or_else(|| format!("unknown protocol {n:?} (expected \"hardened\", \"documented\" or an object of switches)")),
+                .ok_or_else(|| format!("unknown protocol {n:?} (expected \"hardened\", \"documented\", \"replicache\" or an object of switches)")),
             ProtocolSpec::Switches(p) => Ok(p.clone()),
         }
     }
@@ -52,6 +52,7 @@ pub fn protocol_by_name(name: &str) -> Option<Protocol> {
     match name {
         "hardened" => Some(Protocol::hardened()),
         "documented" => Some(Protocol::documented()),
+        "replicache" => Some(Protocol::replicache()),
         _ => None,
     }
 }
@@ -110,6 +111,19 @@ pub struct Numbering {
 }
 
 impl Numbering {
+    /// The numbering of an initial state: messages already in flight (the pulls of the initial
+    /// tabs under `pull_on_open`) are numbered from 0 in the network's order.
+    pub fn start(world: &World) -> Numbering {
+        let mut n = Numbering::default();
+        for (m, count) in world.network.iter() {
+            for _ in 0..count {
+                n.in_flight.insert(n.next, m.clone());
+                n.next += 1;
+            }
+        }
+        n
+    }
+
     /// The lowest-numbered in-flight copy of `msg`.
     pub fn number_of(&self, msg: &Msg) -> Option<u32> {
         self.in_flight
@@ -120,6 +134,16 @@ impl Numbering {
 
     pub fn message(&self, n: u32) -> Option<&Msg> {
         self.in_flight.get(&n)
+    }
+
+    /// The number the next message to enter the network will get.
+    pub fn next_number(&self) -> u32 {
+        self.next
+    }
+
+    /// The messages in flight with their numbers, lowest (oldest) first.
+    pub fn in_flight(&self) -> impl Iterator<Item = (u32, &Msg)> {
+        self.in_flight.iter().map(|(&n, m)| (n, m))
     }
 
     /// Why message `n` is not in flight.
@@ -221,8 +245,8 @@ pub struct Run {
 impl Trace {
     /// The trace of a path of model actions from the initial state.
     pub fn encode(setup: &Setup, actions: &[Action]) -> Result<Trace, TraceError> {
-        let mut numbering = Numbering::default();
         let mut world = World::init(setup);
+        let mut numbering = Numbering::start(&world);
         let mut out = Vec::new();
         for (i, a) in actions.iter().enumerate() {
             out.push(numbering.to_trace(a));
@@ -281,8 +305,8 @@ impl Trace {
     /// the step and why.
     pub fn run(&self) -> Result<Run, TraceError> {
         let setup = self.setup()?;
-        let mut numbering = Numbering::default();
         let mut worlds = vec![World::init(&setup)];
+        let mut numbering = Numbering::start(&worlds[0]);
         let mut actions = Vec::new();
         let mut msg_numbers = Vec::new();
         for (i, ta) in self.actions.iter().enumerate() {

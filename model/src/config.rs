@@ -149,7 +149,32 @@ pub enum ResetScope {
     Whole,
 }
 
-/// The protocol's design switches (PROTOCOL.md §6). A missing field in JSON takes its hardened
+/// Where a tab's clientID lives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClientIdScope {
+    /// In sessionStorage: it survives a reload, a restored tab gets it back, a duplicated tab
+    /// copies it (then `duplicate_tab` decides).
+    Session,
+    /// In memory (Replicache): every instance mints a fresh one, at open, reload, duplicate and
+    /// restore alike.
+    Instance,
+}
+
+/// Which pending mutations one tab's push carries, and which ones its view replays.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scope {
+    /// Its own clientID's slice (and, for a push with `orphan_recovery`, the slices no open tab
+    /// holds), one push request per slice.
+    Slice,
+    /// Every pending mutation of the installation's client group, whatever its clientID, in
+    /// creation order: one push request per push (Replicache).
+    Group,
+}
+
+/// The protocol's design switches (PROTOCOL.md §6), and the ways the real Replicache client
+/// differs from the page (the `replicache` profile). A missing field in JSON takes its hardened
 /// value.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -161,6 +186,52 @@ pub struct Protocol {
     pub reset_scope: ResetScope,
     pub auth_change_reset: bool,
     pub pull_base_check: bool,
+    // The switches below are written only when they differ from hardened, so that traces and
+    // snapshots of the page's switches read as they did before the Replicache profile.
+    /// Where the clientID lives (`session`; Replicache: `instance`).
+    #[serde(skip_serializing_if = "ClientIdScope::is_session")]
+    pub client_id: ClientIdScope,
+    /// What one push carries (`slice`; Replicache: `group`).
+    #[serde(skip_serializing_if = "Scope::is_slice")]
+    pub push_scope: Scope,
+    /// What a tab's view replays on its base (`slice`; Replicache: `group`).
+    #[serde(skip_serializing_if = "Scope::is_slice")]
+    pub view_scope: Scope,
+    /// One request of each kind in flight per tab instance (Replicache): a Push or Pull asked
+    /// for meanwhile is queued and sent, with what is pending then, when the outstanding one
+    /// completes (answered or failed); a response reaches only the instance that asked (a
+    /// reloaded tab is a new instance); one response per request, so the network does not
+    /// duplicate messages.
+    #[serde(skip_serializing_if = "is_false")]
+    pub request_slots: bool,
+    /// Every tab instance pulls as it opens (Replicache): the initial tabs, OpenTab, Reload,
+    /// DuplicateTab and RestoreTab.
+    #[serde(skip_serializing_if = "is_false")]
+    pub pull_on_open: bool,
+    /// The server's cookie moves whenever a pull would report something new (Replicache's
+    /// contract with the server): a mutation processed with no effect (`auth.write` denied)
+    /// bumps the version too, and so does a pull that gets a full reset patch because its
+    /// user differs from its cookie's. Replicache ignores a response whose cookie equals the
+    /// one it holds, and persists a pulled snapshot only if its cookie orders after the stored
+    /// one.
+    #[serde(skip_serializing_if = "is_false")]
+    pub cookie_per_change: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+impl ClientIdScope {
+    fn is_session(&self) -> bool {
+        *self == ClientIdScope::Session
+    }
+}
+
+impl Scope {
+    fn is_slice(&self) -> bool {
+        *self == Scope::Slice
+    }
 }
 
 impl Default for Protocol {
@@ -180,10 +251,33 @@ impl Protocol {
             reset_scope: ResetScope::Slice,
             auth_change_reset: true,
             pull_base_check: true,
+            client_id: ClientIdScope::Session,
+            push_scope: Scope::Slice,
+            view_scope: Scope::Slice,
+            request_slots: false,
+            pull_on_open: false,
+            cookie_per_change: false,
         }
     }
 
-    /// The documentation page read literally.
+    /// What the real Replicache 15 client does where it differs from the hardened page (the
+    /// README's "Conformance: what the real client does"): a fresh clientID per instance, group
+    /// pushes and views, one request per kind in flight, a pull at every open, and a server
+    /// whose cookie moves with every change a pull reports.
+    pub fn replicache() -> Self {
+        Protocol {
+            client_id: ClientIdScope::Instance,
+            push_scope: Scope::Group,
+            view_scope: Scope::Group,
+            request_slots: true,
+            pull_on_open: true,
+            cookie_per_change: true,
+            ..Protocol::hardened()
+        }
+    }
+
+    /// The documentation page read literally (the page says nothing of the Replicache
+    /// switches: they keep their hardened values).
     pub fn documented() -> Self {
         Protocol {
             rotate_on_reset: true,
@@ -193,15 +287,19 @@ impl Protocol {
             reset_scope: ResetScope::Whole,
             auth_change_reset: false,
             pull_base_check: false,
+            ..Protocol::hardened()
         }
     }
 
-    /// `"hardened"`, `"documented"`, or `"custom"` for any other mix of switches.
+    /// `"hardened"`, `"documented"`, `"replicache"`, or `"custom"` for any other mix of
+    /// switches.
     pub fn name(&self) -> &'static str {
         if *self == Protocol::hardened() {
             "hardened"
         } else if *self == Protocol::documented() {
             "documented"
+        } else if *self == Protocol::replicache() {
+            "replicache"
         } else {
             "custom"
         }

@@ -4,8 +4,18 @@ use crate::network::{Msg, Patch};
 use crate::{Action, Op, World};
 use std::fmt::Write;
 
-fn mutations(ms: &[crate::Pushed]) -> String {
-    let ids: Vec<String> = ms.iter().map(|m| format!("#{}", m.mid)).collect();
+/// `[#1 #2]` for the sender's own mutations; a group push names other clientIDs: `[c0#1 #1]`.
+fn mutations(sender: u8, ms: &[crate::Pushed]) -> String {
+    let ids: Vec<String> = ms
+        .iter()
+        .map(|m| {
+            if m.client == sender {
+                format!("#{}", m.mid)
+            } else {
+                format!("c{}#{}", m.client, m.mid)
+            }
+        })
+        .collect();
     format!("[{}]", ids.join(" "))
 }
 
@@ -41,7 +51,7 @@ pub fn msg(m: &Msg) -> String {
             mutations: ms,
         } => format!(
             "push g{group}/c{client} {} from tab {tab}{}",
-            mutations(ms),
+            mutations(*client, ms),
             as_user(*user)
         ),
         Msg::PushResp {
@@ -70,6 +80,7 @@ pub fn msg(m: &Msg) -> String {
             cookie: c,
             patch,
             last_mutation_ids,
+            to_client: _,
         } => {
             let kind = match patch {
                 Patch::Reset(_) => "reset",

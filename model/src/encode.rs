@@ -94,7 +94,7 @@ fn msg(out: &mut impl Sink, m: &Msg) {
             out.extend_from_slice(&[0, *tab, *group, *client, opt(*user)]);
             out.push(mutations.len() as u8);
             for p in mutations.iter() {
-                out.push(p.mid);
+                out.extend_from_slice(&[p.client, p.mid]);
                 op(out, &p.op);
                 out.push(p.serial);
             }
@@ -129,6 +129,7 @@ fn msg(out: &mut impl Sink, m: &Msg) {
             cookie,
             patch,
             last_mutation_ids,
+            to_client,
         } => {
             let kind = match patch {
                 Patch::Reset(_) => 3,
@@ -142,6 +143,7 @@ fn msg(out: &mut impl Sink, m: &Msg) {
                 opt(*base_cookie),
                 opt(*base_user),
                 *cookie,
+                opt(*to_client),
             ]);
             out.push(patch.rows().len() as u8);
             for &(r, v) in patch.rows() {
@@ -195,7 +197,14 @@ impl World {
                 TabStatus::Closed => 1,
                 TabStatus::Restored => 2,
             };
-            out.extend_from_slice(&[t.install, t.client, status, opt(t.mem_mid)]);
+            out.extend_from_slice(&[
+                t.install,
+                t.client,
+                status,
+                opt(t.mem_mid),
+                t.push.code(),
+                t.pull.code(),
+            ]);
             rows(out, &t.view);
         }
         out.push(self.network.iter().count() as u8);

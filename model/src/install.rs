@@ -2,7 +2,7 @@
 //! `[clientID, mutationID]`, so each tab owns a slice of it.
 
 use crate::VecMap;
-use crate::{ClientId, Config, GroupId, Mid, Op, Rows, Serial, UserId, Version};
+use crate::{ClientId, Config, GroupId, Mid, Op, Rows, Scope, Serial, Setup, UserId, Version};
 use smallvec::SmallVec;
 
 /// A pending mutation in the outbox.
@@ -77,6 +77,30 @@ impl Install {
             apply_op(config, &mut view, &e.op);
         }
         view
+    }
+
+    /// Every pending entry of the installation, in creation order (a Replicache client group's
+    /// chain of local commits): `(clientID, mutationID, entry)`.
+    pub fn pending_in_order(&self) -> SmallVec<[(ClientId, Mid, Entry); 4]> {
+        let mut all: SmallVec<[(ClientId, Mid, Entry); 4]> =
+            self.outbox.iter().map(|(&(c, m), &e)| (c, m, e)).collect();
+        all.sort_by_key(|&(_, _, e)| e.serial);
+        all
+    }
+
+    /// A tab's view under switch `view_scope`: its own slice replayed (`slice`), or every
+    /// pending mutation of the group in creation order (`group`).
+    pub fn view_of(&self, setup: &Setup, client: ClientId) -> Rows {
+        match setup.protocol.view_scope {
+            Scope::Slice => self.replay(&setup.config, client),
+            Scope::Group => {
+                let mut view = self.base.clone();
+                for (_, _, e) in self.pending_in_order() {
+                    apply_op(&setup.config, &mut view, &e.op);
+                }
+                view
+            }
+        }
     }
 }
 

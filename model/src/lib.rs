@@ -32,7 +32,9 @@ pub mod vecmap;
 pub mod world;
 
 pub use action::{Action, Op};
-pub use config::{Config, DuplicateTab, MidCounter, Protocol, ResetScope, Setup};
+pub use config::{
+    ClientIdScope, Config, DuplicateTab, MidCounter, Protocol, ResetScope, Scope, Setup,
+};
 pub use history::{Created, History, Processed};
 pub use install::{Entry, Install};
 pub use mutant::Mutant;
@@ -41,7 +43,7 @@ pub use server::{Server, ServerRow};
 /// Re-exported so that tests and drivers build model values with the same collections.
 pub use smallvec;
 pub use symmetry::Symmetry;
-pub use tab::{Tab, TabStatus};
+pub use tab::{Slot, Tab, TabStatus};
 pub use vecmap::{CopyVec, VecMap};
 pub use world::{Refusal, World};
 

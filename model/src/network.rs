@@ -16,6 +16,8 @@ pub type Lmids = CopyVec<(ClientId, Mid), 3>;
 /// One mutation as it travels in a push.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Pushed {
+    /// The clientID that created it (a group push carries several).
+    pub client: ClientId,
     pub mid: Mid,
     pub op: Op,
     /// Ghost: which created mutation this is (not part of the wire format).
@@ -79,6 +81,9 @@ pub enum Msg {
         patch: Patch,
         /// `clientID -> last_mutation_id`, for the request's group only.
         last_mutation_ids: Lmids,
+        /// The tab instance (clientID) that asked, where the client tells instances apart
+        /// (switch `request_slots`); `None` otherwise.
+        to_client: Option<ClientId>,
     },
 }
 
@@ -91,6 +96,22 @@ impl Msg {
             | Msg::PullReq { tab, .. }
             | Msg::PullResp { tab, .. } => *tab,
         }
+    }
+
+    /// The tab instance (clientID) a request came from or a response goes to, where the
+    /// message names it (a `PullResp` only under `request_slots`).
+    pub fn instance(&self) -> Option<ClientId> {
+        match self {
+            Msg::PushReq { client, .. }
+            | Msg::PushResp { client, .. }
+            | Msg::PullReq { client, .. } => Some(*client),
+            Msg::PullResp { to_client, .. } => *to_client,
+        }
+    }
+
+    /// True for a push request or its response, false for a pull request or its response.
+    pub fn is_push(&self) -> bool {
+        matches!(self, Msg::PushReq { .. } | Msg::PushResp { .. })
     }
 
     pub fn kind(&self) -> &'static str {

@@ -4,8 +4,9 @@
 use crate::auth;
 use crate::history::{History, Processed};
 use crate::network::{Msg, Patch, Pushed};
-use crate::{ClientId, GroupId, Mid, Mutant, Op, Setup, TabId, UserId, Value, Version};
+use crate::{ClientId, GroupId, Mid, Mutant, Op, Scope, Setup, TabId, UserId, Value, Version};
 use crate::{CopyVec, VecMap};
+use smallvec::SmallVec;
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 pub struct ServerRow {
@@ -80,15 +81,32 @@ impl Server {
         mutations: &[Pushed],
     ) -> Msg {
         // The mutant keeps one watermark per group, under clientID 0.
-        let key = if setup.has(Mutant::WatermarkPerGroup) {
-            (group, 0)
-        } else {
-            (group, client)
+        let key = |c: ClientId| {
+            if setup.has(Mutant::WatermarkPerGroup) {
+                (group, 0)
+            } else {
+                (group, c)
+            }
         };
-        let mut last = self.last_mutation_id(key.0, key.1);
+        // Watermarks as this request moves them. A slice push creates its client's entry even
+        // when it carries nothing new; a group push (each mutation names its clientID) creates
+        // the entries of the clients it carries.
+        let mut lasts: SmallVec<[((GroupId, ClientId), Mid); 2]> = SmallVec::new();
+        if setup.protocol.push_scope == Scope::Slice {
+            lasts.push((key(client), self.last_mutation_id(group, key(client).1)));
+        }
         let ctx = self.authorise(setup, group, client, user);
         if ctx.is_some() {
             for m in mutations {
+                let k = key(m.client);
+                let i = match lasts.iter().position(|&(x, _)| x == k) {
+                    Some(i) => i,
+                    None => {
+                        lasts.push((k, self.last_mutation_id(k.0, k.1)));
+                        lasts.len() - 1
+                    }
+                };
+                let last = lasts[i].1;
                 if m.mid <= last {
                     if setup.has(Mutant::NoDedup) {
                         self.process(setup, history, m, ctx, user);
@@ -99,13 +117,16 @@ impl Server {
                     break;
                 }
                 self.process(setup, history, m, ctx, user);
-                last = m.mid;
+                lasts[i].1 = m.mid;
             }
-            let before = self.clients.insert(key, last);
-            if before.is_some_and(|b| b > last) {
-                history.broken |= History::WATERMARK_REGRESSED;
+            for &(k, last) in &lasts {
+                let before = self.clients.insert(k, last);
+                if before.is_some_and(|b| b > last) {
+                    history.broken |= History::WATERMARK_REGRESSED;
+                }
             }
         }
+        let last = self.last_mutation_id(group, key(client).1);
         Msg::PushResp {
             tab,
             client,
@@ -134,6 +155,9 @@ impl Server {
                 value,
                 row_version: self.version,
             };
+        } else if setup.protocol.cookie_per_change {
+            // The watermark moves: so must the cookie.
+            self.version = self.version.saturating_add(1);
         }
         history.processed.push(Processed {
             serial: m.serial,
@@ -164,7 +188,12 @@ impl Server {
                 .filter(|_| auth::read(config, ctx, r))
                 .map(|v| (r, v, row.row_version))
         });
-        let reset = cookie.is_none() || (setup.protocol.auth_change_reset && cookie_user != ctx);
+        let auth_reset = setup.protocol.auth_change_reset && cookie_user != ctx;
+        let reset = cookie.is_none() || auth_reset;
+        if auth_reset && cookie == Some(self.version) && setup.protocol.cookie_per_change {
+            // Another user's rows under the same cookie would be ignored: the cookie moves.
+            self.version = self.version.saturating_add(1);
+        }
         let patch = match cookie {
             Some(c) if !reset => Patch::Tail(
                 written
@@ -193,6 +222,7 @@ impl Server {
             cookie: self.version,
             patch,
             last_mutation_ids,
+            to_client: setup.protocol.request_slots.then_some(client),
         }
     }
 }

@@ -294,9 +294,20 @@ fn rename_msg(m: &Msg, t: &impl Fn(u8) -> u8, i: &impl Fn(u8) -> u8, c: &impl Fn
     let mut m = m.clone();
     match &mut m {
         Msg::PushReq {
-            tab, group, client, ..
+            tab,
+            group,
+            client,
+            mutations,
+            ..
+        } => {
+            *tab = t(*tab);
+            *group = i(*group);
+            *client = c(*client);
+            for p in mutations.iter_mut() {
+                p.client = c(p.client);
+            }
         }
-        | Msg::PullReq {
+        Msg::PullReq {
             tab, group, client, ..
         } => {
             *tab = t(*tab);
@@ -312,10 +323,12 @@ fn rename_msg(m: &Msg, t: &impl Fn(u8) -> u8, i: &impl Fn(u8) -> u8, c: &impl Fn
             group,
             last_mutation_ids,
             patch,
+            to_client,
             ..
         } => {
             *tab = t(*tab);
             *group = i(*group);
+            *to_client = to_client.map(c);
             for (cl, _) in last_mutation_ids.iter_mut() {
                 *cl = c(*cl);
             }

@@ -12,6 +12,28 @@ pub enum TabStatus {
     Restored,
 }
 
+/// A tab instance's requests of one kind (switch `request_slots`; always `Idle` without it).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Slot {
+    /// Nothing in flight.
+    #[default]
+    Idle,
+    /// One request in flight, not yet answered or failed.
+    Open,
+    /// One in flight, and another asked for: sent when the outstanding one completes.
+    Queued,
+}
+
+impl Slot {
+    pub fn code(self) -> u8 {
+        match self {
+            Slot::Idle => 0,
+            Slot::Open => 1,
+            Slot::Queued => 2,
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Tab {
     pub install: InstallId,
@@ -23,6 +45,9 @@ pub struct Tab {
     /// In memory: last allocated mutationID under `mid_counter = outbox`; `None` until the page
     /// derives it from the outbox (always `None` under `mid_counter = idb`).
     pub mem_mid: Option<Mid>,
+    /// The instance's push and pull requests (switch `request_slots`).
+    pub push: Slot,
+    pub pull: Slot,
 }
 
 impl Tab {

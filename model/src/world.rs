@@ -1,12 +1,12 @@
 //! The whole system in one value, and the step function that every driver shares.
 
 use crate::auth::{self, Table};
-use crate::config::{Config, DuplicateTab, MidCounter, ResetScope, Setup};
+use crate::config::{ClientIdScope, DuplicateTab, MidCounter, ResetScope, Scope, Setup};
 use crate::history::{Created, History};
 use crate::install::{Entry, Install};
 use crate::network::{Msg, Network, Patch, Pushed};
 use crate::server::Server;
-use crate::tab::{Tab, TabStatus};
+use crate::tab::{Slot, Tab, TabStatus};
 use crate::Rows;
 use crate::{Action, ClientId, InstallId, Mid, Mutant, Op, TabId, UserId, Version};
 use smallvec::SmallVec;
@@ -40,7 +40,10 @@ pub enum Refusal {
     TabNotClosed(TabId),
     AlreadyRestored(TabId),
     NoSuchInstall(InstallId),
-    NoSuchRow { row: u8, rows: u8 },
+    NoSuchRow {
+        row: u8,
+        rows: u8,
+    },
     TabLimit(u8),
     MutationLimit(u8),
     NothingToPush(TabId),
@@ -52,6 +55,8 @@ pub enum Refusal {
     NotSignedIn(InstallId),
     AlreadySignedIn(InstallId),
     WrongOp(Op),
+    /// Under `request_slots` a request has exactly one response: no network duplicates.
+    NoDuplicates,
 }
 
 impl fmt::Display for Refusal {
@@ -84,6 +89,10 @@ impl fmt::Display for Refusal {
             Refusal::AlreadySignedIn(i) => {
                 write!(f, "installation {i} is signed in: log out first")
             }
+            Refusal::NoDuplicates => write!(
+                f,
+                "this protocol gives each request exactly one response (request_slots): the network does not duplicate"
+            ),
             Refusal::WrongOp(op) => write!(
                 f,
                 "{op:?} does not fit row {}'s table (counter rows take Incr, the others Set)",
@@ -111,9 +120,11 @@ impl World {
                 status: TabStatus::Open,
                 view: Rows::from_elem(None, usize::from(rows)),
                 mem_mid: None,
+                push: Slot::Idle,
+                pull: Slot::Idle,
             })
             .collect();
-        World {
+        let mut w = World {
             server: Server::new(rows),
             installs,
             tabs,
@@ -124,7 +135,13 @@ impl World {
             drops: 0,
             duplicates: 0,
             auth_changes: 0,
+        };
+        if setup.protocol.pull_on_open {
+            for t in 0..c.installs {
+                w.start_pull(setup, t);
+            }
         }
+        w
     }
 
     /// The actions an exhaustive or random search may take: every action `step` accepts, within
@@ -154,17 +171,36 @@ impl World {
                 }
             }
             let slices = self.push_slices(setup, t);
-            if !slices.is_empty() && slices.len() <= room {
-                out.push(Action::Push { tab: t });
+            let sends = match setup.protocol.push_scope {
+                Scope::Slice => slices.len(),
+                Scope::Group => usize::from(!slices.is_empty()),
+            };
+            // With request slots, asking while a request is out queues one (sends nothing).
+            match tab.push {
+                Slot::Idle if !slices.is_empty() && sends <= room => {
+                    out.push(Action::Push { tab: t })
+                }
+                Slot::Open if !slices.is_empty() => out.push(Action::Push { tab: t }),
+                _ => {}
             }
-            if room > 0 {
-                out.push(Action::Pull { tab: t });
+            match tab.pull {
+                Slot::Idle if room > 0 => out.push(Action::Pull { tab: t }),
+                Slot::Open => out.push(Action::Pull { tab: t }),
+                _ => {}
             }
+            // Under `client_id = instance` a reload mints a clientID: a search mints at most
+            // two per tab slot (a search bound, as `max_resets` is), or it would never end.
+            let fresh_ids =
+                usize::from(self.next_client) < 2 * usize::from(c.tabs) + usize::from(c.max_resets);
             // A reload that would change nothing is a self-loop: no new state, only work (under
             // the hardened protocol every reload is one, 18% of the successors computed).
-            if tab.mem_mid.is_some()
-                || tab.view != self.installs[usize::from(tab.install)].replay(c, tab.client)
-            {
+            let no_op = setup.protocol.client_id == ClientIdScope::Session
+                && !setup.protocol.pull_on_open
+                && tab.mem_mid.is_none()
+                && tab.push == Slot::Idle
+                && tab.pull == Slot::Idle
+                && tab.view == self.installs[usize::from(tab.install)].view_of(setup, tab.client);
+            if (setup.protocol.client_id == ClientIdScope::Session || fresh_ids) && !no_op {
                 out.push(Action::Reload { tab: t });
             }
             if can_create_tab {
@@ -198,7 +234,7 @@ impl World {
             if self.drops < c.drops {
                 out.push(Action::Drop(msg.clone()));
             }
-            if self.duplicates < c.duplicates && room > 0 {
+            if self.duplicates < c.duplicates && room > 0 && !setup.protocol.request_slots {
                 out.push(Action::Duplicate(msg.clone()));
             }
         }
@@ -210,25 +246,32 @@ impl World {
         let mut w = self.clone();
         match action {
             Action::Mutate { tab, op } => w.mutate(setup, *tab, *op)?,
-            Action::Push { tab } => w.push(setup, *tab)?,
+            Action::Push { tab } => w.ask_push(setup, *tab)?,
             Action::Pull { tab } => {
                 let t = w.open_tab(*tab)?;
-                let inst = &w.installs[usize::from(t.install)];
-                let msg = Msg::PullReq {
-                    tab: *tab,
-                    group: inst.group,
-                    client: t.client,
-                    user: inst.signed_in,
-                    cookie: inst.cookie,
-                    cookie_user: inst.base_user,
-                };
-                w.network.send(msg);
+                if t.pull != Slot::Idle {
+                    w.tabs[usize::from(*tab)].pull = Slot::Queued;
+                } else {
+                    w.start_pull(setup, *tab);
+                }
             }
             Action::Reload { tab } => {
                 w.open_tab(*tab)?;
+                let fresh = match setup.protocol.client_id {
+                    ClientIdScope::Session => None,
+                    ClientIdScope::Instance => Some(w.mint()?),
+                };
                 let t = &mut w.tabs[usize::from(*tab)];
                 t.mem_mid = None;
-                t.view = w.installs[usize::from(t.install)].replay(&setup.config, t.client);
+                t.push = Slot::Idle;
+                t.pull = Slot::Idle;
+                if let Some(c) = fresh {
+                    t.client = c;
+                }
+                t.view = w.installs[usize::from(t.install)].view_of(setup, t.client);
+                if setup.protocol.pull_on_open {
+                    w.start_pull(setup, *tab);
+                }
             }
             Action::OpenTab { install } => {
                 if *install >= setup.config.installs {
@@ -236,7 +279,7 @@ impl World {
                 }
                 w.check_tab_limit(setup)?;
                 let client = w.mint()?;
-                w.new_tab(&setup.config, *install, client);
+                w.new_tab(setup, *install, client);
             }
             Action::Logout { install } | Action::Login { install, .. } => {
                 let inst = w
@@ -260,11 +303,11 @@ impl World {
                 let t = w.open_tab(*tab)?;
                 let (install, client) = (t.install, t.client);
                 w.check_tab_limit(setup)?;
-                let client = match setup.protocol.duplicate_tab {
-                    DuplicateTab::Share => client,
-                    DuplicateTab::Rotate => w.mint()?,
+                let client = match (setup.protocol.client_id, setup.protocol.duplicate_tab) {
+                    (ClientIdScope::Session, DuplicateTab::Share) => client,
+                    _ => w.mint()?,
                 };
-                w.new_tab(&setup.config, install, client);
+                w.new_tab(setup, install, client);
             }
             Action::CloseTab { tab } => {
                 w.open_tab(*tab)?;
@@ -272,6 +315,8 @@ impl World {
                 t.status = TabStatus::Closed;
                 t.view.clear();
                 t.mem_mid = None;
+                t.push = Slot::Idle;
+                t.pull = Slot::Idle;
             }
             Action::RestoreTab { tab } => w.restore(setup, *tab)?,
             Action::ResetLocalState { tab } => w.reset(setup, *tab)?,
@@ -285,12 +330,20 @@ impl World {
                 if w.drops >= setup.config.drops {
                     return Err(Refusal::DropBudget(setup.config.drops));
                 }
+                let current = w.asked_by_current_instance(setup, msg);
                 if !w.network.take(msg) {
                     return Err(Refusal::NotInFlight(msg.clone()));
                 }
                 w.drops += 1;
+                // A lost request or response is a failed request for the instance that sent it.
+                if current {
+                    w.complete(setup, msg.tab(), msg.is_push());
+                }
             }
             Action::Duplicate(msg) => {
+                if setup.protocol.request_slots {
+                    return Err(Refusal::NoDuplicates);
+                }
                 if w.duplicates >= setup.config.duplicates {
                     return Err(Refusal::DuplicateBudget(setup.config.duplicates));
                 }
@@ -318,14 +371,62 @@ impl World {
     pub fn push_slices(&self, setup: &Setup, tab: TabId) -> SmallVec<[ClientId; 4]> {
         let t = &self.tabs[usize::from(tab)];
         let inst = &self.installs[usize::from(t.install)];
+        let group = setup.protocol.push_scope == Scope::Group;
         inst.clients_with_pending()
             .into_iter()
             .filter(|&c| {
-                c == t.client
+                group
+                    || c == t.client
                     || (setup.protocol.orphan_recovery
                         && !self.open_tabs_of(t.install).any(|(_, o)| o.client == c))
             })
             .collect()
+    }
+
+    /// True when `msg` is a request of, or a response to, the tab instance that is open now
+    /// under its tab number (switch `request_slots`; always false without it).
+    pub fn asked_by_current_instance(&self, setup: &Setup, msg: &Msg) -> bool {
+        setup.protocol.request_slots
+            && self
+                .tabs
+                .get(usize::from(msg.tab()))
+                .is_some_and(|t| t.is_open() && Some(t.client) == msg.instance())
+    }
+
+    /// The pull request of an open tab, sent now (its pull slot opens under `request_slots`).
+    fn start_pull(&mut self, setup: &Setup, tab: TabId) {
+        let t = &self.tabs[usize::from(tab)];
+        let inst = &self.installs[usize::from(t.install)];
+        let msg = Msg::PullReq {
+            tab,
+            group: inst.group,
+            client: t.client,
+            user: inst.signed_in,
+            cookie: inst.cookie,
+            cookie_user: inst.base_user,
+        };
+        self.network.send(msg);
+        if setup.protocol.request_slots {
+            self.tabs[usize::from(tab)].pull = Slot::Open;
+        }
+    }
+
+    /// A tab instance's outstanding request of one kind completed (answered, or failed): its
+    /// slot frees, and a queued request goes out now with what is pending now.
+    fn complete(&mut self, setup: &Setup, tab: TabId, push: bool) {
+        let t = &mut self.tabs[usize::from(tab)];
+        let slot = if push { &mut t.push } else { &mut t.pull };
+        let queued = *slot == Slot::Queued;
+        *slot = Slot::Idle;
+        if !queued {
+            return;
+        }
+        if push {
+            // Nothing pending: the queued push sends nothing.
+            let _ = self.push(setup, tab);
+        } else {
+            self.start_pull(setup, tab);
+        }
     }
 
     fn open_tab(&self, tab: TabId) -> Result<&Tab, Refusal> {
@@ -349,24 +450,29 @@ impl World {
         Ok(c)
     }
 
-    fn new_tab(&mut self, config: &Config, install: InstallId, client: ClientId) {
-        let view = self.installs[usize::from(install)].replay(config, client);
+    fn new_tab(&mut self, setup: &Setup, install: InstallId, client: ClientId) {
+        let view = self.installs[usize::from(install)].view_of(setup, client);
         self.tabs.push(Tab {
             install,
             client,
             status: TabStatus::Open,
             view,
             mem_mid: None,
+            push: Slot::Idle,
+            pull: Slot::Idle,
         });
+        if setup.protocol.pull_on_open {
+            self.start_pull(setup, (self.tabs.len() - 1) as TabId);
+        }
     }
 
     /// Every change to an installation's IDB is seen by its open tabs (they share it and are
     /// notified), which rebase their views on it.
-    fn rebase(&mut self, config: &Config, install: InstallId) {
+    fn rebase(&mut self, setup: &Setup, install: InstallId) {
         let inst = &self.installs[usize::from(install)];
         for t in self.tabs.iter_mut() {
             if t.is_open() && t.install == install {
-                t.view = inst.replay(config, t.client);
+                t.view = inst.view_of(setup, t.client);
             }
         }
     }
@@ -426,42 +532,75 @@ impl World {
             inst.outbox.retain(|&(_, m), _| m != mid);
         }
         inst.outbox.insert((client, mid), Entry { op, serial });
-        self.rebase(&setup.config, install);
+        self.rebase(setup, install);
         Ok(())
+    }
+
+    /// A Push: queued while the tab's push is out (`request_slots`), else sent now.
+    fn ask_push(&mut self, setup: &Setup, tab: TabId) -> Result<(), Refusal> {
+        let t = self.open_tab(tab)?;
+        if t.push != Slot::Idle {
+            self.tabs[usize::from(tab)].push = Slot::Queued;
+            return Ok(());
+        }
+        self.push(setup, tab)
     }
 
     fn push(&mut self, setup: &Setup, tab: TabId) -> Result<(), Refusal> {
         let t = self.open_tab(tab)?;
+        let sender = t.client;
         let inst = &self.installs[usize::from(t.install)];
         let slices = self.push_slices(setup, tab);
         if slices.is_empty() {
             return Err(Refusal::NothingToPush(tab));
         }
-        let msgs: SmallVec<[Msg; 2]> = slices
-            .into_iter()
-            .map(|client| {
-                let mut mutations: crate::network::PushedList = inst
-                    .slice(client)
-                    .map(|(mid, e)| Pushed {
+        let request = |client, mut mutations: crate::network::PushedList| {
+            if setup.has(Mutant::PushOutOfOrder) {
+                mutations.reverse();
+            }
+            Msg::PushReq {
+                tab,
+                group: inst.group,
+                client,
+                user: inst.signed_in,
+                mutations,
+            }
+        };
+        let msgs: SmallVec<[Msg; 2]> = match setup.protocol.push_scope {
+            Scope::Slice => slices
+                .into_iter()
+                .map(|client| {
+                    let mutations = inst
+                        .slice(client)
+                        .map(|(mid, e)| Pushed {
+                            client,
+                            mid,
+                            op: e.op,
+                            serial: e.serial,
+                        })
+                        .collect();
+                    request(client, mutations)
+                })
+                .collect(),
+            Scope::Group => {
+                let mutations = inst
+                    .pending_in_order()
+                    .into_iter()
+                    .map(|(client, mid, e)| Pushed {
+                        client,
                         mid,
                         op: e.op,
                         serial: e.serial,
                     })
                     .collect();
-                if setup.has(Mutant::PushOutOfOrder) {
-                    mutations.reverse();
-                }
-                Msg::PushReq {
-                    tab,
-                    group: inst.group,
-                    client,
-                    user: inst.signed_in,
-                    mutations,
-                }
-            })
-            .collect();
+                SmallVec::from_iter([request(sender, mutations)])
+            }
+        };
         for m in msgs {
             self.network.send(m);
+        }
+        if setup.protocol.request_slots {
+            self.tabs[usize::from(tab)].push = Slot::Open;
         }
         Ok(())
     }
@@ -479,12 +618,13 @@ impl World {
         let (install, old) = (t.install, t.client);
         self.check_tab_limit(setup)?;
         let held = self.open_tabs_of(install).any(|(_, o)| o.client == old);
-        let client = match setup.protocol.duplicate_tab {
-            DuplicateTab::Rotate if held => self.mint()?,
-            _ => old,
+        let client = match (setup.protocol.client_id, setup.protocol.duplicate_tab) {
+            (ClientIdScope::Instance, _) => self.mint()?,
+            (ClientIdScope::Session, DuplicateTab::Rotate) if held => self.mint()?,
+            (ClientIdScope::Session, _) => old,
         };
         self.tabs[usize::from(tab)].status = TabStatus::Restored;
-        self.new_tab(&setup.config, install, client);
+        self.new_tab(setup, install, client);
         Ok(())
     }
 
@@ -538,7 +678,10 @@ impl World {
         let t = &mut self.tabs[usize::from(tab)];
         t.client = rotated;
         t.mem_mid = None;
-        self.rebase(&setup.config, install);
+        // Responses to the old clientID no longer reach the tab (`request_slots`).
+        t.push = Slot::Idle;
+        t.pull = Slot::Idle;
+        self.rebase(setup, install);
         Ok(())
     }
 
@@ -585,6 +728,9 @@ impl World {
                         (c == *client).then_some(*last_mutation_id)
                     });
                 }
+                if self.asked_by_current_instance(setup, msg) {
+                    self.complete(setup, *tab, true);
+                }
             }
             Msg::PullResp {
                 tab,
@@ -595,14 +741,23 @@ impl World {
                 cookie,
                 patch,
                 last_mutation_ids,
-            } => self.receive_pull(
-                setup,
-                *tab,
-                *user,
-                (*base_cookie, *base_user, *cookie),
-                patch,
-                last_mutation_ids,
-            ),
+                to_client: _,
+            } => {
+                let current = self.asked_by_current_instance(setup, msg);
+                if current || !setup.protocol.request_slots {
+                    self.receive_pull(
+                        setup,
+                        *tab,
+                        *user,
+                        (*base_cookie, *base_user, *cookie),
+                        patch,
+                        last_mutation_ids,
+                    );
+                }
+                if current {
+                    self.complete(setup, *tab, false);
+                }
+            }
         }
     }
 
@@ -621,7 +776,7 @@ impl World {
         self.installs[usize::from(install)]
             .outbox
             .retain(|&(c, mid), _| confirmed(c).is_none_or(|lmid| mid > lmid));
-        self.rebase(&setup.config, install);
+        self.rebase(setup, install);
     }
 
     /// Applies a pull response to the installation's IDB if it still fits, confirms outbox

@@ -92,6 +92,7 @@ fn a_gap_stops_the_request() {
     let s = setup();
     let mut w = World::init(&s);
     let pushed = |mid, value, serial| Pushed {
+        client: 0,
         mid,
         op: Op::Set { row: 0, value },
         serial,

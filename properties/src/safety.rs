@@ -131,7 +131,7 @@ pub fn rebase(s: &Setup, w: &World) -> bool {
     w.tabs
         .iter()
         .filter(|t| t.is_open())
-        .all(|t| t.view == w.installs[usize::from(t.install)].replay(&s.config, t.client))
+        .all(|t| t.view == w.installs[usize::from(t.install)].view_of(s, t.client))
 }
 
 pub fn optimistic_view(_: &Setup, w: &World) -> bool {
