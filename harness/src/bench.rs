@@ -98,7 +98,7 @@ pub fn table(rows: &[BenchRow]) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "  {:8} {:7} {:>3}  {:>12} {:>13} {:>9} {:>12} {:>12} {:>10} {:>11}  verdict",
+        "  {:8} {:10} {:>3}  {:>12} {:>13} {:>9} {:>12} {:>12} {:>10} {:>11}  verdict",
         "preset",
         "search",
         "thr",
@@ -113,7 +113,7 @@ pub fn table(rows: &[BenchRow]) -> String {
     for r in rows {
         let _ = writeln!(
             s,
-            "  {:8} {:7} {:>3}  {:>12} {:>13} {:>9.2} {:>12.0} {:>12.0} {:>10.1} {:>11.1}  {}",
+            "  {:8} {:10} {:>3}  {:>12} {:>13} {:>9.2} {:>12.0} {:>12.0} {:>10.1} {:>11.1}  {}",
             r.preset,
             r.strategy,
             r.threads,

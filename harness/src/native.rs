@@ -76,7 +76,8 @@ pub fn run(setup: &Setup, opts: &CheckOptions) -> Report {
     let mut visited = Visited::default();
     let mut stack: Vec<Frame> = Vec::new();
     let mut spare: Vec<Vec<Action>> = Vec::new();
-    let mut generated: usize = 0;
+    // Counted like stateright counts: the initial state too.
+    let mut generated: usize = 1;
     let mut max_depth = 0;
     let mut stop_reason = None;
 
