@@ -119,9 +119,11 @@ impl Report {
         let c = &self.config;
         let _ = writeln!(
             s,
-            "plasma-check: protocol {}, {} installs, {} tabs, {} rows, {} mutations, {} drops, {} duplicates (max {} in flight, {} resets); {:?} x{}",
+            "plasma-check: protocol {}, {} installs, {} tabs, {} rows, {} mutations, {} drops, {} duplicates (max {} in flight, {} resets); {:?} x{}{}{}",
             self.protocol, c.installs, c.tabs, c.rows, c.max_mutations, c.drops, c.duplicates,
-            c.max_in_flight, c.max_resets, self.strategy, self.threads
+            c.max_in_flight, c.max_resets, self.strategy, self.threads,
+            if self.engine == crate::check::Engine::Native { ", native engine" } else { "" },
+            if self.symmetry { ", symmetry (unique states are orbits)" } else { "" }
         );
         let width = self
             .properties
