@@ -43,6 +43,8 @@ pub struct CheckOptions {
     /// Store one state per symmetry orbit (DFS only; see `plasma_model::symmetry`).
     pub symmetry: bool,
     pub engine: Engine,
+    /// Check only these properties (by name); all applicable ones when `None`.
+    pub properties: Option<Vec<&'static str>>,
 }
 
 impl Default for CheckOptions {
@@ -57,16 +59,39 @@ impl Default for CheckOptions {
             stop_at: None,
             symmetry: false,
             engine: Engine::Stateright,
+            properties: None,
         }
     }
 }
+
+/// The properties a run checks: the applicable ones, or those of them `--properties` names.
+pub fn selected(setup: &Setup, opts: &CheckOptions) -> Vec<&'static plasma_properties::Property> {
+    plasma_properties::applicable(&setup.config)
+        .filter(|p| opts.properties.as_ref().is_none_or(|o| o.contains(&p.name)))
+        .collect()
+}
+
+/// The properties SPIN's port asserts (`harness/spin/plasma.pml`): the `always` properties that
+/// hold per state in a one-user configuration. `bench --spin` checks these, like pan does.
+pub const SPIN_PROPERTIES: [&str; 9] = [
+    "at-most-once",
+    "unique-identity",
+    "per-client-order",
+    "no-silent-drop",
+    "outbox-honesty",
+    "monotone",
+    "rebase",
+    "read-your-writes",
+    "group-isolation",
+];
 
 /// Runs the exhaustive check of `setup` and reports every property.
 pub fn run(setup: &Setup, opts: &CheckOptions) -> Report {
     if opts.engine == Engine::Native {
         return crate::native::run(setup, opts);
     }
-    let model = PlasmaModel::new(setup.clone());
+    let mut model = PlasmaModel::new(setup.clone());
+    model.only = opts.properties.clone();
     let mut builder = model.checker().threads(opts.threads.max(1));
     if let Some(n) = opts.max_states.and_then(std::num::NonZeroUsize::new) {
         builder = builder.target_state_count(n.get());
@@ -178,7 +203,8 @@ fn finish<C: Checker<PlasmaModel>>(
     }
     let complete = stop_reason.is_none();
     let discoveries = checker.discoveries();
-    let properties = plasma_properties::applicable(&setup.config)
+    let properties = selected(setup, opts)
+        .into_iter()
         .map(|p| {
             let path = discoveries.get(p.name);
             let status = match (p.discovery_is_failure(), path.is_some(), complete) {

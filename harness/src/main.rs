@@ -156,6 +156,9 @@ struct CheckArgs {
     /// (needs --strategy dfs).
     #[arg(long)]
     symmetry: bool,
+    /// Check only these properties (comma-separated names; default: every applicable one).
+    #[arg(long, value_delimiter = ',')]
+    properties: Option<Vec<String>>,
     /// stateright (default), or native: our own lean single-threaded DFS (needs --strategy dfs).
     #[arg(long, value_enum, default_value_t = Engine::Stateright)]
     engine: Engine,
@@ -301,6 +304,31 @@ fn run_check(args: CheckArgs) -> ExitCode {
     if args.threads == Some(0) {
         return bad_input("--threads must be at least 1");
     }
+    let mut only = None;
+    if let Some(names) = &args.properties {
+        let mut picked = Vec::new();
+        for n in names {
+            match plasma_properties::by_name(n) {
+                Some(p) if (p.applies)(&setup.config) => picked.push(p.name),
+                Some(_) => {
+                    return bad_input(&format!(
+                        "--properties {n}: does not apply to this configuration"
+                    ))
+                }
+                None => {
+                    let all: Vec<&str> = plasma_properties::all().iter().map(|p| p.name).collect();
+                    return bad_input(&format!(
+                        "--properties {n}: no such property (there are: {})",
+                        all.join(", ")
+                    ));
+                }
+            }
+        }
+        if picked.is_empty() {
+            return bad_input("--properties: name at least one property");
+        }
+        only = Some(picked);
+    }
     if args.engine == Engine::Native {
         if args.strategy != Strategy::Dfs {
             return bad_input("--engine native searches depth first: add --strategy dfs");
@@ -329,6 +357,7 @@ fn run_check(args: CheckArgs) -> ExitCode {
         stop_at: None,
         symmetry: args.symmetry,
         engine: args.engine,
+        properties: only,
     };
     let report = check::run(&setup, &opts);
     if let Some(dir) = &args.trace_out {

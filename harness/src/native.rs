@@ -53,8 +53,7 @@ pub fn run(setup: &Setup, opts: &CheckOptions) -> Report {
         Some(s) => fingerprint(&w.representative(s)),
         None => fingerprint(w),
     };
-    let props: Vec<&'static plasma_properties::Property> =
-        plasma_properties::applicable(&setup.config).collect();
+    let props = crate::check::selected(setup, opts);
     let mut found: Vec<Option<Vec<Action>>> = vec![None; props.len()];
     let mut undecided = props.len();
     let hunting = |found: &[Option<Vec<Action>>]| {

@@ -19,6 +19,8 @@ pub struct PlasmaModel {
     /// search drains. stateright's own timeout is not enough: a single BFS worker only looks at
     /// it once its local queue is empty.
     pub stop: Arc<AtomicBool>,
+    /// Check only these properties (all applicable ones when `None`).
+    pub only: Option<Vec<&'static str>>,
 }
 
 impl PlasmaModel {
@@ -31,6 +33,7 @@ impl PlasmaModel {
             setup,
             found: Arc::new(found),
             stop: Arc::new(AtomicBool::new(false)),
+            only: None,
         }
     }
 }
@@ -126,6 +129,7 @@ impl Model for PlasmaModel {
         all.iter()
             .zip(CONDITIONS)
             .filter(|(p, _)| (p.applies)(&self.setup.config))
+            .filter(|(p, _)| self.only.as_ref().is_none_or(|o| o.contains(&p.name)))
             .map(|(p, cond)| match p.expect {
                 plasma_properties::Expect::Always => Property::always(p.name, cond),
                 plasma_properties::Expect::Sometimes => Property::sometimes(p.name, cond),

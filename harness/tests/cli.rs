@@ -128,3 +128,39 @@ fn bench_measures_a_preset_in_a_child_process() {
     assert_eq!(code, 2);
     assert!(err.contains("huge"), "{err}");
 }
+
+#[test]
+fn properties_selects_what_is_checked() {
+    let (code, stdout, _) = plasma_check(&[
+        "check",
+        "--config",
+        "tiny",
+        "--strategy",
+        "dfs",
+        "--engine",
+        "native",
+        "--properties",
+        "at-most-once,retry-in-flight",
+        "--json",
+    ]);
+    assert_eq!(code, 0);
+    let v: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+    let names: Vec<&str> = v["properties"]
+        .as_array()
+        .expect("properties")
+        .iter()
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    assert_eq!(names, ["at-most-once", "retry-in-flight"]);
+    assert_eq!(v["engine"], "native");
+    let (code, _, err) = plasma_check(&["check", "--config", "tiny", "--properties", "nope"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--properties nope"), "{err}");
+    let (code, _, err) =
+        plasma_check(&["check", "--config", "tiny", "--properties", "crdt-counter"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("does not apply"), "{err}");
+    let (code, _, err) = plasma_check(&["check", "--engine", "native", "--config", "tiny"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--strategy dfs"), "{err}");
+}
