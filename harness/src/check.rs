@@ -207,13 +207,7 @@ fn finish<C: Checker<PlasmaModel>>(
         .into_iter()
         .map(|p| {
             let path = discoveries.get(p.name);
-            let status = match (p.discovery_is_failure(), path.is_some(), complete) {
-                (true, true, _) => Status::Violated,
-                (true, false, true) => Status::Holds,
-                (true, false, false) => Status::Unknown,
-                (false, true, _) => Status::ExampleFound,
-                (false, false, _) => Status::NotReached,
-            };
+            let status = Status::of(p, path.is_some(), complete);
             let trace = path.map(steps);
             PropertyReport {
                 name: p.name,

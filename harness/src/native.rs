@@ -181,13 +181,7 @@ pub fn run(setup: &Setup, opts: &CheckOptions) -> Report {
         .iter()
         .zip(found)
         .map(|(p, path)| {
-            let status = match (p.discovery_is_failure(), path.is_some(), complete) {
-                (true, true, _) => Status::Violated,
-                (true, false, true) => Status::Holds,
-                (true, false, false) => Status::Unknown,
-                (false, true, _) => Status::ExampleFound,
-                (false, false, _) => Status::NotReached,
-            };
+            let status = Status::of(p, path.is_some(), complete);
             let trace = path.as_ref().map(|a| steps(setup, a));
             PropertyReport {
                 name: p.name,

@@ -22,6 +22,18 @@ pub enum Status {
 }
 
 impl Status {
+    /// A property's status after a run: whether it was discovered (a counterexample for an
+    /// `always`, an example for a `sometimes`) and whether the run was complete.
+    pub fn of(p: &plasma_properties::Property, discovered: bool, complete: bool) -> Status {
+        match (p.discovery_is_failure(), discovered, complete) {
+            (true, true, _) => Status::Violated,
+            (true, false, true) => Status::Holds,
+            (true, false, false) => Status::Unknown,
+            (false, true, _) => Status::ExampleFound,
+            (false, false, _) => Status::NotReached,
+        }
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             Status::Holds => "holds",
