@@ -38,9 +38,6 @@ fn same_states_as_stateright_on_the_small_presets() {
 #[test]
 fn same_verdicts_as_stateright_on_every_target() {
     for target in hunt::targets() {
-        if target.name == "no-dedup" {
-            continue; // infinite state space: see the symmetry tests
-        }
         let ours = run(&target.setup, Engine::Native, false);
         let theirs = run(&target.setup, Engine::Stateright, false);
         assert!(ours.complete, "{}", target.name);

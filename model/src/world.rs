@@ -229,8 +229,15 @@ impl World {
                 }
             }
         }
+        // A correct server processes each mutation once, so `processed` never outgrows
+        // `created`; a mutant that re-applies retries (no-dedup) could grow it, and the server
+        // version with it, forever. Two re-applications show any such bug; beyond that a push
+        // waits in the network, which keeps every mutant's state space finite.
+        let may_process = self.history.processed.len() < usize::from(c.max_mutations) + 2;
         for msg in self.network.distinct() {
-            out.push(Action::Deliver(msg.clone()));
+            if may_process || !matches!(msg, Msg::PushReq { .. }) {
+                out.push(Action::Deliver(msg.clone()));
+            }
             if self.drops < c.drops {
                 out.push(Action::Drop(msg.clone()));
             }
