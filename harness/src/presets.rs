@@ -78,7 +78,7 @@ pub fn preset(name: &str) -> Option<Config> {
             ..Config::default()
         }),
         // Larger than `default`: three tabs and three mutations (with a reset, no faults).
-        // Exhaustive only with symmetry reduction: 21,093,710 orbits, about 4 minutes with
+        // Exhaustive only with symmetry reduction: 21,093,710 orbits, about 2 minutes with
         // DFS on 2 cores (`check --config wide --strategy dfs --symmetry`).
         "wide" => Some(Config {
             installs: 1,

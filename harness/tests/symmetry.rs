@@ -199,7 +199,7 @@ fn tabs3_symmetry_cuts_four_times() {
 
 /// The preset larger than `default`, exhaustive thanks to symmetry reduction.
 #[test]
-#[ignore = "about 4 minutes on 2 cores (release); run with --ignored"]
+#[ignore = "about 2 minutes on 2 cores (release); run with --ignored"]
 fn wide_with_symmetry() {
     let setup = Setup::hardened(preset("wide").expect("preset"));
     let opts = CheckOptions {
