@@ -1,5 +1,7 @@
 //! The semantics of each action, on hand-built states.
 
+mod common;
+use common::{run, set};
 use plasma_model::{Action, Config, Msg, Op, Patch, Protocol, Pushed, Refusal, Setup, World};
 
 fn setup() -> Setup {
@@ -17,20 +19,6 @@ fn setup() -> Setup {
         },
         Protocol::hardened(),
     )
-}
-
-fn run(s: &Setup, w: &World, actions: &[Action]) -> World {
-    actions.iter().fold(w.clone(), |w, a| match w.step(s, a) {
-        Ok(n) => n,
-        Err(e) => panic!("{a:?} refused: {e}"),
-    })
-}
-
-fn set(tab: u8, row: u8, value: u8) -> Action {
-    Action::Mutate {
-        tab,
-        op: Op::Set { row, value },
-    }
 }
 
 /// The one message of a kind in flight.

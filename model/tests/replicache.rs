@@ -1,6 +1,8 @@
 //! The replicache profile: what the real Replicache client does where it differs from the page.
 
-use plasma_model::{Action, Config, Msg, Op, Protocol, Refusal, Setup, Slot, World};
+mod common;
+use common::{run, set};
+use plasma_model::{Action, Config, Msg, Protocol, Refusal, Setup, Slot, World};
 
 fn setup() -> Setup {
     Setup::new(
@@ -16,20 +18,6 @@ fn setup() -> Setup {
         },
         Protocol::replicache(),
     )
-}
-
-fn run(s: &Setup, w: &World, actions: &[Action]) -> World {
-    actions.iter().fold(w.clone(), |w, a| match w.step(s, a) {
-        Ok(n) => n,
-        Err(e) => panic!("{a:?} refused: {e}"),
-    })
-}
-
-fn set(tab: u8, row: u8, value: u8) -> Action {
-    Action::Mutate {
-        tab,
-        op: Op::Set { row, value },
-    }
 }
 
 fn of_kind(w: &World, kind: &str) -> Vec<Msg> {
