@@ -6,6 +6,7 @@ pub mod bench;
 pub mod check;
 pub mod conform;
 pub mod diagram;
+pub mod fingerprints;
 pub mod hunt;
 pub mod native;
 pub mod presets;

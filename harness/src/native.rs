@@ -9,35 +9,26 @@
 use crate::check::{progress_line, CheckOptions};
 use crate::report::{PropertyReport, Report, Status, Step};
 use plasma_model::{describe, Action, Setup, Symmetry, World};
-use std::collections::HashSet;
-use std::hash::{BuildHasherDefault, Hasher};
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
-/// The fingerprints are hashes already: the set uses them as they are.
-#[derive(Default)]
-struct Identity(u64);
+type Visited = crate::fingerprints::Fingerprints;
 
-impl Hasher for Identity {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, _: &[u8]) {
-        unreachable!("only u64 fingerprints are hashed")
-    }
-    fn write_u64(&mut self, n: u64) {
-        self.0 = n;
-    }
-}
-
-type Visited = HashSet<u64, BuildHasherDefault<Identity>>;
-
+/// One level of the depth-first stack. Frames are kept when the search backs up, so a
+/// successor is written into the next frame's inline storage (no allocation, no move); the
+/// action that led to frame `k + 1` is `frames[k].actions[frames[k].next - 1]`.
 struct Frame {
     world: World,
     actions: Vec<Action>,
     next: usize,
-    /// The action that led here (none for the initial state).
-    via: Option<Action>,
+}
+
+/// The actions from the initial state to the newest frame of `frames`.
+fn path_of(frames: &[Frame]) -> Vec<Action> {
+    frames
+        .iter()
+        .map(|f| f.actions[f.next - 1].clone())
+        .collect()
 }
 
 /// Runs the search and reports like [`crate::check::run`] does.
@@ -73,8 +64,6 @@ pub fn run(setup: &Setup, opts: &CheckOptions) -> Report {
     let mut last_report = Instant::now();
 
     let mut visited = Visited::default();
-    let mut stack: Vec<Frame> = Vec::new();
-    let mut spare: Vec<Vec<Action>> = Vec::new();
     // Counted like stateright counts: the initial state too.
     let mut generated: usize = 1;
     let mut max_depth = 0;
@@ -82,10 +71,9 @@ pub fn run(setup: &Setup, opts: &CheckOptions) -> Report {
 
     let init = World::init(setup);
     visited.insert(key(&init));
-    // Properties of a newly found state; the path to it is the stack's actions plus `last`.
+    // Properties of a newly found state, reached by `path`.
     let discover = |w: &World,
-                    stack: &[Frame],
-                    last: Option<&Action>,
+                    path: &dyn Fn() -> Vec<Action>,
                     found: &mut Vec<Option<Vec<Action>>>,
                     undecided: &mut usize| {
         for (i, p) in props.iter().enumerate() {
@@ -93,39 +81,44 @@ pub fn run(setup: &Setup, opts: &CheckOptions) -> Report {
                 continue;
             }
             if p.check(setup, w) != p.discovery_is_failure() {
-                let path = stack
-                    .iter()
-                    .filter_map(|f| f.via.clone())
-                    .chain(last.cloned())
-                    .collect();
-                found[i] = Some(path);
+                found[i] = Some(path());
                 *undecided -= 1;
             }
         }
     };
-    discover(&init, &stack, None, &mut found, &mut undecided);
+    discover(&init, &Vec::new, &mut found, &mut undecided);
     let mut actions = Vec::new();
     init.enabled(setup, &mut actions);
-    stack.push(Frame {
+    let mut frames = vec![Frame {
         world: init,
         actions,
         next: 0,
-        via: None,
-    });
+    }];
+    // `frames[..depth]` is the stack; the frames beyond it are buffers for reuse.
+    let mut depth = 1;
 
-    while let Some(top) = stack.last_mut() {
-        if top.next == top.actions.len() {
-            if let Some(mut f) = stack.pop() {
-                f.actions.clear();
-                spare.push(f.actions);
-            }
+    while depth > 0 {
+        let top = depth - 1;
+        if frames[top].next == frames[top].actions.len() {
+            depth -= 1;
             continue;
         }
-        let action = top.actions[top.next].clone();
-        top.next += 1;
-        let Ok(next) = top.world.step(setup, &action) else {
+        if frames.len() == depth {
+            let world = frames[top].world.clone();
+            frames.push(Frame {
+                world,
+                actions: Vec::new(),
+                next: 0,
+            });
+        }
+        let (stack, rest) = frames.split_at_mut(depth);
+        let (parent, child) = (&mut stack[top], &mut rest[0]);
+        let i = parent.next;
+        parent.next += 1;
+        child.world.overwrite(&parent.world);
+        if child.world.apply(setup, &parent.actions[i]).is_err() {
             continue;
-        };
+        }
         generated += 1;
         if generated & 0xffff == 0 {
             let elapsed = start.elapsed();
@@ -152,25 +145,26 @@ pub fn run(setup: &Setup, opts: &CheckOptions) -> Report {
             ));
             break;
         }
-        if !visited.insert(key(&next)) {
+        if !visited.insert(key(&child.world)) {
             continue;
         }
         if undecided > 0 {
-            discover(&next, &stack, Some(&action), &mut found, &mut undecided);
+            discover(
+                &child.world,
+                &|| path_of(stack),
+                &mut found,
+                &mut undecided,
+            );
             if hunting(&found) {
                 stop_reason = Some("stopped at the first violation".to_string());
                 break;
             }
         }
-        let mut actions = spare.pop().unwrap_or_default();
-        next.enabled(setup, &mut actions);
-        stack.push(Frame {
-            world: next,
-            actions,
-            next: 0,
-            via: Some(action),
-        });
-        max_depth = max_depth.max(stack.len());
+        child.actions.clear();
+        child.world.enabled(setup, &mut child.actions);
+        child.next = 0;
+        depth += 1;
+        max_depth = max_depth.max(depth);
     }
     if let Some(bar) = bar {
         bar.finish_and_clear();

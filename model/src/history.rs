@@ -27,7 +27,7 @@ pub struct Processed {
     pub user: Option<UserId>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Debug, Default, PartialEq, Eq, Hash)]
 pub struct History {
     /// Every mutation ever created; its index is its [`Serial`].
     pub created: CopyVec<Created, 4>,
@@ -42,6 +42,8 @@ pub struct History {
     /// Transitions that broke a monotonicity rule (bit flags below).
     pub broken: u8,
 }
+
+crate::fieldwise_clone!(History { created, processed, discarded, wiped, broken });
 
 impl History {
     /// A server watermark went backwards.

@@ -12,7 +12,7 @@ pub struct Entry {
     pub serial: Serial,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Debug, PartialEq, Eq, Hash)]
 pub struct Install {
     pub group: GroupId,
     /// The last pulled server view.
@@ -28,6 +28,8 @@ pub struct Install {
     /// reset, and when pulled signed out).
     pub base_user: Option<UserId>,
 }
+
+crate::fieldwise_clone!(Install { group, base, cookie, outbox, next_mid, signed_in, base_user });
 
 impl Install {
     pub fn new(group: GroupId, rows: u8, user: Option<UserId>) -> Self {

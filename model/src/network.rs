@@ -124,11 +124,33 @@ impl Msg {
     }
 }
 
+impl crate::vecmap::Inline for Msg {
+    #[inline]
+    fn is_inline(&self) -> bool {
+        match self {
+            Msg::PushReq { mutations, .. } => mutations.is_inline(),
+            Msg::PushResp { .. } | Msg::PullReq { .. } => true,
+            Msg::PullResp {
+                patch,
+                last_mutation_ids,
+                ..
+            } => {
+                let rows = match patch {
+                    Patch::Reset(rows) | Patch::Tail(rows) => rows,
+                };
+                rows.is_inline() && last_mutation_ids.is_inline()
+            }
+        }
+    }
+}
+
 /// Multiset of in-flight messages: message -> number of copies.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+#[derive(Debug, Default, PartialEq, Eq, Hash)]
 pub struct Network {
     msgs: SmallVec<[(Msg, u8); 3]>,
 }
+
+crate::fieldwise_clone!(Network { msgs });
 
 impl Network {
     fn find(&self, msg: &Msg) -> Result<usize, usize> {

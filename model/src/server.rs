@@ -15,7 +15,7 @@ pub struct ServerRow {
     pub row_version: Version,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Debug, PartialEq, Eq, Hash)]
 pub struct Server {
     /// Bumped by every applied mutation; the cookie a pull returns.
     pub version: Version,
@@ -26,6 +26,8 @@ pub struct Server {
     /// mutant: see `authorise`).
     pub auth_ctx: VecMap<(GroupId, ClientId), Option<UserId>, 2>,
 }
+
+crate::fieldwise_clone!(Server { version, rows, clients, auth_ctx });
 
 impl Server {
     pub fn new(rows: u8) -> Self {

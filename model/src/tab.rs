@@ -34,7 +34,7 @@ impl Slot {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Debug, PartialEq, Eq, Hash)]
 pub struct Tab {
     pub install: InstallId,
     /// The clientID in this tab's sessionStorage.
@@ -50,8 +50,22 @@ pub struct Tab {
     pub pull: Slot,
 }
 
+crate::fieldwise_clone!(Tab { install, client, status, view, mem_mid, push, pull });
+
 impl Tab {
     pub fn is_open(&self) -> bool {
         self.status == TabStatus::Open
+    }
+}
+
+impl crate::vecmap::Inline for TabStatus {
+    fn is_inline(&self) -> bool {
+        true
+    }
+}
+
+impl crate::vecmap::Inline for Slot {
+    fn is_inline(&self) -> bool {
+        true
     }
 }

@@ -36,6 +36,89 @@ impl<T: Copy, const N: usize> Clone for CopyVec<T, N> {
     fn clone(&self) -> Self {
         CopyVec(SmallVec::from_slice(&self.0))
     }
+
+    fn clone_from(&mut self, source: &Self) {
+        self.0.clear();
+        self.0.extend_from_slice(&source.0);
+    }
+}
+
+/// `Clone` with a field-by-field `clone_from`, so that a driver overwriting a successor buffer
+/// copies into the buffer's inline storage instead of building a whole value and moving it
+/// (derived `clone_from` is `*self = source.clone()`). The struct literal in `clone` fails to
+/// compile if a field is missing from the list.
+#[macro_export]
+macro_rules! fieldwise_clone {
+    ($ty:ident { $($field:ident),* $(,)? }) => {
+        impl Clone for $ty {
+            fn clone(&self) -> Self {
+                $ty { $($field: self.$field.clone()),* }
+            }
+
+            fn clone_from(&mut self, source: &Self) {
+                $(self.$field.clone_from(&source.$field);)*
+            }
+        }
+
+        // The same list as `clone`, whose struct literal proves it complete: a field whose
+        // type has no `Inline` impl does not compile.
+        impl $crate::vecmap::Inline for $ty {
+            #[inline]
+            fn is_inline(&self) -> bool {
+                true $(&& $crate::vecmap::Inline::is_inline(&self.$field))*
+            }
+        }
+    };
+}
+
+/// Whether a value owns no heap memory (every collection in it within its inline capacity).
+/// A state for which this holds is plain bytes: [`crate::World::overwrite`] copies it in one
+/// `memcpy`. Implemented only for the types a state is made of, field by field, so that a new
+/// kind of field cannot slip past the check.
+pub trait Inline {
+    fn is_inline(&self) -> bool;
+}
+
+macro_rules! plain_inline {
+    ($($t:ty),*) => {
+        $(impl Inline for $t {
+            #[inline]
+            fn is_inline(&self) -> bool {
+                true
+            }
+        })*
+    };
+}
+
+plain_inline!(u8, bool, Option<u8>);
+
+impl<T: Copy, const N: usize> Inline for CopyVec<T, N> {
+    #[inline]
+    fn is_inline(&self) -> bool {
+        // `T: Copy` owns nothing, so only the vector's own storage can be on the heap.
+        !self.0.spilled()
+    }
+}
+
+impl<K: Copy, V: Copy, const N: usize> Inline for VecMap<K, V, N> {
+    #[inline]
+    fn is_inline(&self) -> bool {
+        self.entries.is_inline()
+    }
+}
+
+impl<T: Inline, const N: usize> Inline for SmallVec<[T; N]> {
+    #[inline]
+    fn is_inline(&self) -> bool {
+        !self.spilled() && self.iter().all(Inline::is_inline)
+    }
+}
+
+impl<A: Inline, B: Inline> Inline for (A, B) {
+    #[inline]
+    fn is_inline(&self) -> bool {
+        self.0.is_inline() && self.1.is_inline()
+    }
 }
 
 impl<T: Copy, const N: usize> Deref for CopyVec<T, N> {
@@ -88,9 +171,21 @@ impl<T: Copy, const N: usize> From<Vec<T>> for CopyVec<T, N> {
 
 /// A small ordered map of plain keys and values, kept sorted by key so that equal maps are
 /// equal (and hash alike) whatever order they were built in.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct VecMap<K: Copy, V: Copy, const N: usize> {
     entries: CopyVec<(K, V), N>,
+}
+
+impl<K: Copy, V: Copy, const N: usize> Clone for VecMap<K, V, N> {
+    fn clone(&self) -> Self {
+        VecMap {
+            entries: self.entries.clone(),
+        }
+    }
+
+    fn clone_from(&mut self, source: &Self) {
+        self.entries.clone_from(&source.entries);
+    }
 }
 
 impl<K: Copy, V: Copy, const N: usize> Default for VecMap<K, V, N> {

@@ -1,0 +1,50 @@
+//! `World::overwrite` copies a state in one `memcpy` when nothing in either state spilled to the
+//! heap, and clones field by field otherwise: both paths must produce an equal, independent state.
+
+mod common;
+
+use common::{run, set};
+use plasma_model::vecmap::Inline;
+use plasma_model::{Action, Config, Protocol, Setup, World};
+
+fn setup() -> Setup {
+    Setup {
+        config: Config {
+            tabs: 3,
+            rows: 4,
+            max_mutations: 12,
+            max_in_flight: 12,
+            ..Config::default()
+        },
+        protocol: Protocol::hardened(),
+        mutant: None,
+    }
+}
+
+#[test]
+fn overwrite_equals_the_source_inline_or_spilled() {
+    let s = setup();
+    let init = World::init(&s);
+    let small = run(&s, &init, &[set(0, 0, 1), Action::Push { tab: 0 }]);
+    // The outbox and the history of created mutations (9 > 4 inline) spill.
+    let mut actions: Vec<Action> = (0..9).map(|i| set(0, i % 4, i + 1)).collect();
+    actions.push(Action::Push { tab: 0 });
+    actions.push(Action::OpenTab { install: 0 });
+    let big = run(&s, &init, &actions);
+    assert!(init.is_inline() && small.is_inline());
+    assert!(!big.is_inline(), "the big state spilled");
+
+    for source in [&init, &small, &big] {
+        for target in [&init, &small, &big] {
+            let mut w = target.clone();
+            w.overwrite(source);
+            assert_eq!(&w, source);
+            // Independent of the source: changing the copy leaves the source alone.
+            let before = source.clone();
+            let changed = run(&s, &w, &[set(0, 1, 200)]);
+            w.overwrite(&changed);
+            assert_eq!(source, &before);
+            assert_eq!(w, changed);
+        }
+    }
+}
