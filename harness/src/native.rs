@@ -15,20 +15,66 @@ use std::time::{Duration, Instant};
 type Visited = crate::fingerprints::Fingerprints;
 
 /// One level of the depth-first stack. Frames are kept when the search backs up, so a
-/// successor is written into the next frame's inline storage (no allocation, no move); the
-/// action that led to frame `k + 1` is `frames[k].actions[frames[k].next - 1]`.
+/// successor is written into the next frame's inline storage (no allocation, no move).
 struct Frame {
     world: World,
     actions: Vec<Action>,
+    /// Indices of the actions whose successors were new when this frame was expanded: the
+    /// children this frame owns and descends into, in order.
+    fresh: Vec<usize>,
+    /// The next of `fresh` to descend into; the action that led to frame `k + 1` is
+    /// `frames[k].actions[frames[k].fresh[frames[k].next - 1]]`.
     next: usize,
+}
+
+impl Frame {
+    fn new(world: World) -> Frame {
+        Frame {
+            world,
+            actions: Vec::new(),
+            fresh: Vec::new(),
+            next: 0,
+        }
+    }
 }
 
 /// The actions from the initial state to the newest frame of `frames`.
 fn path_of(frames: &[Frame]) -> Vec<Action> {
     frames
         .iter()
-        .map(|f| f.actions[f.next - 1].clone())
+        .map(|f| f.actions[f.fresh[f.next - 1]].clone())
         .collect()
+}
+
+/// Computes every successor of `node` (in `scratch`), stores the new ones' fingerprints and
+/// records them as the node's children. All successors are fingerprinted before the table is
+/// probed, with a prefetch each, so that the table's cache misses overlap instead of stalling
+/// the search one at a time. Returns the successors generated.
+fn expand(
+    setup: &Setup,
+    node: &mut Frame,
+    scratch: &mut World,
+    key: &impl Fn(&World) -> u64,
+    visited: &mut Visited,
+    fps: &mut Vec<(usize, u64)>,
+) -> usize {
+    fps.clear();
+    for (i, action) in node.actions.iter().enumerate() {
+        scratch.overwrite(&node.world);
+        if scratch.apply(setup, action).is_ok() {
+            let fp = key(scratch);
+            visited.prefetch(fp);
+            fps.push((i, fp));
+        }
+    }
+    node.fresh.clear();
+    node.next = 0;
+    for &(i, fp) in fps.iter() {
+        if visited.insert(fp) {
+            node.fresh.push(i);
+        }
+    }
+    fps.len()
 }
 
 /// Runs the search and reports like [`crate::check::run`] does.
@@ -87,40 +133,32 @@ pub fn run(setup: &Setup, opts: &CheckOptions) -> Report {
         }
     };
     discover(&init, &Vec::new, &mut found, &mut undecided);
-    let mut actions = Vec::new();
-    init.enabled(setup, &mut actions);
-    let mut frames = vec![Frame {
-        world: init,
-        actions,
-        next: 0,
-    }];
+    let mut frames = vec![Frame::new(init.clone()), Frame::new(init)];
+    let mut fps = Vec::new();
+    {
+        let (root, rest) = frames.split_at_mut(1);
+        root[0].world.enabled(setup, &mut root[0].actions);
+        generated += expand(
+            setup,
+            &mut root[0],
+            &mut rest[0].world,
+            &key,
+            &mut visited,
+            &mut fps,
+        );
+    }
     // `frames[..depth]` is the stack; the frames beyond it are buffers for reuse.
     let mut depth = 1;
+    let mut next_report = 0x10000;
 
     while depth > 0 {
         let top = depth - 1;
-        if frames[top].next == frames[top].actions.len() {
+        if frames[top].next == frames[top].fresh.len() {
             depth -= 1;
             continue;
         }
-        if frames.len() == depth {
-            let world = frames[top].world.clone();
-            frames.push(Frame {
-                world,
-                actions: Vec::new(),
-                next: 0,
-            });
-        }
-        let (stack, rest) = frames.split_at_mut(depth);
-        let (parent, child) = (&mut stack[top], &mut rest[0]);
-        let i = parent.next;
-        parent.next += 1;
-        child.world.overwrite(&parent.world);
-        if child.world.apply(setup, &parent.actions[i]).is_err() {
-            continue;
-        }
-        generated += 1;
-        if generated & 0xffff == 0 {
+        if generated >= next_report {
+            next_report = generated + 0x10000;
             let elapsed = start.elapsed();
             if opts.timeout.is_some_and(|t| elapsed >= t) {
                 stop_reason = Some(format!(
@@ -145,16 +183,25 @@ pub fn run(setup: &Setup, opts: &CheckOptions) -> Report {
             ));
             break;
         }
-        if !visited.insert(key(&child.world)) {
-            continue;
+        // Two buffers beyond the stack: the child, and the scratch its expansion needs.
+        while frames.len() < depth + 2 {
+            let world = frames[top].world.clone();
+            frames.push(Frame::new(world));
+        }
+        let (stack, rest) = frames.split_at_mut(depth);
+        let (parent, rest) = (&mut stack[top], rest);
+        let i = parent.fresh[parent.next];
+        parent.next += 1;
+        let (child, scratch) = rest.split_at_mut(1);
+        let child = &mut child[0];
+        // The expansion computed this successor already; computing it again (for the one in
+        // four successors that is new) is cheaper than keeping every successor.
+        child.world.overwrite(&parent.world);
+        if child.world.apply(setup, &parent.actions[i]).is_err() {
+            unreachable!("a successor the expansion computed is refused");
         }
         if undecided > 0 {
-            discover(
-                &child.world,
-                &|| path_of(stack),
-                &mut found,
-                &mut undecided,
-            );
+            discover(&child.world, &|| path_of(stack), &mut found, &mut undecided);
             if hunting(&found) {
                 stop_reason = Some("stopped at the first violation".to_string());
                 break;
@@ -162,7 +209,14 @@ pub fn run(setup: &Setup, opts: &CheckOptions) -> Report {
         }
         child.actions.clear();
         child.world.enabled(setup, &mut child.actions);
-        child.next = 0;
+        generated += expand(
+            setup,
+            child,
+            &mut scratch[0].world,
+            &key,
+            &mut visited,
+            &mut fps,
+        );
         depth += 1;
         max_depth = max_depth.max(depth);
     }

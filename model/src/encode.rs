@@ -64,10 +64,12 @@ impl<H: Hasher> Sink for HashSink<'_, H> {
 
 /// Every number in a state is at most 250 (`Config::validate` bounds mutations, clientIDs and
 /// users), so `None` can be 0 and `Some(v)` `v + 1`.
+#[inline]
 fn opt(v: Option<u8>) -> u8 {
     v.map_or(0, |v| v + 1)
 }
 
+#[inline]
 fn op(out: &mut impl Sink, op: &Op) {
     match *op {
         Op::Set { row, value } => out.extend_from_slice(&[row, value + 1]),
@@ -75,6 +77,7 @@ fn op(out: &mut impl Sink, op: &Op) {
     }
 }
 
+#[inline]
 fn rows(out: &mut impl Sink, rows: &[Option<u8>]) {
     out.push(rows.len() as u8);
     for &v in rows {
@@ -82,6 +85,7 @@ fn rows(out: &mut impl Sink, rows: &[Option<u8>]) {
     }
 }
 
+#[inline]
 fn msg(out: &mut impl Sink, m: &Msg) {
     match m {
         Msg::PushReq {
@@ -159,6 +163,7 @@ fn msg(out: &mut impl Sink, m: &Msg) {
 
 impl World {
     /// Appends the state's encoding to `out`.
+    #[inline]
     pub fn encode_into(&self, out: &mut impl Sink) {
         let s = &self.server;
         out.push(s.version);

@@ -43,7 +43,13 @@ pub struct History {
     pub broken: u8,
 }
 
-crate::fieldwise_clone!(History { created, processed, discarded, wiped, broken });
+crate::fieldwise_clone!(History {
+    created,
+    processed,
+    discarded,
+    wiped,
+    broken
+});
 
 impl History {
     /// A server watermark went backwards.

@@ -29,7 +29,15 @@ pub struct Install {
     pub base_user: Option<UserId>,
 }
 
-crate::fieldwise_clone!(Install { group, base, cookie, outbox, next_mid, signed_in, base_user });
+crate::fieldwise_clone!(Install {
+    group,
+    base,
+    cookie,
+    outbox,
+    next_mid,
+    signed_in,
+    base_user
+});
 
 impl Install {
     pub fn new(group: GroupId, rows: u8, user: Option<UserId>) -> Self {

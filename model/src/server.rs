@@ -27,7 +27,12 @@ pub struct Server {
     pub auth_ctx: VecMap<(GroupId, ClientId), Option<UserId>, 2>,
 }
 
-crate::fieldwise_clone!(Server { version, rows, clients, auth_ctx });
+crate::fieldwise_clone!(Server {
+    version,
+    rows,
+    clients,
+    auth_ctx
+});
 
 impl Server {
     pub fn new(rows: u8) -> Self {

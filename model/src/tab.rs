@@ -50,7 +50,15 @@ pub struct Tab {
     pub pull: Slot,
 }
 
-crate::fieldwise_clone!(Tab { install, client, status, view, mem_mid, push, pull });
+crate::fieldwise_clone!(Tab {
+    install,
+    client,
+    status,
+    view,
+    mem_mid,
+    push,
+    pull
+});
 
 impl Tab {
     pub fn is_open(&self) -> bool {

@@ -32,7 +32,18 @@ pub struct World {
     pub auth_changes: u8,
 }
 
-crate::fieldwise_clone!(World { server, installs, tabs, network, history, next_client, resets, drops, duplicates, auth_changes });
+crate::fieldwise_clone!(World {
+    server,
+    installs,
+    tabs,
+    network,
+    history,
+    next_client,
+    resets,
+    drops,
+    duplicates,
+    auth_changes
+});
 
 /// Why an action cannot be taken in a state. The message names the offending part.
 #[derive(Clone, Debug, PartialEq, Eq)]

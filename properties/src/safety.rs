@@ -1,7 +1,6 @@
 //! Safety properties, checked in every reachable state, and their witnesses.
 
 use plasma_model::{auth, History, Msg, Setup, World};
-use std::collections::BTreeMap;
 
 fn identity(h: &History, serial: u8) -> (u8, u8, u8) {
     let c = &h.created[usize::from(serial)];
@@ -10,13 +9,13 @@ fn identity(h: &History, serial: u8) -> (u8, u8, u8) {
 
 pub fn at_most_once(_: &Setup, w: &World) -> bool {
     let h = &w.history;
-    let mut serials: Vec<u8> = h.processed.iter().map(|p| p.serial).collect();
-    serials.sort_unstable();
-    serials.dedup();
-    let mut ids: Vec<_> = h.processed.iter().map(|p| identity(h, p.serial)).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    serials.len() == h.processed.len() && ids.len() == h.processed.len()
+    // Pairwise: a handful of entries, and a check of every state must not allocate.
+    let p = &h.processed;
+    p.iter().enumerate().all(|(i, a)| {
+        p[i + 1..]
+            .iter()
+            .all(|b| a.serial != b.serial && identity(h, a.serial) != identity(h, b.serial))
+    })
 }
 
 pub fn retry_in_flight(_: &Setup, w: &World) -> bool {
@@ -29,16 +28,12 @@ pub fn retry_in_flight(_: &Setup, w: &World) -> bool {
 }
 
 pub fn unique_identity(_: &Setup, w: &World) -> bool {
-    let mut ids: Vec<_> = w
-        .history
-        .created
-        .iter()
-        .map(|c| (c.group, c.client, c.mid))
-        .collect();
-    ids.sort_unstable();
-    let n = ids.len();
-    ids.dedup();
-    ids.len() == n
+    let c = &w.history.created;
+    c.iter().enumerate().all(|(i, a)| {
+        c[i + 1..]
+            .iter()
+            .all(|b| (a.group, a.client, a.mid) != (b.group, b.client, b.mid))
+    })
 }
 
 pub fn same_mid_two_clients(_: &Setup, w: &World) -> bool {
@@ -50,28 +45,32 @@ pub fn same_mid_two_clients(_: &Setup, w: &World) -> bool {
     })
 }
 
-/// Mids applied per (group, client), in order of application.
-fn applied_per_client(h: &History) -> BTreeMap<(u8, u8), Vec<u8>> {
-    let mut per: BTreeMap<(u8, u8), Vec<u8>> = BTreeMap::new();
-    for p in &h.processed {
-        let (g, c, mid) = identity(h, p.serial);
-        per.entry((g, c)).or_default().push(mid);
-    }
-    per
+/// The (group, client, mid) of each processed mutation, in order of processing.
+fn processed_ids(h: &History) -> impl Iterator<Item = (u8, u8, u8)> + Clone + '_ {
+    h.processed.iter().map(|p| identity(h, p.serial))
 }
 
+/// Each client's processed mids are 1, 2, 3, ... in order: the n-th of a (group, client) to
+/// be processed has mid n.
 pub fn per_client_order(_: &Setup, w: &World) -> bool {
-    applied_per_client(&w.history).values().all(|mids| {
-        mids.iter()
-            .enumerate()
-            .all(|(i, &m)| usize::from(m) == i + 1)
+    let ids = processed_ids(&w.history);
+    ids.clone().enumerate().all(|(i, (g, c, mid))| {
+        let before = ids
+            .clone()
+            .take(i)
+            .filter(|&(g2, c2, _)| (g2, c2) == (g, c))
+            .count();
+        usize::from(mid) == before + 1
     })
 }
 
 pub fn client_applied_twice(_: &Setup, w: &World) -> bool {
-    applied_per_client(&w.history)
-        .values()
-        .any(|mids| mids.len() >= 2)
+    let ids = processed_ids(&w.history);
+    ids.clone().enumerate().any(|(i, (g, c, _))| {
+        ids.clone()
+            .skip(i + 1)
+            .any(|(g2, c2, _)| (g2, c2) == (g, c))
+    })
 }
 
 /// The watermark of a mutation's (group, client) has reached its mid, yet this very mutation
@@ -87,17 +86,11 @@ pub fn no_silent_drop(_: &Setup, w: &World) -> bool {
 }
 
 pub fn mid_reused(_: &Setup, w: &World) -> bool {
-    let h = &w.history;
-    let firsts: Vec<_> = h
-        .processed
-        .iter()
-        .map(|p| identity(h, p.serial))
-        .filter(|&(_, _, mid)| mid == 1)
-        .collect();
+    let firsts = processed_ids(&w.history).filter(|&(_, _, mid)| mid == 1);
     firsts
-        .iter()
+        .clone()
         .enumerate()
-        .any(|(i, a)| firsts[i + 1..].iter().any(|b| a.0 == b.0 && a.1 != b.1))
+        .any(|(i, a)| firsts.clone().skip(i + 1).any(|b| a.0 == b.0 && a.1 != b.1))
 }
 
 fn in_some_outbox(w: &World, serial: u8) -> bool {
