@@ -20,11 +20,14 @@ struct Frame {
     world: World,
     actions: Vec<Action>,
     /// Indices of the actions whose successors were new when this frame was expanded: the
-    /// children this frame owns and descends into, in order.
+    /// children this frame owns and has yet to descend into, last first.
     fresh: Vec<usize>,
-    /// The next of `fresh` to descend into; the action that led to frame `k + 1` is
-    /// `frames[k].actions[frames[k].fresh[frames[k].next - 1]]`.
-    next: usize,
+    /// The action being explored below this frame: the one that led to frame `k + 1` is
+    /// `frames[k].actions[frames[k].taken]`.
+    taken: usize,
+    /// The successor the expansion left in the next frame's buffer (the last one it computed):
+    /// descending into it needs no recomputation.
+    left: Option<usize>,
 }
 
 impl Frame {
@@ -33,7 +36,8 @@ impl Frame {
             world,
             actions: Vec::new(),
             fresh: Vec::new(),
-            next: 0,
+            taken: 0,
+            left: None,
         }
     }
 }
@@ -42,7 +46,7 @@ impl Frame {
 fn path_of(frames: &[Frame]) -> Vec<Action> {
     frames
         .iter()
-        .map(|f| f.actions[f.fresh[f.next - 1]].clone())
+        .map(|f| f.actions[f.taken].clone())
         .collect()
 }
 
@@ -59,16 +63,19 @@ fn expand(
     fps: &mut Vec<(usize, u64)>,
 ) -> usize {
     fps.clear();
+    node.left = None;
     for (i, action) in node.actions.iter().enumerate() {
         scratch.overwrite(&node.world);
         if scratch.apply(setup, action).is_ok() {
             let fp = key(scratch);
             visited.prefetch(fp);
             fps.push((i, fp));
+            node.left = Some(i);
+        } else {
+            node.left = None;
         }
     }
     node.fresh.clear();
-    node.next = 0;
     for &(i, fp) in fps.iter() {
         if visited.insert(fp) {
             node.fresh.push(i);
@@ -153,7 +160,7 @@ pub fn run(setup: &Setup, opts: &CheckOptions) -> Report {
 
     while depth > 0 {
         let top = depth - 1;
-        if frames[top].next == frames[top].fresh.len() {
+        if frames[top].fresh.is_empty() {
             depth -= 1;
             continue;
         }
@@ -190,15 +197,20 @@ pub fn run(setup: &Setup, opts: &CheckOptions) -> Report {
         }
         let (stack, rest) = frames.split_at_mut(depth);
         let (parent, rest) = (&mut stack[top], rest);
-        let i = parent.fresh[parent.next];
-        parent.next += 1;
+        let Some(i) = parent.fresh.pop() else {
+            continue;
+        };
+        parent.taken = i;
         let (child, scratch) = rest.split_at_mut(1);
         let child = &mut child[0];
-        // The expansion computed this successor already; computing it again (for the one in
-        // four successors that is new) is cheaper than keeping every successor.
-        child.world.overwrite(&parent.world);
-        if child.world.apply(setup, &parent.actions[i]).is_err() {
-            unreachable!("a successor the expansion computed is refused");
+        // The expansion computed this successor already, into this very buffer if it was the
+        // last; otherwise computing it again (for the one in four successors that is new) is
+        // cheaper than keeping every successor.
+        if parent.left.take() != Some(i) {
+            child.world.overwrite(&parent.world);
+            if child.world.apply(setup, &parent.actions[i]).is_err() {
+                unreachable!("a successor the expansion computed is refused");
+            }
         }
         if undecided > 0 {
             discover(&child.world, &|| path_of(stack), &mut found, &mut undecided);
