@@ -44,10 +44,7 @@ impl Frame {
 
 /// The actions from the initial state to the newest frame of `frames`.
 fn path_of(frames: &[Frame]) -> Vec<Action> {
-    frames
-        .iter()
-        .map(|f| f.actions[f.taken].clone())
-        .collect()
+    frames.iter().map(|f| f.actions[f.taken].clone()).collect()
 }
 
 /// Computes every successor of `node` (in `scratch`), stores the new ones' fingerprints and

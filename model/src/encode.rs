@@ -11,7 +11,7 @@ use std::hash::{Hash, Hasher};
 /// An encoded state.
 pub type Encoded = Vec<u8>;
 
-/// Where an encoding goes: a vector, or a hasher fed in chunks.
+/// Where an encoding goes: a vector, or a buffer on the stack to hash.
 pub trait Sink {
     fn extend_from_slice(&mut self, bytes: &[u8]);
     fn push(&mut self, byte: u8) {
@@ -25,40 +25,6 @@ impl Sink for Vec<u8> {
     }
     fn push(&mut self, byte: u8) {
         Vec::push(self, byte);
-    }
-}
-
-/// Buffers the encoding on the stack and hands it to the hasher a chunk at a time: one bulk
-/// write per chunk instead of one hasher call per field.
-struct HashSink<'a, H: Hasher> {
-    hasher: &'a mut H,
-    buf: [u8; 256],
-    len: usize,
-}
-
-impl<H: Hasher> HashSink<'_, H> {
-    fn flush(&mut self) {
-        self.hasher.write(&self.buf[..self.len]);
-        self.len = 0;
-    }
-}
-
-impl<H: Hasher> Sink for HashSink<'_, H> {
-    #[inline]
-    fn extend_from_slice(&mut self, bytes: &[u8]) {
-        if self.len + bytes.len() > self.buf.len() {
-            self.flush();
-        }
-        self.buf[self.len..self.len + bytes.len()].copy_from_slice(bytes);
-        self.len += bytes.len();
-    }
-    #[inline]
-    fn push(&mut self, byte: u8) {
-        if self.len == self.buf.len() {
-            self.flush();
-        }
-        self.buf[self.len] = byte;
-        self.len += 1;
     }
 }
 
@@ -249,16 +215,46 @@ impl World {
     }
 }
 
+/// A fixed buffer on the stack: a local the compiler keeps its length in a register for (a
+/// sink holding the hasher escapes into the hasher's calls, and a length kept in memory makes
+/// every byte written wait for the previous byte's store). Bytes beyond the buffer are only
+/// counted: the caller then encodes again into a vector.
+struct StackSink {
+    buf: [u8; 512],
+    len: usize,
+}
+
+impl Sink for StackSink {
+    #[inline(always)]
+    fn extend_from_slice(&mut self, bytes: &[u8]) {
+        let end = self.len + bytes.len();
+        if end <= self.buf.len() {
+            self.buf[self.len..end].copy_from_slice(bytes);
+        }
+        self.len = end;
+    }
+    #[inline(always)]
+    fn push(&mut self, byte: u8) {
+        if self.len < self.buf.len() {
+            self.buf[self.len] = byte;
+        }
+        self.len += 1;
+    }
+}
+
 /// Hashes the encoding in one write: equal states have equal encodings, so this agrees with
 /// `Eq`, and it is what the checker fingerprints.
 impl Hash for World {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        let mut sink = HashSink {
-            hasher: state,
-            buf: [0; 256],
+        let mut sink = StackSink {
+            buf: [0; 512],
             len: 0,
         };
         self.encode_into(&mut sink);
-        sink.flush();
+        if sink.len <= sink.buf.len() {
+            state.write(&sink.buf[..sink.len]);
+        } else {
+            state.write(&self.encode());
+        }
     }
 }
