@@ -217,27 +217,27 @@ impl World {
 
 /// A fixed buffer on the stack: a local the compiler keeps its length in a register for (a
 /// sink holding the hasher escapes into the hasher's calls, and a length kept in memory makes
-/// every byte written wait for the previous byte's store). Bytes beyond the buffer are only
-/// counted: the caller then encodes again into a vector.
+/// every byte written wait for the previous byte's store). Writes wrap around instead of
+/// checking for room (the index is masked, so there is no bounds check either: one store per
+/// byte); a length beyond the buffer tells the caller to encode again into a vector.
 struct StackSink {
-    buf: [u8; 512],
+    buf: [u8; STACK_SINK],
     len: usize,
 }
+
+const STACK_SINK: usize = 512;
 
 impl Sink for StackSink {
     #[inline(always)]
     fn extend_from_slice(&mut self, bytes: &[u8]) {
-        let end = self.len + bytes.len();
-        if end <= self.buf.len() {
-            self.buf[self.len..end].copy_from_slice(bytes);
+        for (i, &b) in bytes.iter().enumerate() {
+            self.buf[(self.len + i) & (STACK_SINK - 1)] = b;
         }
-        self.len = end;
+        self.len += bytes.len();
     }
     #[inline(always)]
     fn push(&mut self, byte: u8) {
-        if self.len < self.buf.len() {
-            self.buf[self.len] = byte;
-        }
+        self.buf[self.len & (STACK_SINK - 1)] = byte;
         self.len += 1;
     }
 }
@@ -247,7 +247,7 @@ impl Sink for StackSink {
 impl Hash for World {
     fn hash<H: Hasher>(&self, state: &mut H) {
         let mut sink = StackSink {
-            buf: [0; 512],
+            buf: [0; STACK_SINK],
             len: 0,
         };
         self.encode_into(&mut sink);
