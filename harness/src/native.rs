@@ -1,10 +1,19 @@
 //! A lean depth-first search of our own, beside stateright's: one thread, a stack of frames
-//! (state, its enabled actions, the next one to try) instead of a queue of states each carrying
-//! its whole path, and a plain set of 64-bit fingerprints instead of a concurrent map. It is the
-//! search SPIN's pan does, and what the benchmark measures against it. Same model, same
-//! properties, same fingerprints' width as stateright (so the same, tiny, chance of two states
-//! sharing one); a counterexample is the stack itself (a path, not a shortest one: use BFS for
-//! that).
+//! instead of a queue of states each carrying its whole path, and a plain table of 64-bit
+//! fingerprints instead of a concurrent map. It is the search SPIN's pan does, and what the
+//! benchmark measures against it. Same model, same properties, same fingerprints as stateright
+//! (so the same, tiny, chance of two states sharing one); a counterexample is the stack itself
+//! (a path, not a shortest one: use BFS for that).
+//!
+//! Where the time goes, and what each choice saves (profile of `default`, session 3): a
+//! successor is written into a buffer the stack keeps (`World::apply` in place, and
+//! `World::overwrite`, one `memcpy` of the parent when nothing spilled, instead of a clone of
+//! two dozen small vectors: 40% of the time before); a frame is *expanded* all at once, every
+//! successor fingerprinted and its table slot prefetched before any is looked up, so that the
+//! table's cache misses overlap (the successors found new are the frame's children, and the
+//! search descends into them last first: the last one computed is still in the child's buffer);
+//! the table is open addressing over the fingerprints themselves (one cache line per lookup,
+//! where a general hash set reads its control bytes and then the slot).
 
 use crate::check::{progress_line, CheckOptions};
 use crate::report::{PropertyReport, Report, Status, Step};
