@@ -17,11 +17,33 @@
 
 use crate::check::{progress_line, CheckOptions};
 use crate::report::{PropertyReport, Report, Status, Step};
+use plasma_model::encode::Encoder;
 use plasma_model::{describe, Action, Setup, Symmetry, World};
+use std::hash::{BuildHasher, Hasher};
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
 type Visited = crate::fingerprints::Fingerprints;
+
+/// A state's 64-bit identity: the hash of its encoding (of its representative's under
+/// symmetry), as `World`'s `Hash` computes it, with one encoding buffer for the whole search.
+struct Fingerprinter {
+    hasher: ahash::RandomState,
+    encoder: Encoder,
+    sym: Option<Symmetry>,
+}
+
+impl Fingerprinter {
+    #[inline]
+    fn of(&mut self, w: &World) -> u64 {
+        let mut h = self.hasher.build_hasher();
+        match self.sym {
+            Some(s) => h.write(self.encoder.encode(&w.representative(s))),
+            None => h.write(self.encoder.encode(w)),
+        }
+        h.finish()
+    }
+}
 
 /// One level of the depth-first stack. Frames are kept when the search backs up, so a
 /// successor is written into the next frame's inline storage (no allocation, no move).
@@ -64,7 +86,7 @@ fn expand(
     setup: &Setup,
     node: &mut Frame,
     scratch: &mut World,
-    key: &impl Fn(&World) -> u64,
+    key: &mut Fingerprinter,
     visited: &mut Visited,
     fps: &mut Vec<(usize, u64)>,
 ) -> usize {
@@ -73,7 +95,7 @@ fn expand(
     for (i, action) in node.actions.iter().enumerate() {
         scratch.overwrite(&node.world);
         if scratch.apply(setup, action).is_ok() {
-            let fp = key(scratch);
+            let fp = key.of(scratch);
             visited.prefetch(fp);
             fps.push((i, fp));
             node.left = Some(i);
@@ -93,15 +115,17 @@ fn expand(
 /// Runs the search and reports like [`crate::check::run`] does.
 pub fn run(setup: &Setup, opts: &CheckOptions) -> Report {
     let start = Instant::now();
-    // stateright's fingerprint: ahash with fixed keys, so both engines see the same 64-bit
-    // state identities.
-    let hasher =
-        ahash::RandomState::with_seeds(123_456_789_987_654_321, 98_765_432_123_456_789, 0, 0);
-    let fingerprint = |w: &World| -> u64 { hasher.hash_one(w) };
-    let sym = opts.symmetry.then(|| Symmetry::of(setup));
-    let key = |w: &World| match sym {
-        Some(s) => fingerprint(&w.representative(s)),
-        None => fingerprint(w),
+    let mut key = Fingerprinter {
+        // stateright's fingerprint: ahash with fixed keys, so both engines see the same 64-bit
+        // state identities.
+        hasher: ahash::RandomState::with_seeds(
+            123_456_789_987_654_321,
+            98_765_432_123_456_789,
+            0,
+            0,
+        ),
+        encoder: Encoder::default(),
+        sym: opts.symmetry.then(|| Symmetry::of(setup)),
     };
     let props = crate::check::selected(setup, opts);
     let mut found: Vec<Option<Vec<Action>>> = vec![None; props.len()];
@@ -129,7 +153,7 @@ pub fn run(setup: &Setup, opts: &CheckOptions) -> Report {
     let mut stop_reason = None;
 
     let init = World::init(setup);
-    visited.insert(key(&init));
+    visited.insert(key.of(&init));
     // Properties of a newly found state, reached by `path`.
     let discover = |w: &World,
                     path: &dyn Fn() -> Vec<Action>,
@@ -155,7 +179,7 @@ pub fn run(setup: &Setup, opts: &CheckOptions) -> Report {
             setup,
             &mut root[0],
             &mut rest[0].world,
-            &key,
+            &mut key,
             &mut visited,
             &mut fps,
         );
@@ -231,7 +255,7 @@ pub fn run(setup: &Setup, opts: &CheckOptions) -> Report {
             setup,
             child,
             &mut scratch[0].world,
-            &key,
+            &mut key,
             &mut visited,
             &mut fps,
         );

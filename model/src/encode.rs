@@ -11,7 +11,7 @@ use std::hash::{Hash, Hasher};
 /// An encoded state.
 pub type Encoded = Vec<u8>;
 
-/// Where an encoding goes: a vector, or a buffer on the stack to hash.
+/// Where an encoding goes: a vector, or an [`Encoder`]'s buffer.
 pub trait Sink {
     fn extend_from_slice(&mut self, bytes: &[u8]);
     fn push(&mut self, byte: u8) {
@@ -215,30 +215,69 @@ impl World {
     }
 }
 
-/// A fixed buffer on the stack: a local the compiler keeps its length in a register for (a
-/// sink holding the hasher escapes into the hasher's calls, and a length kept in memory makes
-/// every byte written wait for the previous byte's store). Writes wrap around instead of
-/// checking for room (the index is masked, so there is no bounds check either: one store per
-/// byte); a length beyond the buffer tells the caller to encode again into a vector.
-struct StackSink {
-    buf: [u8; STACK_SINK],
+/// Writes into a fixed buffer. A local struct, so its length stays in a register (a sink that
+/// escapes into calls keeps its length in memory, and every byte written then waits for the
+/// previous one's store). Bytes beyond the buffer are only counted: the caller then encodes
+/// again into a vector.
+struct Cursor<'a> {
+    buf: &'a mut [u8; ENCODER_BYTES],
     len: usize,
 }
 
-const STACK_SINK: usize = 512;
+/// Encodings up to this many bytes go through the fixed buffer.
+const ENCODER_BYTES: usize = 512;
 
-impl Sink for StackSink {
+impl Sink for Cursor<'_> {
     #[inline(always)]
     fn extend_from_slice(&mut self, bytes: &[u8]) {
-        for (i, &b) in bytes.iter().enumerate() {
-            self.buf[(self.len + i) & (STACK_SINK - 1)] = b;
+        let end = self.len + bytes.len();
+        if let Some(dst) = self.buf.get_mut(self.len..end) {
+            dst.copy_from_slice(bytes);
         }
-        self.len += bytes.len();
+        self.len = end;
     }
     #[inline(always)]
     fn push(&mut self, byte: u8) {
-        self.buf[self.len & (STACK_SINK - 1)] = byte;
+        if let Some(dst) = self.buf.get_mut(self.len) {
+            *dst = byte;
+        }
         self.len += 1;
+    }
+}
+
+/// A reusable buffer for encodings: a driver that fingerprints millions of states keeps one,
+/// so that no state pays for a fresh buffer.
+pub struct Encoder {
+    buf: [u8; ENCODER_BYTES],
+    long: Vec<u8>,
+}
+
+impl Default for Encoder {
+    fn default() -> Self {
+        Encoder {
+            buf: [0; ENCODER_BYTES],
+            long: Vec::new(),
+        }
+    }
+}
+
+impl Encoder {
+    /// The encoding of `w` (the bytes [`World::encode`] returns).
+    #[inline]
+    pub fn encode(&mut self, w: &World) -> &[u8] {
+        let mut cursor = Cursor {
+            buf: &mut self.buf,
+            len: 0,
+        };
+        w.encode_into(&mut cursor);
+        let len = cursor.len;
+        if len <= ENCODER_BYTES {
+            &self.buf[..len]
+        } else {
+            self.long.clear();
+            w.encode_into(&mut self.long);
+            &self.long
+        }
     }
 }
 
@@ -246,15 +285,6 @@ impl Sink for StackSink {
 /// `Eq`, and it is what the checker fingerprints.
 impl Hash for World {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        let mut sink = StackSink {
-            buf: [0; STACK_SINK],
-            len: 0,
-        };
-        self.encode_into(&mut sink);
-        if sink.len <= sink.buf.len() {
-            state.write(&sink.buf[..sink.len]);
-        } else {
-            state.write(&self.encode());
-        }
+        state.write(Encoder::default().encode(self));
     }
 }
