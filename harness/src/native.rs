@@ -18,7 +18,7 @@
 use crate::check::{progress_line, CheckOptions};
 use crate::report::{PropertyReport, Report, Status, Step};
 use plasma_model::encode::Encoder;
-use plasma_model::{describe, Action, Setup, Symmetry, World};
+use plasma_model::{describe, Action, Setup, Source, Symmetry, World};
 use std::hash::{BuildHasher, Hasher};
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
@@ -92,8 +92,9 @@ fn expand(
 ) -> usize {
     fps.clear();
     node.left = None;
+    let source = Source::of(&node.world);
     for (i, action) in node.actions.iter().enumerate() {
-        scratch.overwrite(&node.world);
+        scratch.overwrite_from(source);
         if scratch.apply(setup, action).is_ok() {
             let fp = key.of(scratch);
             visited.prefetch(fp);

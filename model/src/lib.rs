@@ -45,7 +45,7 @@ pub use smallvec;
 pub use symmetry::Symmetry;
 pub use tab::{Slot, Tab, TabStatus};
 pub use vecmap::{CopyVec, VecMap};
-pub use world::{Refusal, World};
+pub use world::{Refusal, Source, World};
 
 /// Tab number: tabs are numbered in creation order, the initial tabs first.
 pub type TabId = u8;

@@ -45,6 +45,25 @@ crate::fieldwise_clone!(World {
     auth_changes
 });
 
+/// A state to copy from, examined for heap memory once (see [`World::overwrite_from`]).
+#[derive(Clone, Copy, Debug)]
+pub enum Source<'a> {
+    /// No collection in the state has spilled to the heap.
+    Inline(&'a World),
+    Spilled(&'a World),
+}
+
+impl<'a> Source<'a> {
+    pub fn of(world: &'a World) -> Source<'a> {
+        use crate::vecmap::Inline;
+        if world.is_inline() {
+            Source::Inline(world)
+        } else {
+            Source::Spilled(world)
+        }
+    }
+}
+
 /// Why an action cannot be taken in a state. The message names the offending part.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Refusal {
@@ -273,16 +292,25 @@ impl World {
     /// capacity, as in every exhaustive preset) the copy is one `memcpy` of the whole state
     /// instead of a clone of each of its two dozen small collections (40% of a search's time).
     pub fn overwrite(&mut self, source: &World) {
+        self.overwrite_from(Source::of(source));
+    }
+
+    /// [`World::overwrite`] from a source examined once for many copies (a driver copying one
+    /// state into its buffer for each of its successors).
+    pub fn overwrite_from(&mut self, source: Source<'_>) {
         use crate::vecmap::Inline;
-        if self.is_inline() && source.is_inline() {
-            // SAFETY: `is_inline` checks every field (the list `fieldwise_clone!` proves
-            // complete) and holds only if no collection in either state has spilled: then both
-            // are plain bytes that own nothing. Overwriting `self` leaks nothing, and the copy
-            // shares nothing with `source` (an inline `SmallVec` holds no pointer, only its
-            // length and its elements, all `Copy`).
-            unsafe { std::ptr::copy_nonoverlapping(source, self, 1) }
-        } else {
-            self.clone_from(source);
+        match source {
+            Source::Inline(source) if self.is_inline() => {
+                // SAFETY: `is_inline` checks every field (the list `fieldwise_clone!` proves
+                // complete) and holds only if no collection in the state has spilled; a
+                // `Source::Inline` is built only after that check and borrows its state, which
+                // therefore cannot have changed since. Both states are then plain bytes that
+                // own nothing: overwriting `self` leaks nothing, and the copy shares nothing
+                // with `source` (an inline `SmallVec` holds no pointer, only its length and
+                // its elements, all `Copy`).
+                unsafe { std::ptr::copy_nonoverlapping(source, self, 1) }
+            }
+            Source::Inline(source) | Source::Spilled(source) => self.clone_from(source),
         }
     }
 
