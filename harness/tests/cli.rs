@@ -127,6 +127,33 @@ fn bench_measures_a_preset_in_a_child_process() {
     let (code, _, err) = plasma_check(&["bench", "--presets", "huge"]);
     assert_eq!(code, 2);
     assert!(err.contains("huge"), "{err}");
+    let (code, _, err) = plasma_check(&["bench", "--repeat", "0"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("--repeat"), "{err}");
+}
+
+#[test]
+fn bench_native_spin_checks_spin_s_nine_properties_and_repeats() {
+    let (code, stdout, _) = plasma_check(&[
+        "bench",
+        "--presets",
+        "tiny",
+        "--strategies",
+        "native-spin",
+        "--threads",
+        "1",
+        "--repeat",
+        "2",
+        "--json",
+    ]);
+    assert_eq!(code, 0);
+    let report: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+    assert_eq!(report["repeat"], 2);
+    let row = &report["rows"][0];
+    assert_eq!(row["strategy"], "native-spin");
+    assert_eq!(row["unique_states"], 372_210);
+    assert_eq!(row["states"], 1_140_442);
+    assert_eq!(row["verified"], true);
 }
 
 #[test]
