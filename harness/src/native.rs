@@ -160,11 +160,12 @@ pub fn run(setup: &Setup, opts: &CheckOptions) -> Report {
                     path: &dyn Fn() -> Vec<Action>,
                     found: &mut Vec<Option<Vec<Action>>>,
                     undecided: &mut usize| {
+        let mut healed = None;
         for (i, p) in props.iter().enumerate() {
             if found[i].is_some() {
                 continue;
             }
-            if p.check(setup, w) != p.discovery_is_failure() {
+            if p.check_with(setup, w, &mut healed) != p.discovery_is_failure() {
                 found[i] = Some(path());
                 *undecided -= 1;
             }

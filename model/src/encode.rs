@@ -17,6 +17,11 @@ pub trait Sink {
     fn push(&mut self, byte: u8) {
         self.extend_from_slice(&[byte]);
     }
+    /// A few bytes known at compile time: a sink writing into a buffer stores them directly
+    /// (through `extend_from_slice` they cost a `memcpy` call each).
+    fn put<const K: usize>(&mut self, bytes: [u8; K]) {
+        self.extend_from_slice(&bytes);
+    }
 }
 
 impl Sink for Vec<u8> {
@@ -38,8 +43,8 @@ fn opt(v: Option<u8>) -> u8 {
 #[inline]
 fn op(out: &mut impl Sink, op: &Op) {
     match *op {
-        Op::Set { row, value } => out.extend_from_slice(&[row, value + 1]),
-        Op::Incr { row } => out.extend_from_slice(&[row, 0]),
+        Op::Set { row, value } => out.put([row, value + 1]),
+        Op::Incr { row } => out.put([row, 0]),
     }
 }
 
@@ -61,10 +66,10 @@ fn msg(out: &mut impl Sink, m: &Msg) {
             user,
             mutations,
         } => {
-            out.extend_from_slice(&[0, *tab, *group, *client, opt(*user)]);
+            out.put([0, *tab, *group, *client, opt(*user)]);
             out.push(mutations.len() as u8);
             for p in mutations.iter() {
-                out.extend_from_slice(&[p.client, p.mid]);
+                out.put([p.client, p.mid]);
                 op(out, &p.op);
                 out.push(p.serial);
             }
@@ -73,7 +78,7 @@ fn msg(out: &mut impl Sink, m: &Msg) {
             tab,
             client,
             last_mutation_id,
-        } => out.extend_from_slice(&[1, *tab, *client, *last_mutation_id]),
+        } => out.put([1, *tab, *client, *last_mutation_id]),
         Msg::PullReq {
             tab,
             group,
@@ -81,7 +86,7 @@ fn msg(out: &mut impl Sink, m: &Msg) {
             user,
             cookie,
             cookie_user,
-        } => out.extend_from_slice(&[
+        } => out.put([
             2,
             *tab,
             *group,
@@ -105,7 +110,7 @@ fn msg(out: &mut impl Sink, m: &Msg) {
                 Patch::Reset(_) => 3,
                 Patch::Tail(_) => 4,
             };
-            out.extend_from_slice(&[
+            out.put([
                 kind,
                 *tab,
                 *group,
@@ -117,11 +122,11 @@ fn msg(out: &mut impl Sink, m: &Msg) {
             ]);
             out.push(patch.rows().len() as u8);
             for &(r, v) in patch.rows() {
-                out.extend_from_slice(&[r, v]);
+                out.put([r, v]);
             }
             out.push(last_mutation_ids.len() as u8);
             for &(c, m) in last_mutation_ids.iter() {
-                out.extend_from_slice(&[c, m]);
+                out.put([c, m]);
             }
         }
     }
@@ -135,30 +140,30 @@ impl World {
         out.push(s.version);
         out.push(s.rows.len() as u8);
         for r in s.rows.iter() {
-            out.extend_from_slice(&[opt(r.value), r.row_version]);
+            out.put([opt(r.value), r.row_version]);
         }
         out.push(s.clients.len() as u8);
         for (&(g, c), &m) in s.clients.iter() {
-            out.extend_from_slice(&[g, c, m]);
+            out.put([g, c, m]);
         }
         out.push(s.auth_ctx.len() as u8);
         for (&(g, c), &u) in s.auth_ctx.iter() {
-            out.extend_from_slice(&[g, c, opt(u)]);
+            out.put([g, c, opt(u)]);
         }
         out.push(self.installs.len() as u8);
         for i in self.installs.iter() {
             out.push(i.group);
             rows(out, &i.base);
-            out.extend_from_slice(&[opt(i.cookie), opt(i.signed_in), opt(i.base_user)]);
+            out.put([opt(i.cookie), opt(i.signed_in), opt(i.base_user)]);
             out.push(i.outbox.len() as u8);
             for (&(c, m), e) in i.outbox.iter() {
-                out.extend_from_slice(&[c, m]);
+                out.put([c, m]);
                 op(out, &e.op);
                 out.push(e.serial);
             }
             out.push(i.next_mid.len() as u8);
             for (&c, &m) in i.next_mid.iter() {
-                out.extend_from_slice(&[c, m]);
+                out.put([c, m]);
             }
         }
         out.push(self.tabs.len() as u8);
@@ -168,7 +173,7 @@ impl World {
                 TabStatus::Closed => 1,
                 TabStatus::Restored => 2,
             };
-            out.extend_from_slice(&[
+            out.put([
                 t.install,
                 t.client,
                 status,
@@ -186,18 +191,18 @@ impl World {
         let h = &self.history;
         out.push(h.created.len() as u8);
         for c in h.created.iter() {
-            out.extend_from_slice(&[c.install, c.tab, c.group, c.client, c.mid, opt(c.user)]);
+            out.put([c.install, c.tab, c.group, c.client, c.mid, opt(c.user)]);
             op(out, &c.op);
         }
         out.push(h.processed.len() as u8);
         for p in h.processed.iter() {
-            out.extend_from_slice(&[p.serial, u8::from(p.applied), opt(p.user)]);
+            out.put([p.serial, u8::from(p.applied), opt(p.user)]);
         }
         out.push(h.discarded.len() as u8);
         out.extend_from_slice(&h.discarded);
         out.push(h.wiped.len() as u8);
         out.extend_from_slice(&h.wiped);
-        out.extend_from_slice(&[
+        out.put([
             h.broken,
             self.next_client,
             self.resets,
@@ -242,6 +247,15 @@ impl Sink for Cursor<'_> {
             *dst = byte;
         }
         self.len += 1;
+    }
+    #[inline(always)]
+    fn put<const K: usize>(&mut self, bytes: [u8; K]) {
+        if let Some(dst) = self.buf.get_mut(self.len..self.len + K) {
+            for (d, b) in dst.iter_mut().zip(bytes) {
+                *d = b;
+            }
+        }
+        self.len += K;
     }
 }
 

@@ -76,6 +76,22 @@ impl Property {
         }
     }
 
+    /// [`Property::check`] for a driver that checks many properties on one state: the healed
+    /// completion is computed at most once, into `healed` (start each state with `None`),
+    /// instead of being looked up in the per-thread cache for every quiescence property.
+    pub fn check_with(&self, setup: &Setup, world: &World, healed: &mut Option<World>) -> bool {
+        match self.scope {
+            Scope::State => (self.holds)(setup, world),
+            Scope::Quiescent => {
+                if !world.network.is_empty() {
+                    return self.expect == Expect::Always;
+                }
+                let healed = healed.get_or_insert_with(|| heal(setup, world));
+                (self.holds)(setup, healed)
+            }
+        }
+    }
+
     /// A discovery for this property is a failure (a counterexample), not an example.
     pub fn discovery_is_failure(&self) -> bool {
         self.expect == Expect::Always
