@@ -183,7 +183,7 @@ impl World {
             ]);
             rows(out, &t.view);
         }
-        out.push(self.network.iter().count() as u8);
+        out.push(self.network.distinct_len() as u8);
         for (m, n) in self.network.iter() {
             out.push(n);
             msg(out, m);
@@ -198,10 +198,15 @@ impl World {
         for p in h.processed.iter() {
             out.put([p.serial, u8::from(p.applied), opt(p.user)]);
         }
+        // Byte by byte: these lists are short, and a slice copy of unknown length is a call.
         out.push(h.discarded.len() as u8);
-        out.extend_from_slice(&h.discarded);
+        for &s in h.discarded.iter() {
+            out.push(s);
+        }
         out.push(h.wiped.len() as u8);
-        out.extend_from_slice(&h.wiped);
+        for &s in h.wiped.iter() {
+            out.push(s);
+        }
         out.put([
             h.broken,
             self.next_client,

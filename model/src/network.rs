@@ -166,6 +166,11 @@ impl Network {
         self.msgs.is_empty()
     }
 
+    /// Distinct messages in flight (copies of one message counted once).
+    pub fn distinct_len(&self) -> usize {
+        self.msgs.len()
+    }
+
     pub fn contains(&self, msg: &Msg) -> bool {
         self.find(msg).is_ok()
     }
@@ -184,17 +189,17 @@ impl Network {
 
     /// Takes one copy of `msg` out of the network; false if none is in flight.
     pub fn take(&mut self, msg: &Msg) -> bool {
-        match self.find(msg) {
-            Ok(i) if self.msgs[i].1 > 1 => {
-                self.msgs[i].1 -= 1;
-                true
-            }
-            Ok(i) => {
-                self.msgs.remove(i);
-                true
-            }
-            Err(_) => false,
+        // A scan for equality: a handful of messages, and `==` gives up at the first field that
+        // differs, where the ordering a binary search needs compares more.
+        let Some(i) = self.msgs.iter().position(|(m, _)| m == msg) else {
+            return false;
+        };
+        if self.msgs[i].1 > 1 {
+            self.msgs[i].1 -= 1;
+        } else {
+            self.msgs.remove(i);
         }
+        true
     }
 
     /// Distinct messages in flight, in a fixed order.
