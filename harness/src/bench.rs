@@ -309,7 +309,11 @@ pub fn parse_pan(preset: &str, text: &str) -> Result<SpinRow, String> {
         transitions: number_before("transitions")? as u64,
         seconds,
         states_per_second: stored / seconds.max(1e-9),
-        memory_bytes: (number_before("total actual memory usage")? * 1024.0 * 1024.0) as u64,
+        // pan built with -DNOCOMP (run.sh's default) reports "memory usage (Mbyte)" instead.
+        memory_bytes: (number_before("total actual memory usage")
+            .or_else(|_| number_before("memory usage (Mbyte)"))?
+            * 1024.0
+            * 1024.0) as u64,
         errors: errors as u64,
     })
 }
@@ -403,6 +407,9 @@ mod tests {
         assert_eq!((r.stored, r.transitions, r.errors), (372_210, 1_845_155, 0));
         assert!((r.seconds - 1.4).abs() < 1e-9);
         assert_eq!(r.memory_bytes, (287.903 * 1024.0 * 1024.0) as u64);
+        let nocomp = pan.replace("287.903\ttotal actual memory usage", "180.700\tmemory usage (Mbyte)");
+        let r = super::parse_pan("tiny", &nocomp).expect("parses pan -DNOCOMP's report");
+        assert_eq!(r.memory_bytes, (180.7 * 1024.0 * 1024.0) as u64);
         let err = super::parse_pan("tiny", "pan: elapsed time 1 seconds").unwrap_err();
         assert!(err.contains("states, stored"), "{err}");
     }
