@@ -407,7 +407,10 @@ mod tests {
         assert_eq!((r.stored, r.transitions, r.errors), (372_210, 1_845_155, 0));
         assert!((r.seconds - 1.4).abs() < 1e-9);
         assert_eq!(r.memory_bytes, (287.903 * 1024.0 * 1024.0) as u64);
-        let nocomp = pan.replace("287.903\ttotal actual memory usage", "180.700\tmemory usage (Mbyte)");
+        let nocomp = pan.replace(
+            "287.903\ttotal actual memory usage",
+            "180.700\tmemory usage (Mbyte)",
+        );
         let r = super::parse_pan("tiny", &nocomp).expect("parses pan -DNOCOMP's report");
         assert_eq!(r.memory_bytes, (180.7 * 1024.0 * 1024.0) as u64);
         let err = super::parse_pan("tiny", "pan: elapsed time 1 seconds").unwrap_err();
