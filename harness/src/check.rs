@@ -1,6 +1,6 @@
 //! The exhaustive check: run stateright (BFS or DFS) over the model and build a [`Report`].
 
-use crate::report::{PropertyReport, Report, Status, Step};
+use crate::report::{PropertyReport, Report, Search, Step};
 use crate::stateright_model::PlasmaModel;
 use plasma_model::{describe, Action, Setup, World};
 use stateright::{Checker, Model, Path};
@@ -207,38 +207,24 @@ fn finish<C: Checker<PlasmaModel>>(
         .into_iter()
         .map(|p| {
             let path = discoveries.get(p.name);
-            let status = Status::of(p, path.is_some(), complete);
-            let trace = path.map(steps);
-            PropertyReport {
-                name: p.name,
-                kind: p.kind(),
-                status,
-                steps: trace.as_ref().map(Vec::len),
-                about: p.about,
-                trace,
-                path: path.map(|p| p.clone().into_actions()),
-            }
+            PropertyReport::of(
+                p,
+                complete,
+                path.map(|p| p.clone().into_actions()),
+                path.map(steps),
+            )
         })
         .collect();
-    Report {
-        config: setup.config.clone(),
-        protocol: setup.protocol.name().to_string(),
-        mutant: setup.mutant.map(|m| m.name().to_string()),
-        strategy: opts.strategy,
-        threads: opts.threads.max(1),
+    let search = Search {
         engine: Engine::Stateright,
-        symmetry: opts.symmetry,
-        complete,
+        threads: opts.threads.max(1),
         stop_reason,
-        verified: false,
         states,
         unique_states: checker.unique_state_count(),
         max_depth: checker.max_depth(),
         seconds,
-        states_per_second: states as f64 / seconds.max(1e-9),
-        properties,
-    }
-    .finalize()
+    };
+    Report::of_search(setup, opts, search, properties)
 }
 
 /// The readable steps of a discovered path.

@@ -16,7 +16,7 @@
 //! where a general hash set reads its control bytes and then the slot).
 
 use crate::check::{progress_line, CheckOptions};
-use crate::report::{PropertyReport, Report, Status, Step};
+use crate::report::{PropertyReport, Report, Search, Step};
 use plasma_model::encode::Encoder;
 use plasma_model::{describe, Action, Setup, Source, Symmetry, World};
 use std::hash::{BuildHasher, Hasher};
@@ -273,38 +273,20 @@ pub fn run(setup: &Setup, opts: &CheckOptions) -> Report {
         .iter()
         .zip(found)
         .map(|(p, path)| {
-            let status = Status::of(p, path.is_some(), complete);
             let trace = path.as_ref().map(|a| steps(setup, a));
-            PropertyReport {
-                name: p.name,
-                kind: p.kind(),
-                status,
-                steps: path.as_ref().map(Vec::len),
-                about: p.about,
-                trace,
-                path,
-            }
+            PropertyReport::of(p, complete, path, trace)
         })
         .collect();
-    Report {
-        config: setup.config.clone(),
-        protocol: setup.protocol.name().to_string(),
-        mutant: setup.mutant.map(|m| m.name().to_string()),
-        strategy: opts.strategy,
+    let search = Search {
         engine: crate::check::Engine::Native,
         threads: 1,
-        symmetry: opts.symmetry,
-        complete,
         stop_reason,
-        verified: false,
         states: generated,
         unique_states: visited.len(),
         max_depth,
         seconds,
-        states_per_second: generated as f64 / seconds.max(1e-9),
-        properties,
-    }
-    .finalize()
+    };
+    Report::of_search(setup, opts, search, properties)
 }
 
 /// The readable steps of a path, replayed from the initial state.

@@ -90,7 +90,67 @@ pub struct Report {
     pub properties: Vec<PropertyReport>,
 }
 
+impl PropertyReport {
+    /// A property's verdict from a search: `path` is what it discovered (a counterexample or an
+    /// example), `trace` that path's readable steps.
+    pub(crate) fn of(
+        p: &plasma_properties::Property,
+        complete: bool,
+        path: Option<Vec<plasma_model::Action>>,
+        trace: Option<Vec<Step>>,
+    ) -> Self {
+        PropertyReport {
+            name: p.name,
+            kind: p.kind(),
+            status: Status::of(p, path.is_some(), complete),
+            steps: path.as_ref().map(Vec::len),
+            about: p.about,
+            trace,
+            path,
+        }
+    }
+}
+
+/// What one search measured, whichever engine ran it.
+pub(crate) struct Search {
+    pub engine: crate::check::Engine,
+    pub threads: usize,
+    pub stop_reason: Option<String>,
+    pub states: usize,
+    pub unique_states: usize,
+    pub max_depth: usize,
+    pub seconds: f64,
+}
+
 impl Report {
+    /// The report of a search of `setup` run with `opts`.
+    pub(crate) fn of_search(
+        setup: &plasma_model::Setup,
+        opts: &crate::check::CheckOptions,
+        search: Search,
+        properties: Vec<PropertyReport>,
+    ) -> Self {
+        Report {
+            config: setup.config.clone(),
+            protocol: setup.protocol.name().to_string(),
+            mutant: setup.mutant.map(|m| m.name().to_string()),
+            strategy: opts.strategy,
+            engine: search.engine,
+            threads: search.threads,
+            symmetry: opts.symmetry,
+            complete: search.stop_reason.is_none(),
+            stop_reason: search.stop_reason,
+            verified: false,
+            states: search.states,
+            unique_states: search.unique_states,
+            max_depth: search.max_depth,
+            seconds: search.seconds,
+            states_per_second: search.states as f64 / search.seconds.max(1e-9),
+            properties,
+        }
+        .finalize()
+    }
+
     pub(crate) fn finalize(mut self) -> Self {
         self.verified = self.exit_code() == exit::VERIFIED;
         self
