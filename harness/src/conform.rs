@@ -907,7 +907,8 @@ impl Runner {
                 }
             }
         }
-        self.numbering.advance(step, &before, action, &self.world);
+        self.numbering
+            .advance(step, number, &before, action, &self.world);
         self.match_requests(first_new, number)?;
         self.compare_tabs()
     }

@@ -3,7 +3,6 @@
 //! break. Rendered as Mermaid text (for issues and pull requests) or as SVG (for the explorer
 //! and `replay --svg`).
 
-use crate::trace::Numbering;
 use plasma_model::{describe, Action, Msg, Setup, World};
 use std::fmt::Write;
 
@@ -41,8 +40,14 @@ fn short(m: &Msg) -> String {
 }
 
 impl Diagram {
-    pub fn of(setup: &Setup, worlds: &[World], actions: &[Action]) -> Diagram {
-        let mut numbering = worlds.first().map(Numbering::start).unwrap_or_default();
+    /// The diagram of a run; `numbers` holds the message number each step names (a trace's own
+    /// numbers, or [`crate::trace::Numbering::lowest_numbers`] for a path of model actions).
+    pub fn of(
+        setup: &Setup,
+        worlds: &[World],
+        actions: &[Action],
+        numbers: &[Option<u32>],
+    ) -> Diagram {
         let mut events = Vec::new();
         let mut broken: Vec<&'static str> = Vec::new();
         let always: Vec<_> = plasma_properties::applicable(&setup.config)
@@ -50,12 +55,7 @@ impl Diagram {
             .collect();
         for (i, a) in actions.iter().enumerate() {
             let (before, after) = (&worlds[i], &worlds[i + 1]);
-            let n = match a {
-                Action::Deliver(m) | Action::Drop(m) | Action::Duplicate(m) => {
-                    numbering.number_of(m)
-                }
-                _ => None,
-            };
+            let n = numbers.get(i).copied().flatten();
             let tag = n.map(|n| format!(" (msg {n})")).unwrap_or_default();
             let text = describe::step(before, a, after);
             // On a tab's own lifeline, "tab 0 (c0) " says nothing the lane does not.
@@ -116,7 +116,6 @@ impl Diagram {
                     text: local(*tab),
                 }),
             }
-            numbering.advance(i + 1, before, a, after);
             for p in &always {
                 if !broken.contains(&p.name) && !p.check(setup, after) {
                     broken.push(p.name);

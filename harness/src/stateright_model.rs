@@ -115,7 +115,8 @@ impl Model for PlasmaModel {
         let pairs = path.into_vec();
         let worlds: Vec<World> = pairs.iter().map(|(w, _)| w.clone()).collect();
         let actions: Vec<Action> = pairs.into_iter().filter_map(|(_, a)| a).collect();
-        Some(crate::diagram::Diagram::of(&self.setup, &worlds, &actions).svg())
+        let numbers = crate::trace::Numbering::lowest_numbers(&worlds, &actions);
+        Some(crate::diagram::Diagram::of(&self.setup, &worlds, &actions, &numbers).svg())
     }
 
     fn format_step(&self, last_state: &World, action: Action) -> Option<String> {

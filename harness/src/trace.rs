@@ -77,6 +77,18 @@ pub enum TraceAction {
     Duplicate { msg: u32 },
 }
 
+impl TraceAction {
+    /// The message number a Deliver, Drop or Duplicate names.
+    pub fn msg(&self) -> Option<u32> {
+        match *self {
+            TraceAction::Deliver { msg }
+            | TraceAction::Drop { msg }
+            | TraceAction::Duplicate { msg } => Some(msg),
+            _ => None,
+        }
+    }
+}
+
 /// A trace that cannot be read or replayed: which step (1-based; 0 for the header) and why.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TraceError {
@@ -160,16 +172,29 @@ impl Numbering {
         }
     }
 
-    /// Follows one step: the message an action consumed leaves, new ones get the next numbers
-    /// (in message order when one step sends several).
-    pub fn advance(&mut self, step: usize, before: &World, action: &Action, after: &World) {
+    /// Follows one step. `named` is the number of the copy the action consumed (a Deliver or a
+    /// Drop): that copy leaves, and no other, even while an equal copy is in flight; `None`
+    /// consumes the lowest-numbered equal copy (the number [`Numbering::to_trace`] writes).
+    /// Messages the step sent get the next numbers, in the network's order when there are
+    /// several (the requests of one Push: by clientID, since they share their tab and group).
+    pub fn advance(
+        &mut self,
+        step: usize,
+        named: Option<u32>,
+        before: &World,
+        action: &Action,
+        after: &World,
+    ) {
         let consumed = match action {
             Action::Deliver(m) => Some((m, "delivered")),
             Action::Drop(m) => Some((m, "dropped")),
             _ => None,
         };
         if let Some((m, verb)) = consumed {
-            if let Some(n) = self.number_of(m) {
+            let n = named
+                .filter(|n| self.in_flight.get(n) == Some(m))
+                .or_else(|| self.number_of(m));
+            if let Some(n) = n {
                 self.in_flight.remove(&n);
                 self.gone.insert(n, (step, verb));
             }
@@ -184,6 +209,22 @@ impl Numbering {
                 self.next += 1;
             }
         }
+    }
+
+    /// The message numbers a path of model actions names, each the lowest equal copy in flight
+    /// (`None` for actions that name no message).
+    pub fn lowest_numbers(worlds: &[World], actions: &[Action]) -> Vec<Option<u32>> {
+        let mut numbering = worlds.first().map(Numbering::start).unwrap_or_default();
+        actions
+            .iter()
+            .zip(worlds.windows(2))
+            .enumerate()
+            .map(|(i, (a, w))| {
+                let n = numbering.to_trace(a).msg();
+                numbering.advance(i + 1, n, &w[0], a, &w[1]);
+                n
+            })
+            .collect()
     }
 
     /// The trace form of a model action taken in the current state.
@@ -249,12 +290,13 @@ impl Trace {
         let mut numbering = Numbering::start(&world);
         let mut out = Vec::new();
         for (i, a) in actions.iter().enumerate() {
-            out.push(numbering.to_trace(a));
+            let ta = numbering.to_trace(a);
             let next = world.step(setup, a).map_err(|e| TraceError {
                 step: i + 1,
                 message: e.to_string(),
             })?;
-            numbering.advance(i + 1, &world, a, &next);
+            numbering.advance(i + 1, ta.msg(), &world, a, &next);
+            out.push(ta);
             world = next;
         }
         Ok(Trace {
@@ -323,13 +365,8 @@ impl Trace {
             let after = before
                 .step(&setup, &action)
                 .map_err(|e| err(e.to_string()))?;
-            msg_numbers.push(match ta {
-                TraceAction::Deliver { msg }
-                | TraceAction::Drop { msg }
-                | TraceAction::Duplicate { msg } => Some(*msg),
-                _ => None,
-            });
-            numbering.advance(step, &before, &action, &after);
+            msg_numbers.push(ta.msg());
+            numbering.advance(step, ta.msg(), &before, &action, &after);
             actions.push(action);
             worlds.push(after);
         }
@@ -348,7 +385,7 @@ fn name(a: &TraceAction) -> String {
 
 impl Run {
     pub fn diagram(&self) -> crate::diagram::Diagram {
-        crate::diagram::Diagram::of(&self.setup, &self.worlds, &self.actions)
+        crate::diagram::Diagram::of(&self.setup, &self.worlds, &self.actions, &self.msg_numbers)
     }
 
     /// Readable text of each step, with message numbers.
