@@ -1,19 +1,27 @@
-//! Drivers for the plasma model: the stateright adapter and exhaustive check, presets, reports
-//! and the CLI's pieces. Every driver calls the model's `enabled`/`step` and the one property
-//! list in `plasma-properties`.
+//! Drivers for the plasma model. Every driver calls the model's `enabled`/`step` and the one
+//! property list in `plasma-properties`; each folder owns one concern, and folders import
+//! downwards only:
+//!
+//! - [`trace`]: the `plasma-trace/1` format, replay and sequence diagrams (the currency between
+//!   drivers).
+//! - [`search`]: exhaustive search engines (stateright, native), the visited table, reports, and
+//!   the explorer.
+//! - [`random`]: seeded random exploration and shrinking.
+//! - [`hunt`]: every mutant and documented flaw, hunted for its shortest counterexample.
+//! - [`conform`]: the model against the real Replicache client.
+//! - [`bench`](mod@bench): the benchmark and the comparison with SPIN.
+//! - [`presets`] and [`cli`]: the named configurations, and what every subcommand shares.
+//!
+//! Each folder's `cli` module holds its subcommand's arguments and runner; `main.rs` only
+//! dispatches.
 
 pub mod bench;
-pub mod check;
+pub mod cli;
 pub mod conform;
-pub mod diagram;
-pub mod fingerprints;
 pub mod hunt;
-pub mod native;
 pub mod presets;
-pub mod replay;
-pub mod report;
-pub mod simulate;
-pub mod stateright_model;
+pub mod random;
+pub mod search;
 pub mod trace;
 
 /// Exit codes scripts can rely on.

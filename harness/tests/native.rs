@@ -1,9 +1,9 @@
 //! The native engine explores the same state space as stateright and reaches the same verdicts.
 
-use plasma_check::check::{self, CheckOptions, Engine, Strategy};
 use plasma_check::hunt;
 use plasma_check::presets::preset;
-use plasma_check::report::{Report, Status};
+use plasma_check::search::check::{self, CheckOptions, Engine, Strategy};
+use plasma_check::search::report::{Report, Status};
 use plasma_model::Setup;
 use std::time::Duration;
 

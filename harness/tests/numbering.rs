@@ -2,7 +2,7 @@
 //! duplicating message N affects that copy only, even while an equal copy with another number is
 //! in flight; a trace may name any copy, not only the lowest.
 
-use plasma_check::simulate::{large_config, run_choices};
+use plasma_check::random::{large_config, run_choices};
 use plasma_check::trace::{Trace, TraceAction};
 use plasma_model::{Action, Config, Msg, Protocol, Setup, World};
 use proptest::prelude::*;

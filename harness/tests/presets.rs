@@ -1,10 +1,10 @@
 //! The standard configurations: exact unique-state counts (an unintended change to the model
 //! shows up here), verdicts, and BFS/DFS agreement.
 
-use plasma_check::check::{self, CheckOptions, Strategy};
 use plasma_check::exit;
 use plasma_check::presets;
-use plasma_check::report::{Report, Status};
+use plasma_check::search::check::{self, CheckOptions, Strategy};
+use plasma_check::search::report::{Report, Status};
 use plasma_model::{Protocol, Setup};
 
 const TINY: usize = 372_210;

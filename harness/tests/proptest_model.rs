@@ -3,9 +3,9 @@
 //! failing seeds persist in the committed `harness/proptest-regressions/` folder
 //! (the mutants' seeds live there, so they are replayed first on every run).
 
-use plasma_check::hunt::counterexample_trace;
-use plasma_check::replay;
-use plasma_check::simulate::{large_config, run_choices, shrink};
+use plasma_check::random::{large_config, run_choices, shrink};
+use plasma_check::trace::counterexample_trace;
+use plasma_check::trace::replay;
 use plasma_model::{Mutant, Protocol, Setup};
 use proptest::prelude::*;
 use proptest::test_runner::{

@@ -1,7 +1,7 @@
 //! Seeded random exploration: deterministic, finds every mutant, shrinks to replayable traces.
 
-use plasma_check::replay;
-use plasma_check::simulate::{self, SimOptions};
+use plasma_check::random::{self as simulate, SimOptions};
+use plasma_check::trace::replay;
 use plasma_model::{Mutant, Protocol, Setup};
 
 fn opts(seed: u64, cases: u64) -> SimOptions {

@@ -3,8 +3,8 @@
 //! installs it).
 
 use plasma_check::bench;
-use plasma_check::check::{self, CheckOptions, Engine, Strategy};
 use plasma_check::presets::preset;
+use plasma_check::search::check::{self, CheckOptions, Engine, Strategy};
 use plasma_model::Setup;
 use std::process::Command;
 

@@ -1,10 +1,10 @@
 //! Symmetry reduction: the representative is canonical (one per orbit), and reducing changes
 //! no verdict.
 
-use plasma_check::check::{self, CheckOptions, Strategy};
 use plasma_check::hunt;
 use plasma_check::presets::preset;
-use plasma_check::report::Report;
+use plasma_check::search::check::{self, CheckOptions, Strategy};
+use plasma_check::search::report::Report;
 use plasma_model::{Config, Setup, Symmetry, World};
 use std::collections::{HashSet, VecDeque};
 

@@ -1,9 +1,9 @@
 //! Teeth: every mutant and every documented flaw is caught, with a shortest counterexample that
 //! is snapshotted and survives a round trip through the trace format.
 
-use plasma_check::check::{self, CheckOptions, Strategy};
 use plasma_check::hunt::{self, Catch};
-use plasma_check::replay;
+use plasma_check::search::check::{self, CheckOptions, Strategy};
+use plasma_check::trace::replay;
 use plasma_check::trace::Trace;
 use plasma_model::{Config, Protocol, Setup};
 use std::sync::OnceLock;

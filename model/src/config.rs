@@ -291,6 +291,16 @@ impl Protocol {
         }
     }
 
+    /// The protocol a name stands for: `"hardened"`, `"documented"` or `"replicache"`.
+    pub fn from_name(name: &str) -> Option<Protocol> {
+        match name {
+            "hardened" => Some(Protocol::hardened()),
+            "documented" => Some(Protocol::documented()),
+            "replicache" => Some(Protocol::replicache()),
+            _ => None,
+        }
+    }
+
     /// `"hardened"`, `"documented"`, `"replicache"`, or `"custom"` for any other mix of
     /// switches.
     pub fn name(&self) -> &'static str {

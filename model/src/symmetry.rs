@@ -68,7 +68,7 @@ fn permutations(items: &mut [u8], f: &mut impl FnMut(&[u8])) {
 
 impl World {
     /// The least state (by encoding) among the renamings of `self` that keep tabs in an order
-    /// fixed by what the tabs are (see [`World::tab_key`]), with clientIDs renamed in order of
+    /// fixed by what the tabs are (see `World::tab_key`), with clientIDs renamed in order of
     /// first appearance. Equal for every state of an orbit, so the checker stores one per orbit.
     pub fn representative(&self, sym: Symmetry) -> World {
         let installs = self.installs.len();

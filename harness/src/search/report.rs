@@ -1,7 +1,7 @@
 //! What a check found, as a table for people and as JSON for machines.
 
-use crate::check::Strategy;
 use crate::exit;
+use crate::search::check::Strategy;
 use plasma_model::Config;
 use serde::Serialize;
 use std::fmt::Write;
@@ -78,7 +78,7 @@ pub struct Report {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mutant: Option<String>,
     pub strategy: Strategy,
-    pub engine: crate::check::Engine,
+    pub engine: crate::search::check::Engine,
     pub threads: usize,
     /// One state per symmetry orbit: `unique_states` counts orbits.
     pub symmetry: bool,
@@ -113,7 +113,7 @@ impl PropertyReport {
 
 /// What one search measured, whichever engine ran it.
 pub(crate) struct Search {
-    pub engine: crate::check::Engine,
+    pub engine: crate::search::check::Engine,
     pub threads: usize,
     pub stop_reason: Option<String>,
     pub states: usize,
@@ -126,7 +126,7 @@ impl Report {
     /// The report of a search of `setup` run with `opts`.
     pub(crate) fn of_search(
         setup: &plasma_model::Setup,
-        opts: &crate::check::CheckOptions,
+        opts: &crate::search::check::CheckOptions,
         search: Search,
         properties: Vec<PropertyReport>,
     ) -> Self {
@@ -194,7 +194,7 @@ impl Report {
             "plasma-check: protocol {}, {} installs, {} tabs, {} rows, {} mutations, {} drops, {} duplicates (max {} in flight, {} resets); {:?} x{}{}{}",
             self.protocol, c.installs, c.tabs, c.rows, c.max_mutations, c.drops, c.duplicates,
             c.max_in_flight, c.max_resets, self.strategy, self.threads,
-            if self.engine == crate::check::Engine::Native { ", native engine" } else { "" },
+            if self.engine == crate::search::check::Engine::Native { ", native engine" } else { "" },
             if self.symmetry { ", symmetry (unique states are orbits)" } else { "" }
         );
         let width = self

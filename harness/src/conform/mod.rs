@@ -17,7 +17,9 @@
 //! a cookie is `{"order": version, "user": user}` (`null` before the first pull), so that
 //! Replicache's base-cookie check (deep equality) is the model's check of cookie and user.
 
-use crate::simulate::case_rng;
+pub mod cli;
+
+use crate::random::case_rng;
 use crate::trace::{Numbering, Trace};
 use plasma_model::auth::{self, Table};
 use plasma_model::{describe, Action, Config, Msg, Op, Patch, Protocol, Setup, World};
@@ -169,7 +171,7 @@ fn weight(a: &Action) -> u32 {
 }
 
 /// Random case `case` of a seed: at most `steps` actions drawn among those the replicache
-/// profile enables, by [`weight`].
+/// profile enables, by `weight`.
 pub fn random_actions(setup: &Setup, seed: u64, case: u64, steps: usize) -> Vec<Action> {
     let mut rng = case_rng(seed, case);
     let mut w = World::init(setup);

@@ -3,7 +3,9 @@
 //! seeded from `(seed, i)`, so a failing case can be rerun alone. With `swarm`, each case draws
 //! its own mix (which action kinds are enabled at all, and their weights), as swarm testing does.
 
-use crate::hunt::counterexample_trace;
+pub mod cli;
+
+use crate::trace::counterexample_trace;
 use crate::trace::Trace;
 use plasma_model::{Action, Config, Msg, Setup, World};
 use plasma_properties::{Expect, Scope};
@@ -11,7 +13,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
-/// Action kinds a mix weighs; the index is [`kind`].
+/// Action kinds a mix weighs; the index is `kind`.
 pub const KINDS: [&str; 14] = [
     "Mutate",
     "Push",

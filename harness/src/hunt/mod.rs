@@ -2,11 +2,13 @@
 //! caught by some property; single-threaded BFS finds the shortest counterexample, the same on
 //! every run and every machine.
 
-use crate::check::{self, CheckOptions, Strategy};
+pub mod cli;
+
 use crate::exit;
 use crate::presets;
-use crate::report::Status;
-use crate::trace::Trace;
+use crate::search::check::{self, CheckOptions, Strategy};
+use crate::search::report::Status;
+use crate::trace::{counterexample_trace, Trace};
 use plasma_model::{Action, Config, DuplicateTab, MidCounter, Mutant, Protocol, ResetScope, Setup};
 use serde::Serialize;
 use std::fmt::Write;
@@ -150,33 +152,6 @@ impl Catch {
     }
 }
 
-/// The trace of a counterexample. For a quiescence property the healing steps that fail are
-/// appended (and `config.tabs` raised if healing had to open a tab), so that the replay shows
-/// the loss itself, not only the state it starts from.
-pub fn counterexample_trace(
-    setup: &Setup,
-    path: &[Action],
-    property: &str,
-) -> Result<Trace, crate::trace::TraceError> {
-    let quiescent = plasma_properties::by_name(property)
-        .is_some_and(|p| p.scope == plasma_properties::Scope::Quiescent);
-    if !quiescent {
-        return Trace::encode(setup, path);
-    }
-    let mut world = plasma_model::World::init(setup);
-    for (i, a) in path.iter().enumerate() {
-        world = world.step(setup, a).map_err(|e| crate::trace::TraceError {
-            step: i + 1,
-            message: e.to_string(),
-        })?;
-    }
-    let (healed, extra) = plasma_properties::heal_steps(setup, &world);
-    let mut setup = setup.clone();
-    setup.config.tabs = setup.config.tabs.max(healed.tabs.len() as u8);
-    let full: Vec<Action> = path.iter().cloned().chain(extra).collect();
-    Trace::encode(&setup, &full)
-}
-
 /// Single-threaded BFS until the first violation: the counterexample is a shortest one.
 pub fn hunt(target: &Target) -> Catch {
     let opts = CheckOptions {
@@ -237,7 +212,7 @@ impl RandomPower {
 /// Runs `simulate --swarm` on the large configuration with each seed, up to `budget` cases.
 pub fn random_power(target: &Target, seeds: &[u64], budget: u64) -> RandomPower {
     let setup = Setup {
-        config: crate::simulate::large_config(),
+        config: crate::random::large_config(),
         ..target.setup.clone()
     };
     let start = std::time::Instant::now();
@@ -245,13 +220,13 @@ pub fn random_power(target: &Target, seeds: &[u64], budget: u64) -> RandomPower 
     let cases_to_detection = seeds
         .iter()
         .map(|&seed| {
-            let opts = crate::simulate::SimOptions {
+            let opts = crate::random::SimOptions {
                 seed,
                 cases: budget,
                 steps,
                 swarm: true,
             };
-            let r = crate::simulate::simulate(&setup, &opts, |_, _| {});
+            let r = crate::random::simulate(&setup, &opts, |_, _| {});
             r.failure.map(|f| f.case + 1)
         })
         .collect();

@@ -4,6 +4,12 @@
 //! The model names messages by content (the network is a multiset); a trace names them by number,
 //! in the order they entered the network. [`Numbering`] translates between the two by watching
 //! the network change step by step, so it depends on neither hashing nor the implementation.
+//! [`replay`] runs a trace and names the properties that fail; [`diagram`] draws one as a
+//! sequence diagram; [`cli`] is `plasma-check replay`.
+
+pub mod cli;
+pub mod diagram;
+pub mod replay;
 
 use plasma_model::{Action, Config, Msg, Mutant, Op, Protocol, Setup, World};
 use serde::{Deserialize, Serialize};
@@ -41,19 +47,10 @@ impl ProtocolSpec {
 
     pub fn resolve(&self) -> Result<Protocol, String> {
         match self {
-            ProtocolSpec::Named(n) => protocol_by_name(n)
+            ProtocolSpec::Named(n) => Protocol::from_name(n)
                 .ok_or_else(|| format!("unknown protocol {n:?} (expected \"hardened\", \"documented\", \"replicache\" or an object of switches)")),
             ProtocolSpec::Switches(p) => Ok(p.clone()),
         }
-    }
-}
-
-pub fn protocol_by_name(name: &str) -> Option<Protocol> {
-    match name {
-        "hardened" => Some(Protocol::hardened()),
-        "documented" => Some(Protocol::documented()),
-        "replicache" => Some(Protocol::replicache()),
-        _ => None,
     }
 }
 
@@ -379,13 +376,45 @@ impl Trace {
     }
 }
 
+/// The trace of a counterexample. For a quiescence property the healing steps that fail are
+/// appended (and `config.tabs` raised if healing had to open a tab), so that the replay shows
+/// the loss itself, not only the state it starts from.
+pub fn counterexample_trace(
+    setup: &Setup,
+    path: &[Action],
+    property: &str,
+) -> Result<Trace, TraceError> {
+    let quiescent = plasma_properties::by_name(property)
+        .is_some_and(|p| p.scope == plasma_properties::Scope::Quiescent);
+    if !quiescent {
+        return Trace::encode(setup, path);
+    }
+    let mut world = plasma_model::World::init(setup);
+    for (i, a) in path.iter().enumerate() {
+        world = world.step(setup, a).map_err(|e| TraceError {
+            step: i + 1,
+            message: e.to_string(),
+        })?;
+    }
+    let (healed, extra) = plasma_properties::heal_steps(setup, &world);
+    let mut setup = setup.clone();
+    setup.config.tabs = setup.config.tabs.max(healed.tabs.len() as u8);
+    let full: Vec<Action> = path.iter().cloned().chain(extra).collect();
+    Trace::encode(&setup, &full)
+}
+
 fn name(a: &TraceAction) -> String {
     serde_json::to_string(a).unwrap_or_else(|_| format!("{a:?}"))
 }
 
 impl Run {
-    pub fn diagram(&self) -> crate::diagram::Diagram {
-        crate::diagram::Diagram::of(&self.setup, &self.worlds, &self.actions, &self.msg_numbers)
+    pub fn diagram(&self) -> crate::trace::diagram::Diagram {
+        crate::trace::diagram::Diagram::of(
+            &self.setup,
+            &self.worlds,
+            &self.actions,
+            &self.msg_numbers,
+        )
     }
 
     /// Readable text of each step, with message numbers.

@@ -116,7 +116,7 @@ impl Model for PlasmaModel {
         let worlds: Vec<World> = pairs.iter().map(|(w, _)| w.clone()).collect();
         let actions: Vec<Action> = pairs.into_iter().filter_map(|(_, a)| a).collect();
         let numbers = crate::trace::Numbering::lowest_numbers(&worlds, &actions);
-        Some(crate::diagram::Diagram::of(&self.setup, &worlds, &actions, &numbers).svg())
+        Some(crate::trace::diagram::Diagram::of(&self.setup, &worlds, &actions, &numbers).svg())
     }
 
     fn format_step(&self, last_state: &World, action: Action) -> Option<String> {

@@ -1,7 +1,7 @@
 //! The exhaustive check: run stateright (BFS or DFS) over the model and build a [`Report`].
 
-use crate::report::{PropertyReport, Report, Search, Step};
-use crate::stateright_model::PlasmaModel;
+use crate::search::report::{PropertyReport, Report, Search, Step};
+use crate::search::stateright_model::PlasmaModel;
 use plasma_model::{describe, Action, Setup, World};
 use stateright::{Checker, Model, Path};
 use std::io::IsTerminal;
@@ -88,7 +88,7 @@ pub const SPIN_PROPERTIES: [&str; 9] = [
 /// Runs the exhaustive check of `setup` and reports every property.
 pub fn run(setup: &Setup, opts: &CheckOptions) -> Report {
     if opts.engine == Engine::Native {
-        return crate::native::run(setup, opts);
+        return crate::search::native::run(setup, opts);
     }
     let mut model = PlasmaModel::new(setup.clone());
     model.only = opts.properties.clone();
@@ -104,7 +104,7 @@ pub fn run(setup: &Setup, opts: &CheckOptions) -> Report {
     }
     if opts.symmetry {
         // stateright reduces symmetry in its DFS only; the CLI refuses the other combination.
-        builder = builder.symmetry_fn(crate::stateright_model::representative_fn(
+        builder = builder.symmetry_fn(crate::search::stateright_model::representative_fn(
             plasma_model::Symmetry::of(setup),
         ));
     }

@@ -2,6 +2,8 @@
 //! that its peak memory is its own), side by side: unique states, states per second, and peak
 //! resident memory per unique state.
 
+pub mod cli;
+
 use serde::Serialize;
 use std::fmt::Write;
 use std::io::Read;
@@ -112,7 +114,7 @@ pub fn run_one(
                 .then(|| {
                     [
                         "--properties".to_string(),
-                        crate::check::SPIN_PROPERTIES.join(","),
+                        crate::search::check::SPIN_PROPERTIES.join(","),
                     ]
                 })
                 .into_iter()

@@ -15,15 +15,15 @@
 //! the table is open addressing over the fingerprints themselves (one cache line per lookup,
 //! where a general hash set reads its control bytes and then the slot).
 
-use crate::check::{progress_line, CheckOptions};
-use crate::report::{PropertyReport, Report, Search, Step};
+use crate::search::check::{progress_line, CheckOptions};
+use crate::search::report::{PropertyReport, Report, Search, Step};
 use plasma_model::encode::Encoder;
 use plasma_model::{describe, Action, Setup, Source, Symmetry, World};
 use std::hash::{BuildHasher, Hasher};
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
-type Visited = crate::fingerprints::Fingerprints;
+type Visited = crate::search::fingerprints::Fingerprints;
 
 /// A state's 64-bit identity: the hash of its encoding (of its representative's under
 /// symmetry), as `World`'s `Hash` computes it, with one encoding buffer for the whole search.
@@ -113,7 +113,7 @@ fn expand(
     fps.len()
 }
 
-/// Runs the search and reports like [`crate::check::run`] does.
+/// Runs the search and reports like [`crate::search::check::run`] does.
 pub fn run(setup: &Setup, opts: &CheckOptions) -> Report {
     let start = Instant::now();
     let mut key = Fingerprinter {
@@ -128,7 +128,7 @@ pub fn run(setup: &Setup, opts: &CheckOptions) -> Report {
         encoder: Encoder::default(),
         sym: opts.symmetry.then(|| Symmetry::of(setup)),
     };
-    let props = crate::check::selected(setup, opts);
+    let props = crate::search::check::selected(setup, opts);
     let mut found: Vec<Option<Vec<Action>>> = vec![None; props.len()];
     let mut undecided = props.len();
     let hunting = |found: &[Option<Vec<Action>>]| {
@@ -278,7 +278,7 @@ pub fn run(setup: &Setup, opts: &CheckOptions) -> Report {
         })
         .collect();
     let search = Search {
-        engine: crate::check::Engine::Native,
+        engine: crate::search::check::Engine::Native,
         threads: 1,
         stop_reason,
         states: generated,

@@ -1,0 +1,135 @@
+//! `plasma-check check`: the exhaustive check's arguments and runner.
+
+use crate::cli::{bad_input, code, emit, load_setup, write_file};
+use crate::presets;
+use crate::search::check::{self, CheckOptions, Engine, Strategy};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+#[derive(clap::Args)]
+pub struct CheckArgs {
+    /// A preset (tiny, small, default, auth, tabs3, wide) or a JSON file with a configuration object.
+    #[arg(long, default_value = "default")]
+    config: String,
+    /// hardened, documented, replicache, or a JSON file with an object of switches.
+    #[arg(long, default_value = "hardened")]
+    protocol: String,
+    /// Check the hardened protocol with one deliberate bug (see `plasma-check mutants`).
+    #[arg(long)]
+    mutant: Option<String>,
+    #[arg(long, value_enum, default_value_t = Strategy::Bfs)]
+    strategy: Strategy,
+    /// Worker threads (default: all cores; counterexamples are shortest with 1).
+    #[arg(long)]
+    threads: Option<usize>,
+    /// Stop after this many generated states (the run is then NOT verified).
+    #[arg(long)]
+    max_states: Option<usize>,
+    /// Stop after this many seconds (the run is then NOT verified).
+    #[arg(long)]
+    timeout: Option<u64>,
+    /// Write each counterexample as DIR/PROPERTY.json (plasma-trace/1).
+    #[arg(long, value_name = "DIR")]
+    trace_out: Option<PathBuf>,
+    /// Symmetry reduction: store one state per orbit of tab/installation/clientID renamings
+    /// (needs --strategy dfs).
+    #[arg(long)]
+    symmetry: bool,
+    /// Check only these properties (comma-separated names; default: every applicable one).
+    #[arg(long, value_delimiter = ',')]
+    properties: Option<Vec<String>>,
+    /// stateright (default), or native: our own lean single-threaded DFS (needs --strategy dfs).
+    #[arg(long, value_enum, default_value_t = Engine::Stateright)]
+    engine: Engine,
+    /// Print one JSON report on stdout instead of the table.
+    #[arg(long)]
+    json: bool,
+}
+
+pub fn run_check(args: CheckArgs) -> ExitCode {
+    let setup = match load_setup(
+        presets::load(&args.config),
+        &args.protocol,
+        args.mutant.as_deref(),
+    ) {
+        Ok(s) => s,
+        Err(e) => return bad_input(&e),
+    };
+    if args.threads == Some(0) {
+        return bad_input("--threads must be at least 1");
+    }
+    let mut only = None;
+    if let Some(names) = &args.properties {
+        let mut picked = Vec::new();
+        for n in names {
+            match plasma_properties::by_name(n) {
+                Some(p) if (p.applies)(&setup.config) => picked.push(p.name),
+                Some(_) => {
+                    return bad_input(&format!(
+                        "--properties {n}: does not apply to this configuration"
+                    ))
+                }
+                None => {
+                    let all: Vec<&str> = plasma_properties::all().iter().map(|p| p.name).collect();
+                    return bad_input(&format!(
+                        "--properties {n}: no such property (there are: {})",
+                        all.join(", ")
+                    ));
+                }
+            }
+        }
+        if picked.is_empty() {
+            return bad_input("--properties: name at least one property");
+        }
+        only = Some(picked);
+    }
+    if args.engine == Engine::Native {
+        if args.strategy != Strategy::Dfs {
+            return bad_input("--engine native searches depth first: add --strategy dfs");
+        }
+        if args.threads.is_some_and(|t| t > 1) {
+            return bad_input("--engine native is single-threaded: drop --threads or use 1");
+        }
+    }
+    if args.symmetry && args.strategy != Strategy::Dfs {
+        return bad_input(
+            "--symmetry needs --strategy dfs (stateright reduces symmetry only depth first)",
+        );
+    }
+    let threads = args.threads.unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    });
+    let opts = CheckOptions {
+        strategy: args.strategy,
+        threads,
+        max_states: args.max_states,
+        timeout: args.timeout.map(Duration::from_secs),
+        progress: true,
+        stop_at_first_violation: false,
+        stop_at: None,
+        symmetry: args.symmetry,
+        engine: args.engine,
+        properties: only,
+    };
+    let report = check::run(&setup, &opts);
+    if let Some(dir) = &args.trace_out {
+        for p in report.violated() {
+            let Some(path) = &p.path else { continue };
+            let trace = match crate::trace::counterexample_trace(&setup, path, p.name) {
+                Ok(t) => t,
+                Err(e) => return bad_input(&format!("cannot encode the trace of {}: {e}", p.name)),
+            };
+            match write_file(dir, &format!("{}.json", p.name), &trace.to_json()) {
+                Ok(f) => eprintln!("wrote {}", f.display()),
+                Err(e) => return bad_input(&e),
+            }
+        }
+    }
+    if let Some(failed) = emit(args.json, &report, || report.to_table()) {
+        return failed;
+    }
+    code(report.exit_code())
+}

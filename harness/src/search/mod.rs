@@ -1,0 +1,17 @@
+//! Exhaustive search: every engine that visits every reachable state of a configuration, and
+//! the report they all return.
+//!
+//! - [`check`]: the entry point, [`check::run`], which picks an engine; stateright's BFS and DFS.
+//! - [`stateright_model`]: the model as a `stateright::Model` (also what the explorer serves).
+//! - [`native`]: our own lean single-threaded DFS over 64-bit fingerprints.
+//! - [`fingerprints`]: the visited table of the native engine.
+//! - [`report`]: the report every engine returns (text, JSON, exit code).
+//! - [`cli`]: `plasma-check check`; [`explore`]: `plasma-check explore`.
+
+pub mod check;
+pub mod cli;
+pub mod explore;
+pub mod fingerprints;
+pub mod native;
+pub mod report;
+pub mod stateright_model;
