@@ -3,8 +3,11 @@
 //! fingerprint (one bulk write, not one hasher call per field), and comparing encodings orders
 //! states (symmetry reduction picks the least encoding among renamings).
 
-use crate::network::{Msg, Patch};
-use crate::tab::TabStatus;
+use crate::history::{Created, History, Processed};
+use crate::install::{Entry, Install};
+use crate::network::{Msg, Network, Patch, Pushed};
+use crate::server::{Server, ServerRow};
+use crate::tab::{Slot, Tab, TabStatus};
 use crate::{Op, World};
 use std::hash::{Hash, Hasher};
 
@@ -305,5 +308,235 @@ impl Encoder {
 impl Hash for World {
     fn hash<H: Hasher>(&self, state: &mut H) {
         state.write(Encoder::default().encode(self));
+    }
+}
+
+/// Reads an encoding back: the encoding is lossless, so a search may keep states as their
+/// encodings (a few dozen bytes) and decode them when it expands them.
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl Reader<'_> {
+    #[inline]
+    fn u8(&mut self) -> Option<u8> {
+        let b = *self.bytes.get(self.at)?;
+        self.at += 1;
+        Some(b)
+    }
+    #[inline]
+    fn opt(&mut self) -> Option<Option<u8>> {
+        Some(self.u8()?.checked_sub(1))
+    }
+    #[inline]
+    fn op(&mut self) -> Option<Op> {
+        let row = self.u8()?;
+        Some(match self.u8()? {
+            0 => Op::Incr { row },
+            v => Op::Set { row, value: v - 1 },
+        })
+    }
+    fn rows(&mut self) -> Option<crate::Rows> {
+        (0..self.u8()?).map(|_| self.opt()).collect()
+    }
+    fn slot(&mut self) -> Option<Slot> {
+        Some(match self.u8()? {
+            0 => Slot::Idle,
+            1 => Slot::Open,
+            2 => Slot::Queued,
+            _ => return None,
+        })
+    }
+    fn msg(&mut self) -> Option<Msg> {
+        Some(match self.u8()? {
+            0 => Msg::PushReq {
+                tab: self.u8()?,
+                group: self.u8()?,
+                client: self.u8()?,
+                user: self.opt()?,
+                mutations: (0..self.u8()?)
+                    .map(|_| {
+                        Some(Pushed {
+                            client: self.u8()?,
+                            mid: self.u8()?,
+                            op: self.op()?,
+                            serial: self.u8()?,
+                        })
+                    })
+                    .collect::<Option<_>>()?,
+            },
+            1 => Msg::PushResp {
+                tab: self.u8()?,
+                client: self.u8()?,
+                last_mutation_id: self.u8()?,
+            },
+            2 => Msg::PullReq {
+                tab: self.u8()?,
+                group: self.u8()?,
+                client: self.u8()?,
+                user: self.opt()?,
+                cookie: self.opt()?,
+                cookie_user: self.opt()?,
+            },
+            kind @ (3 | 4) => {
+                let (tab, group, user) = (self.u8()?, self.u8()?, self.opt()?);
+                let (base_cookie, base_user, cookie) = (self.opt()?, self.opt()?, self.u8()?);
+                let to_client = self.opt()?;
+                let rows = (0..self.u8()?)
+                    .map(|_| Some((self.u8()?, self.u8()?)))
+                    .collect::<Option<_>>()?;
+                let last_mutation_ids = (0..self.u8()?)
+                    .map(|_| Some((self.u8()?, self.u8()?)))
+                    .collect::<Option<_>>()?;
+                Msg::PullResp {
+                    tab,
+                    group,
+                    user,
+                    base_cookie,
+                    base_user,
+                    cookie,
+                    patch: if kind == 3 {
+                        Patch::Reset(rows)
+                    } else {
+                        Patch::Tail(rows)
+                    },
+                    last_mutation_ids,
+                    to_client,
+                }
+            }
+            _ => return None,
+        })
+    }
+}
+
+impl World {
+    /// The state whose encoding `bytes` is ([`World::encode`]'s inverse); `None` if `bytes` is
+    /// not a whole encoding.
+    pub fn decode(bytes: &[u8]) -> Option<World> {
+        let mut r = Reader { bytes, at: 0 };
+        let version = r.u8()?;
+        let rows = (0..r.u8()?)
+            .map(|_| {
+                Some(ServerRow {
+                    value: r.opt()?,
+                    row_version: r.u8()?,
+                })
+            })
+            .collect::<Option<_>>()?;
+        let clients = (0..r.u8()?)
+            .map(|_| Some(((r.u8()?, r.u8()?), r.u8()?)))
+            .collect::<Option<_>>()?;
+        let auth_ctx = (0..r.u8()?)
+            .map(|_| Some(((r.u8()?, r.u8()?), r.opt()?)))
+            .collect::<Option<_>>()?;
+        let server = Server {
+            version,
+            rows,
+            clients,
+            auth_ctx,
+        };
+        let installs = (0..r.u8()?)
+            .map(|_| {
+                let group = r.u8()?;
+                let base = r.rows()?;
+                let (cookie, signed_in, base_user) = (r.opt()?, r.opt()?, r.opt()?);
+                let outbox = (0..r.u8()?)
+                    .map(|_| {
+                        let key = (r.u8()?, r.u8()?);
+                        let (op, serial) = (r.op()?, r.u8()?);
+                        Some((key, Entry { op, serial }))
+                    })
+                    .collect::<Option<_>>()?;
+                let next_mid = (0..r.u8()?)
+                    .map(|_| Some((r.u8()?, r.u8()?)))
+                    .collect::<Option<_>>()?;
+                Some(Install {
+                    group,
+                    base,
+                    cookie,
+                    outbox,
+                    next_mid,
+                    signed_in,
+                    base_user,
+                })
+            })
+            .collect::<Option<_>>()?;
+        let tabs = (0..r.u8()?)
+            .map(|_| {
+                let (install, client) = (r.u8()?, r.u8()?);
+                let status = match r.u8()? {
+                    0 => TabStatus::Open,
+                    1 => TabStatus::Closed,
+                    2 => TabStatus::Restored,
+                    _ => return None,
+                };
+                let mem_mid = r.opt()?;
+                let (push, pull) = (r.slot()?, r.slot()?);
+                Some(Tab {
+                    install,
+                    client,
+                    status,
+                    view: r.rows()?,
+                    mem_mid,
+                    push,
+                    pull,
+                })
+            })
+            .collect::<Option<_>>()?;
+        let mut network = Network::default();
+        for _ in 0..r.u8()? {
+            let copies = r.u8()?;
+            let m = r.msg()?;
+            for _ in 0..copies {
+                network.send(m.clone());
+            }
+        }
+        let created = (0..r.u8()?)
+            .map(|_| {
+                let (install, tab, group, client, mid, user) =
+                    (r.u8()?, r.u8()?, r.u8()?, r.u8()?, r.u8()?, r.opt()?);
+                Some(Created {
+                    install,
+                    tab,
+                    group,
+                    client,
+                    mid,
+                    op: r.op()?,
+                    user,
+                })
+            })
+            .collect::<Option<_>>()?;
+        let processed = (0..r.u8()?)
+            .map(|_| {
+                Some(Processed {
+                    serial: r.u8()?,
+                    applied: r.u8()? != 0,
+                    user: r.opt()?,
+                })
+            })
+            .collect::<Option<_>>()?;
+        let discarded = (0..r.u8()?).map(|_| r.u8()).collect::<Option<_>>()?;
+        let wiped = (0..r.u8()?).map(|_| r.u8()).collect::<Option<_>>()?;
+        let history = History {
+            created,
+            processed,
+            discarded,
+            wiped,
+            broken: r.u8()?,
+        };
+        let world = World {
+            server,
+            installs,
+            tabs,
+            network,
+            history,
+            next_client: r.u8()?,
+            resets: r.u8()?,
+            drops: r.u8()?,
+            duplicates: r.u8()?,
+            auth_changes: r.u8()?,
+        };
+        (r.at == bytes.len()).then_some(world)
     }
 }

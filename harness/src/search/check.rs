@@ -20,10 +20,11 @@ pub enum Strategy {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Engine {
-    /// stateright: BFS or DFS, any number of threads, the explorer UI.
+    /// stateright, the reference engine: BFS or DFS, any number of threads, the explorer UI.
     #[default]
     Stateright,
-    /// Our own lean single-threaded DFS (see `native`): faster, less memory.
+    /// Our own engines: BFS on every thread (`bfs`: shortest counterexamples, fingerprints
+    /// only), or a lean single-threaded DFS (`native`).
     Native,
 }
 
@@ -88,7 +89,10 @@ pub const SPIN_PROPERTIES: [&str; 9] = [
 /// Runs the exhaustive check of `setup` and reports every property.
 pub fn run(setup: &Setup, opts: &CheckOptions) -> Report {
     if opts.engine == Engine::Native {
-        return crate::search::native::run(setup, opts);
+        return match opts.strategy {
+            Strategy::Bfs => crate::search::bfs::run(setup, opts),
+            Strategy::Dfs => crate::search::native::run(setup, opts),
+        };
     }
     let mut model = PlasmaModel::new(setup.clone());
     model.only = opts.properties.clone();

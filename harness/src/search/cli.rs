@@ -39,8 +39,9 @@ pub struct CheckArgs {
     /// Check only these properties (comma-separated names; default: every applicable one).
     #[arg(long, value_delimiter = ',')]
     properties: Option<Vec<String>>,
-    /// stateright (default), or native: our own lean single-threaded DFS (needs --strategy dfs).
-    #[arg(long, value_enum, default_value_t = Engine::Stateright)]
+    /// native (default): our own engines, BFS on every thread or a single-threaded DFS; or
+    /// stateright, the reference engine.
+    #[arg(long, value_enum, default_value_t = Engine::Native)]
     engine: Engine,
     /// Print one JSON report on stdout instead of the table.
     #[arg(long)]
@@ -84,24 +85,24 @@ pub fn run_check(args: CheckArgs) -> ExitCode {
         }
         only = Some(picked);
     }
-    if args.engine == Engine::Native {
-        if args.strategy != Strategy::Dfs {
-            return bad_input("--engine native searches depth first: add --strategy dfs");
-        }
-        if args.threads.is_some_and(|t| t > 1) {
-            return bad_input("--engine native is single-threaded: drop --threads or use 1");
-        }
-    }
-    if args.symmetry && args.strategy != Strategy::Dfs {
+    let native_dfs = args.engine == Engine::Native && args.strategy == Strategy::Dfs;
+    if native_dfs && args.threads.is_some_and(|t| t > 1) {
         return bad_input(
-            "--symmetry needs --strategy dfs (stateright reduces symmetry only depth first)",
+            "--engine native --strategy dfs is single-threaded: drop --threads, or search breadth first (--strategy bfs) on every thread",
         );
     }
-    let threads = args.threads.unwrap_or_else(|| {
-        std::thread::available_parallelism()
+    if args.symmetry && args.engine == Engine::Stateright && args.strategy != Strategy::Dfs {
+        return bad_input(
+            "--symmetry with --engine stateright needs --strategy dfs (stateright reduces symmetry only depth first)",
+        );
+    }
+    let threads = match args.threads {
+        Some(t) => t,
+        None if native_dfs => 1,
+        None => std::thread::available_parallelism()
             .map(|n| n.get())
-            .unwrap_or(1)
-    });
+            .unwrap_or(1),
+    };
     let opts = CheckOptions {
         strategy: args.strategy,
         threads,

@@ -8,6 +8,45 @@
 /// fingerprint's own ~n²/2^65).
 const EMPTY: u64 = 0;
 
+use plasma_model::encode::Encoder;
+use plasma_model::{Setup, Symmetry, World};
+use std::hash::{BuildHasher, Hasher};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+
+/// A state's 64-bit identity: the hash of its encoding (of its representative's under
+/// symmetry), as `World`'s `Hash` computes it and with stateright's fixed ahash keys, so every
+/// engine sees the same identities; one encoding buffer serves a whole search (or thread).
+pub struct Fingerprinter {
+    hasher: ahash::RandomState,
+    encoder: Encoder,
+    sym: Option<Symmetry>,
+}
+
+impl Fingerprinter {
+    pub fn new(setup: &Setup, symmetry: bool) -> Fingerprinter {
+        Fingerprinter {
+            hasher: ahash::RandomState::with_seeds(
+                123_456_789_987_654_321,
+                98_765_432_123_456_789,
+                0,
+                0,
+            ),
+            encoder: Encoder::default(),
+            sym: symmetry.then(|| Symmetry::of(setup)),
+        }
+    }
+
+    #[inline]
+    pub fn of(&mut self, w: &World) -> u64 {
+        let mut h = self.hasher.build_hasher();
+        match self.sym {
+            Some(s) => h.write(self.encoder.encode(&w.representative(s))),
+            None => h.write(self.encoder.encode(w)),
+        }
+        h.finish()
+    }
+}
+
 pub struct Fingerprints {
     slots: Vec<u64>,
     len: usize,
@@ -102,6 +141,128 @@ fn place(slots: &mut [u64], fp: u64) -> bool {
     }
 }
 
+/// The visited set the parallel engine's threads share: the same open addressing over 64-bit
+/// fingerprints, each slot an atomic claimed by compare-and-swap, so inserts take no lock. The
+/// table does not grow while threads insert: a search reserves room ([`Shared::reserve`])
+/// before inserting a state's successors, and grows the table ([`Shared::grow`], which needs
+/// `&mut`) between phases, when no thread holds it.
+pub struct Shared {
+    slots: Vec<AtomicU64>,
+    len: AtomicUsize,
+    reserved: AtomicUsize,
+}
+
+impl Default for Shared {
+    fn default() -> Self {
+        Shared::with_slots(1 << 16)
+    }
+}
+
+impl Shared {
+    fn with_slots(n: usize) -> Shared {
+        Shared {
+            slots: (0..n).map(|_| AtomicU64::new(EMPTY)).collect(),
+            len: AtomicUsize::new(0),
+            reserved: AtomicUsize::new(0),
+        }
+    }
+
+    /// Fingerprints stored.
+    pub fn len(&self) -> usize {
+        self.len.load(Ordering::Relaxed)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Bytes the table takes.
+    pub fn bytes(&self) -> usize {
+        self.slots.len() * std::mem::size_of::<u64>()
+    }
+
+    /// Claims room for `n` more inserts; false when the table would pass 3/4 full (nothing is
+    /// claimed then: grow it first).
+    #[inline]
+    pub fn reserve(&self, n: usize) -> bool {
+        let room = self.slots.len() / 4 * 3;
+        let before = self.reserved.fetch_add(n, Ordering::Relaxed);
+        if before + n > room {
+            self.reserved.fetch_sub(n, Ordering::Relaxed);
+            return false;
+        }
+        true
+    }
+
+    /// Asks the CPU to bring `fp`'s slot into the cache, ahead of an `insert`.
+    #[inline]
+    pub fn prefetch(&self, fp: u64) {
+        #[cfg(target_arch = "x86_64")]
+        {
+            let i = slot(self.slots.len(), fp);
+            // SAFETY: as in `Fingerprints::prefetch`: `i` is in bounds, and a prefetch has no
+            // effect the program can observe.
+            #[allow(unused_unsafe)]
+            unsafe {
+                use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+                _mm_prefetch::<_MM_HINT_T0>(self.slots.as_ptr().add(i).cast());
+            }
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = fp;
+    }
+
+    /// Adds `fp`; false if it was there already (also when another thread added it first).
+    /// Room must have been reserved for it.
+    #[inline]
+    pub fn insert(&self, fp: u64) -> bool {
+        let fp = if fp == EMPTY { 1 } else { fp };
+        let mask = self.slots.len() - 1;
+        let mut i = slot(self.slots.len(), fp);
+        loop {
+            let s = &self.slots[i];
+            let mut seen = s.load(Ordering::Relaxed);
+            if seen == EMPTY {
+                match s.compare_exchange(EMPTY, fp, Ordering::Relaxed, Ordering::Relaxed) {
+                    Ok(_) => {
+                        self.len.fetch_add(1, Ordering::Relaxed);
+                        return true;
+                    }
+                    Err(now) => seen = now,
+                }
+            }
+            if seen == fp {
+                return false;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    /// Doubles the table until `extra` more inserts fit under 3/4 full, and forgets the
+    /// reservations (every reserved insert is done when no thread holds the table).
+    pub fn grow(&mut self, extra: usize) {
+        let len = self.len();
+        let mut n = self.slots.len();
+        while (len + extra) * 4 > n * 3 {
+            n *= 2;
+        }
+        if n != self.slots.len() {
+            let bigger: Vec<u64> = {
+                let mut plain = vec![EMPTY; n];
+                for s in &self.slots {
+                    let fp = s.load(Ordering::Relaxed);
+                    if fp != EMPTY {
+                        place(&mut plain, fp);
+                    }
+                }
+                plain
+            };
+            self.slots = bigger.into_iter().map(AtomicU64::new).collect();
+        }
+        self.reserved.store(len, Ordering::Relaxed);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -124,5 +285,32 @@ mod tests {
         assert!(set.insert(2));
         assert_eq!(set.len(), values.len() + 1);
         assert!(set.slots.len() * 3 >= set.len() * 4, "at most 3/4 full");
+    }
+
+    #[test]
+    fn shared_stores_each_fingerprint_once_across_threads_and_growth() {
+        let mut set = Shared::default();
+        let values: Vec<u64> = (0..300_000u64)
+            .map(|i| i.wrapping_mul(0x9e37_79b9_7f4a_7c15))
+            .collect();
+        let mut new = 0;
+        for part in values.chunks(50_000) {
+            if !set.reserve(2 * part.len()) {
+                set.grow(2 * part.len());
+                assert!(set.reserve(2 * part.len()));
+            }
+            // Two threads insert the same values: each value is new to exactly one of them.
+            new += std::thread::scope(|s| {
+                let a = s.spawn(|| part.iter().filter(|&&v| set.insert(v)).count());
+                let b = s.spawn(|| part.iter().rev().filter(|&&v| set.insert(v)).count());
+                a.join().unwrap_or(0) + b.join().unwrap_or(0)
+            });
+            set.grow(0);
+        }
+        assert_eq!(new, values.len());
+        assert_eq!(set.len(), values.len());
+        assert!(values.iter().all(|&v| !set.insert(v)));
+        assert!(set.slots.len() * 3 >= set.len() * 4, "at most 3/4 full");
+        assert!(!set.reserve(set.slots.len()), "a reservation past 3/4 is refused");
     }
 }

@@ -3,11 +3,14 @@
 //!
 //! - [`check`]: the entry point, [`check::run`], which picks an engine; stateright's BFS and DFS.
 //! - [`stateright_model`]: the model as a `stateright::Model` (also what the explorer serves).
-//! - [`native`]: our own lean single-threaded DFS over 64-bit fingerprints.
-//! - [`fingerprints`]: the visited table of the native engine.
+//! - [`bfs`]: the native breadth-first engine: parallel, level by level, shortest
+//!   counterexamples.
+//! - [`native`]: the native single-threaded DFS over 64-bit fingerprints.
+//! - [`fingerprints`]: state fingerprints and the native engines' visited tables.
 //! - [`report`]: the report every engine returns (text, JSON, exit code).
 //! - [`cli`]: `plasma-check check`; [`explore`]: `plasma-check explore`.
 
+pub mod bfs;
 pub mod check;
 pub mod cli;
 pub mod explore;

@@ -16,34 +16,13 @@
 //! where a general hash set reads its control bytes and then the slot).
 
 use crate::search::check::{progress_line, CheckOptions};
-use crate::search::report::{PropertyReport, Report, Search, Step};
-use plasma_model::encode::Encoder;
-use plasma_model::{describe, Action, Setup, Source, Symmetry, World};
-use std::hash::{BuildHasher, Hasher};
+use crate::search::fingerprints::Fingerprinter;
+use crate::search::report::{replayed_steps, PropertyReport, Report, Search};
+use plasma_model::{Action, Setup, Source, World};
 use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
 type Visited = crate::search::fingerprints::Fingerprints;
-
-/// A state's 64-bit identity: the hash of its encoding (of its representative's under
-/// symmetry), as `World`'s `Hash` computes it, with one encoding buffer for the whole search.
-struct Fingerprinter {
-    hasher: ahash::RandomState,
-    encoder: Encoder,
-    sym: Option<Symmetry>,
-}
-
-impl Fingerprinter {
-    #[inline]
-    fn of(&mut self, w: &World) -> u64 {
-        let mut h = self.hasher.build_hasher();
-        match self.sym {
-            Some(s) => h.write(self.encoder.encode(&w.representative(s))),
-            None => h.write(self.encoder.encode(w)),
-        }
-        h.finish()
-    }
-}
 
 /// One level of the depth-first stack. Frames are kept when the search backs up, so a
 /// successor is written into the next frame's inline storage (no allocation, no move).
@@ -116,18 +95,7 @@ fn expand(
 /// Runs the search and reports like [`crate::search::check::run`] does.
 pub fn run(setup: &Setup, opts: &CheckOptions) -> Report {
     let start = Instant::now();
-    let mut key = Fingerprinter {
-        // stateright's fingerprint: ahash with fixed keys, so both engines see the same 64-bit
-        // state identities.
-        hasher: ahash::RandomState::with_seeds(
-            123_456_789_987_654_321,
-            98_765_432_123_456_789,
-            0,
-            0,
-        ),
-        encoder: Encoder::default(),
-        sym: opts.symmetry.then(|| Symmetry::of(setup)),
-    };
+    let mut key = Fingerprinter::new(setup, opts.symmetry);
     let props = crate::search::check::selected(setup, opts);
     let mut found: Vec<Option<Vec<Action>>> = vec![None; props.len()];
     let mut undecided = props.len();
@@ -273,7 +241,7 @@ pub fn run(setup: &Setup, opts: &CheckOptions) -> Report {
         .iter()
         .zip(found)
         .map(|(p, path)| {
-            let trace = path.as_ref().map(|a| steps(setup, a));
+            let trace = path.as_ref().map(|a| replayed_steps(setup, a));
             PropertyReport::of(p, complete, path, trace)
         })
         .collect();
@@ -287,19 +255,4 @@ pub fn run(setup: &Setup, opts: &CheckOptions) -> Report {
         seconds,
     };
     Report::of_search(setup, opts, search, properties)
-}
-
-/// The readable steps of a path, replayed from the initial state.
-fn steps(setup: &Setup, path: &[Action]) -> Vec<Step> {
-    let mut w = World::init(setup);
-    let mut out = Vec::new();
-    for a in path {
-        let Ok(next) = w.step(setup, a) else { break };
-        out.push(Step {
-            text: describe::step(&w, a, &next),
-            action: format!("{a:?}"),
-        });
-        w = next;
-    }
-    out
 }

@@ -251,3 +251,18 @@ impl Report {
         s
     }
 }
+
+/// The readable steps of a path of actions, replayed from the initial state.
+pub fn replayed_steps(setup: &plasma_model::Setup, path: &[plasma_model::Action]) -> Vec<Step> {
+    let mut w = plasma_model::World::init(setup);
+    let mut out = Vec::new();
+    for a in path {
+        let Ok(next) = w.step(setup, a) else { break };
+        out.push(Step {
+            text: plasma_model::describe::step(&w, a, &next),
+            action: format!("{a:?}"),
+        });
+        w = next;
+    }
+    out
+}
