@@ -187,7 +187,27 @@ fn properties_selects_what_is_checked() {
         plasma_check(&["check", "--config", "tiny", "--properties", "crdt-counter"]);
     assert_eq!(code, 2);
     assert!(err.contains("does not apply"), "{err}");
-    let (code, _, err) = plasma_check(&["check", "--engine", "native", "--config", "tiny"]);
+    let (code, _, err) = plasma_check(&[
+        "check",
+        "--engine",
+        "native",
+        "--strategy",
+        "dfs",
+        "--threads",
+        "2",
+        "--config",
+        "tiny",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("single-threaded"), "{err}");
+    let (code, _, err) = plasma_check(&[
+        "check",
+        "--engine",
+        "stateright",
+        "--symmetry",
+        "--config",
+        "tiny",
+    ]);
     assert_eq!(code, 2);
     assert!(err.contains("--strategy dfs"), "{err}");
 }

@@ -6,7 +6,7 @@ pub mod cli;
 
 use crate::exit;
 use crate::presets;
-use crate::search::check::{self, CheckOptions, Strategy};
+use crate::search::check::{self, CheckOptions, Engine, Strategy};
 use crate::search::report::Status;
 use crate::trace::{counterexample_trace, Trace};
 use plasma_model::{Action, Config, DuplicateTab, MidCounter, Mutant, Protocol, ResetScope, Setup};
@@ -154,11 +154,18 @@ impl Catch {
 
 /// Single-threaded BFS until the first violation: the counterexample is a shortest one.
 pub fn hunt(target: &Target) -> Catch {
+    hunt_with(target, Engine::Stateright, 1)
+}
+
+/// A hunt on `engine`'s BFS with `threads` threads: the same length on every engine and any
+/// number of threads, and with one thread the same path.
+pub fn hunt_with(target: &Target, engine: Engine, threads: usize) -> Catch {
     let opts = CheckOptions {
         strategy: Strategy::Bfs,
-        threads: 1,
+        threads,
         stop_at_first_violation: true,
         stop_at: target.property,
+        engine,
         ..CheckOptions::default()
     };
     let report = check::run(&target.setup, &opts);

@@ -221,11 +221,10 @@ pub fn run(setup: &Setup, opts: &CheckOptions) -> Report {
     let stop = AtomicBool::new(false);
     let generated = AtomicUsize::new(1);
     let hunting = |found: &[Option<Witness>]| {
-        props.iter().zip(found).any(|(p, f)| {
-            f.is_some()
-                && p.discovery_is_failure()
-                && (opts.stop_at_first_violation || opts.stop_at == Some(p.name))
-        })
+        props
+            .iter()
+            .zip(found)
+            .any(|(p, f)| f.is_some() && crate::search::check::ends_run(opts, p))
     };
     let tty = std::io::stderr().is_terminal();
     let bar = (opts.progress && tty).then(|| {
@@ -290,7 +289,8 @@ pub fn run(setup: &Setup, opts: &CheckOptions) -> Report {
                 first,
                 end,
             };
-            let redo_parts: Vec<&[usize]> = redo.chunks(redo.len().div_ceil(threads).max(1)).collect();
+            let redo_parts: Vec<&[usize]> =
+                redo.chunks(redo.len().div_ceil(threads).max(1)).collect();
             let shares: Vec<Share> = std::thread::scope(|s| {
                 let handles: Vec<_> = (0..threads)
                     .map(|t| {

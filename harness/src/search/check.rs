@@ -65,6 +65,16 @@ impl Default for CheckOptions {
     }
 }
 
+/// Whether finding `p` decided ends the run: a violation of the property `--stop-at` names, or
+/// without one, any violation when the run stops at the first.
+pub fn ends_run(opts: &CheckOptions, p: &plasma_properties::Property) -> bool {
+    p.discovery_is_failure()
+        && match opts.stop_at {
+            Some(name) => p.name == name,
+            None => opts.stop_at_first_violation,
+        }
+}
+
 /// The properties a run checks: the applicable ones, or those of them `--properties` names.
 pub fn selected(setup: &Setup, opts: &CheckOptions) -> Vec<&'static plasma_properties::Property> {
     plasma_properties::applicable(&setup.config)

@@ -311,6 +311,9 @@ mod tests {
         assert_eq!(set.len(), values.len());
         assert!(values.iter().all(|&v| !set.insert(v)));
         assert!(set.slots.len() * 3 >= set.len() * 4, "at most 3/4 full");
-        assert!(!set.reserve(set.slots.len()), "a reservation past 3/4 is refused");
+        assert!(
+            !set.reserve(set.slots.len()),
+            "a reservation past 3/4 is refused"
+        );
     }
 }

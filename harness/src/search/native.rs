@@ -100,11 +100,10 @@ pub fn run(setup: &Setup, opts: &CheckOptions) -> Report {
     let mut found: Vec<Option<Vec<Action>>> = vec![None; props.len()];
     let mut undecided = props.len();
     let hunting = |found: &[Option<Vec<Action>>]| {
-        props.iter().zip(found).any(|(p, f)| {
-            f.is_some()
-                && p.discovery_is_failure()
-                && (opts.stop_at_first_violation || opts.stop_at == Some(p.name))
-        })
+        props
+            .iter()
+            .zip(found)
+            .any(|(p, f)| f.is_some() && crate::search::check::ends_run(opts, p))
     };
 
     let tty = std::io::stderr().is_terminal();

@@ -1,0 +1,119 @@
+//! Every engine explores the same state space and reaches the same verdicts: stateright (the
+//! reference), the native DFS, and the native BFS on one and on two threads, with and without
+//! symmetry; the native BFS finds counterexamples of the same (shortest) length as
+//! stateright's one-threaded BFS, and with one thread the very same path.
+
+use plasma_check::hunt;
+use plasma_check::presets::preset;
+use plasma_check::search::check::{self, CheckOptions, Engine, Strategy};
+use plasma_check::search::report::{Report, Status};
+use plasma_model::Setup;
+
+fn run(setup: &Setup, engine: Engine, strategy: Strategy, threads: usize, sym: bool) -> Report {
+    let opts = CheckOptions {
+        strategy,
+        threads,
+        symmetry: sym,
+        engine,
+        ..CheckOptions::default()
+    };
+    check::run(setup, &opts)
+}
+
+fn statuses(r: &Report) -> Vec<(&'static str, Status)> {
+    r.properties.iter().map(|p| (p.name, p.status)).collect()
+}
+
+#[test]
+fn native_bfs_stores_the_pinned_states_of_the_small_presets() {
+    for (name, unique, orbits) in [("tiny", 372_210, 168_263), ("small", 1_616_122, 734_739)] {
+        let setup = Setup::hardened(preset(name).expect("preset"));
+        for threads in [1, 2] {
+            let plain = run(&setup, Engine::Native, Strategy::Bfs, threads, false);
+            assert!(plain.verified, "{name} x{threads}");
+            assert_eq!(plain.unique_states, unique, "{name} x{threads}");
+            let reduced = run(&setup, Engine::Native, Strategy::Bfs, threads, true);
+            assert!(reduced.verified, "{name} x{threads} symmetry");
+            assert_eq!(reduced.unique_states, orbits, "{name} x{threads} symmetry");
+        }
+    }
+}
+
+#[test]
+fn native_bfs_reaches_stateright_s_verdicts_on_every_target() {
+    for target in hunt::targets() {
+        let theirs = run(&target.setup, Engine::Stateright, Strategy::Dfs, 2, false);
+        for threads in [1, 2] {
+            let ours = run(&target.setup, Engine::Native, Strategy::Bfs, threads, false);
+            assert!(ours.complete, "{} x{threads}", target.name);
+            assert_eq!(ours.unique_states, theirs.unique_states, "{}", target.name);
+            assert_eq!(statuses(&ours), statuses(&theirs), "{}", target.name);
+            for p in ours.properties.iter().filter(|p| p.path.is_some()) {
+                // A witness or counterexample replays to a state that decides its property.
+                let path = p.path.as_ref().expect("a path");
+                let mut w = plasma_model::World::init(&target.setup);
+                for a in path {
+                    w = w.step(&target.setup, a).expect("the path replays");
+                }
+                let prop = plasma_properties::by_name(p.name).expect("property");
+                assert_eq!(
+                    prop.check(&target.setup, &w),
+                    !prop.discovery_is_failure(),
+                    "{}: {}",
+                    target.name,
+                    p.name
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn native_bfs_finds_the_shortest_counterexample_of_every_target() {
+    for target in hunt::targets() {
+        let reference = hunt::hunt(&target);
+        assert!(reference.caught_by.is_some(), "{}", target.name);
+        let one = hunt::hunt_with(&target, Engine::Native, 1);
+        assert_eq!(one.caught_by, reference.caught_by, "{}", target.name);
+        assert_eq!(one.steps, reference.steps, "{}", target.name);
+        assert_eq!(
+            one.path, reference.path,
+            "{}: one thread, same path",
+            target.name
+        );
+        let two = hunt::hunt_with(&target, Engine::Native, 2);
+        assert_eq!(two.caught_by, reference.caught_by, "{}", target.name);
+        assert_eq!(two.steps, reference.steps, "{}", target.name);
+    }
+}
+
+#[test]
+fn every_property_is_decided_at_the_same_depth_as_stateright_bfs() {
+    // Witnesses of `sometimes` properties are shortest too.
+    let setup = Setup::hardened(preset("tiny").expect("preset"));
+    let theirs = run(&setup, Engine::Stateright, Strategy::Bfs, 1, false);
+    let ours = run(&setup, Engine::Native, Strategy::Bfs, 2, false);
+    let steps = |r: &Report| -> Vec<(&str, Option<usize>)> {
+        r.properties.iter().map(|p| (p.name, p.steps)).collect()
+    };
+    assert_eq!(steps(&ours), steps(&theirs));
+}
+
+#[test]
+fn native_bfs_stopped_early_is_not_verified() {
+    let setup = Setup::hardened(preset("small").expect("preset"));
+    let opts = CheckOptions {
+        strategy: Strategy::Bfs,
+        engine: Engine::Native,
+        threads: 2,
+        max_states: Some(10_000),
+        ..CheckOptions::default()
+    };
+    let r = check::run(&setup, &opts);
+    assert!(!r.complete && !r.verified);
+    assert!(r
+        .stop_reason
+        .as_deref()
+        .unwrap_or("")
+        .contains("state limit"));
+}
