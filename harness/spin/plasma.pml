@@ -899,7 +899,7 @@ inline check_props() {
   /* Pull: World::step Action::Pull */ \
   :: d_step { TOPEN(t) && ROOM > 0 -> pull(t) END_STEP } \
   /* Reload: World::step Action::Reload (always a self-loop here: the view is the replay). */ \
-  /* plasma-check no longer offers no-op reloads; -DNORELOAD (run.sh's default) drops them */ \
+  /* plasma-check does not offer no-op reloads; -DNORELOAD (run.sh's default) drops them  */ \
   /* here too, so that both searches take the same transitions. */ \
   RELOAD_OPT(t) \
   /* DuplicateTab: World::step Action::DuplicateTab, duplicate_tab = rotate: a fresh clientID */ \

@@ -261,7 +261,7 @@ impl Protocol {
     }
 
     /// What the real Replicache 15 client does where it differs from the hardened page (the
-    /// README's "Conformance: what the real client does"): a fresh clientID per instance, group
+    /// profile in `harness/conformance/README.md`): a fresh clientID per instance, group
     /// pushes and views, one request per kind in flight, a pull at every open, and a server
     /// whose cookie moves with every change a pull reports.
     pub fn replicache() -> Self {

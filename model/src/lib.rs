@@ -14,7 +14,7 @@
 //! - [`World::step`]: the successor state, or a [`Refusal`] naming why the action is not allowed.
 //!
 //! The precise semantics are in `shared/PROTOCOL.md`; the choices this model makes where the
-//! page is silent are listed in the README's model section.
+//! page is silent are numbered in `model/README.md`.
 
 pub mod action;
 pub mod auth;

@@ -5,10 +5,10 @@
 //! (so the same, tiny, chance of two states sharing one); a counterexample is the stack itself
 //! (a path, not a shortest one: use BFS for that).
 //!
-//! Where the time goes, and what each choice saves (profile of `default`, session 3): a
-//! successor is written into a buffer the stack keeps (`World::apply` in place, and
-//! `World::overwrite`, one `memcpy` of the parent when nothing spilled, instead of a clone of
-//! two dozen small vectors: 40% of the time before); a frame is *expanded* all at once, every
+//! Where the time goes, and what each choice saves (profile of `default`): a successor is
+//! written into a buffer the stack keeps (`World::apply` in place, and `World::overwrite`, one
+//! `memcpy` of the parent when nothing spilled, where a clone of two dozen small vectors took
+//! 40% of the search's time); a frame is *expanded* all at once, every
 //! successor fingerprinted and its table slot prefetched before any is looked up, so that the
 //! table's cache misses overlap (the successors found new are the frame's children, and the
 //! search descends into them last first: the last one computed is still in the child's buffer);
