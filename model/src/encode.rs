@@ -8,7 +8,8 @@ use crate::install::{Entry, Install};
 use crate::network::{Msg, Network, Patch, Pushed};
 use crate::server::{Server, ServerRow};
 use crate::tab::{Slot, Tab, TabStatus};
-use crate::{Op, World};
+use crate::{CopyVec, Op, VecMap, World};
+use smallvec::SmallVec;
 use std::hash::{Hash, Hasher};
 
 /// An encoded state.
@@ -338,7 +339,11 @@ impl Reader<'_> {
         })
     }
     fn rows(&mut self) -> Option<crate::Rows> {
-        (0..self.u8()?).map(|_| self.opt()).collect()
+        let mut rows = crate::Rows::new();
+        for _ in 0..self.u8()? {
+            rows.push(self.opt()?);
+        }
+        Some(rows)
     }
     fn slot(&mut self) -> Option<Slot> {
         Some(match self.u8()? {
@@ -355,16 +360,18 @@ impl Reader<'_> {
                 group: self.u8()?,
                 client: self.u8()?,
                 user: self.opt()?,
-                mutations: (0..self.u8()?)
-                    .map(|_| {
-                        Some(Pushed {
+                mutations: {
+                    let mut list = crate::network::PushedList::new();
+                    for _ in 0..self.u8()? {
+                        list.push(Pushed {
                             client: self.u8()?,
                             mid: self.u8()?,
                             op: self.op()?,
                             serial: self.u8()?,
-                        })
-                    })
-                    .collect::<Option<_>>()?,
+                        });
+                    }
+                    list
+                },
             },
             1 => Msg::PushResp {
                 tab: self.u8()?,
@@ -383,12 +390,14 @@ impl Reader<'_> {
                 let (tab, group, user) = (self.u8()?, self.u8()?, self.opt()?);
                 let (base_cookie, base_user, cookie) = (self.opt()?, self.opt()?, self.u8()?);
                 let to_client = self.opt()?;
-                let rows = (0..self.u8()?)
-                    .map(|_| Some((self.u8()?, self.u8()?)))
-                    .collect::<Option<_>>()?;
-                let last_mutation_ids = (0..self.u8()?)
-                    .map(|_| Some((self.u8()?, self.u8()?)))
-                    .collect::<Option<_>>()?;
+                let mut rows = crate::network::PatchRows::new();
+                for _ in 0..self.u8()? {
+                    rows.push((self.u8()?, self.u8()?));
+                }
+                let mut last_mutation_ids = crate::network::Lmids::new();
+                for _ in 0..self.u8()? {
+                    last_mutation_ids.push((self.u8()?, self.u8()?));
+                }
                 Msg::PullResp {
                     tab,
                     group,
@@ -410,114 +419,119 @@ impl Reader<'_> {
     }
 }
 
+/// Reads `n` items, `n` being the next byte, into a fresh collection.
+macro_rules! many {
+    ($r:ident, $item:expr) => {{
+        let n = $r.u8()?;
+        let mut v = CopyVec::new();
+        for _ in 0..n {
+            v.push($item);
+        }
+        v
+    }};
+}
+
 impl World {
     /// The state whose encoding `bytes` is ([`World::encode`]'s inverse); `None` if `bytes` is
     /// not a whole encoding.
     pub fn decode(bytes: &[u8]) -> Option<World> {
         let mut r = Reader { bytes, at: 0 };
         let version = r.u8()?;
-        let rows = (0..r.u8()?)
-            .map(|_| {
-                Some(ServerRow {
-                    value: r.opt()?,
-                    row_version: r.u8()?,
-                })
-            })
-            .collect::<Option<_>>()?;
-        let clients = (0..r.u8()?)
-            .map(|_| Some(((r.u8()?, r.u8()?), r.u8()?)))
-            .collect::<Option<_>>()?;
-        let auth_ctx = (0..r.u8()?)
-            .map(|_| Some(((r.u8()?, r.u8()?), r.opt()?)))
-            .collect::<Option<_>>()?;
+        let rows = many!(
+            r,
+            ServerRow {
+                value: r.opt()?,
+                row_version: r.u8()?,
+            }
+        );
+        let mut clients = VecMap::new();
+        for _ in 0..r.u8()? {
+            clients.insert((r.u8()?, r.u8()?), r.u8()?);
+        }
+        let mut auth_ctx = VecMap::new();
+        for _ in 0..r.u8()? {
+            auth_ctx.insert((r.u8()?, r.u8()?), r.opt()?);
+        }
         let server = Server {
             version,
             rows,
             clients,
             auth_ctx,
         };
-        let installs = (0..r.u8()?)
-            .map(|_| {
-                let group = r.u8()?;
-                let base = r.rows()?;
-                let (cookie, signed_in, base_user) = (r.opt()?, r.opt()?, r.opt()?);
-                let outbox = (0..r.u8()?)
-                    .map(|_| {
-                        let key = (r.u8()?, r.u8()?);
-                        let (op, serial) = (r.op()?, r.u8()?);
-                        Some((key, Entry { op, serial }))
-                    })
-                    .collect::<Option<_>>()?;
-                let next_mid = (0..r.u8()?)
-                    .map(|_| Some((r.u8()?, r.u8()?)))
-                    .collect::<Option<_>>()?;
-                Some(Install {
-                    group,
-                    base,
-                    cookie,
-                    outbox,
-                    next_mid,
-                    signed_in,
-                    base_user,
-                })
-            })
-            .collect::<Option<_>>()?;
-        let tabs = (0..r.u8()?)
-            .map(|_| {
-                let (install, client) = (r.u8()?, r.u8()?);
-                let status = match r.u8()? {
-                    0 => TabStatus::Open,
-                    1 => TabStatus::Closed,
-                    2 => TabStatus::Restored,
-                    _ => return None,
-                };
-                let mem_mid = r.opt()?;
-                let (push, pull) = (r.slot()?, r.slot()?);
-                Some(Tab {
-                    install,
-                    client,
-                    status,
-                    view: r.rows()?,
-                    mem_mid,
-                    push,
-                    pull,
-                })
-            })
-            .collect::<Option<_>>()?;
+        let mut installs = SmallVec::new();
+        for _ in 0..r.u8()? {
+            let group = r.u8()?;
+            let base = r.rows()?;
+            let (cookie, signed_in, base_user) = (r.opt()?, r.opt()?, r.opt()?);
+            let mut outbox = VecMap::new();
+            for _ in 0..r.u8()? {
+                let key = (r.u8()?, r.u8()?);
+                let (op, serial) = (r.op()?, r.u8()?);
+                outbox.insert(key, Entry { op, serial });
+            }
+            let mut next_mid = VecMap::new();
+            for _ in 0..r.u8()? {
+                next_mid.insert(r.u8()?, r.u8()?);
+            }
+            installs.push(Install {
+                group,
+                base,
+                cookie,
+                outbox,
+                next_mid,
+                signed_in,
+                base_user,
+            });
+        }
+        let mut tabs = SmallVec::new();
+        for _ in 0..r.u8()? {
+            let (install, client) = (r.u8()?, r.u8()?);
+            let status = match r.u8()? {
+                0 => TabStatus::Open,
+                1 => TabStatus::Closed,
+                2 => TabStatus::Restored,
+                _ => return None,
+            };
+            let mem_mid = r.opt()?;
+            let (push, pull) = (r.slot()?, r.slot()?);
+            tabs.push(Tab {
+                install,
+                client,
+                status,
+                view: r.rows()?,
+                mem_mid,
+                push,
+                pull,
+            });
+        }
         let mut network = Network::default();
         for _ in 0..r.u8()? {
             let copies = r.u8()?;
-            let m = r.msg()?;
-            for _ in 0..copies {
-                network.send(m.clone());
-            }
+            network.send_copies(r.msg()?, copies);
         }
-        let created = (0..r.u8()?)
-            .map(|_| {
-                let (install, tab, group, client, mid, user) =
-                    (r.u8()?, r.u8()?, r.u8()?, r.u8()?, r.u8()?, r.opt()?);
-                Some(Created {
-                    install,
-                    tab,
-                    group,
-                    client,
-                    mid,
-                    op: r.op()?,
-                    user,
-                })
-            })
-            .collect::<Option<_>>()?;
-        let processed = (0..r.u8()?)
-            .map(|_| {
-                Some(Processed {
-                    serial: r.u8()?,
-                    applied: r.u8()? != 0,
-                    user: r.opt()?,
-                })
-            })
-            .collect::<Option<_>>()?;
-        let discarded = (0..r.u8()?).map(|_| r.u8()).collect::<Option<_>>()?;
-        let wiped = (0..r.u8()?).map(|_| r.u8()).collect::<Option<_>>()?;
+        let created = many!(r, {
+            let (install, tab, group, client, mid, user) =
+                (r.u8()?, r.u8()?, r.u8()?, r.u8()?, r.u8()?, r.opt()?);
+            Created {
+                install,
+                tab,
+                group,
+                client,
+                mid,
+                op: r.op()?,
+                user,
+            }
+        });
+        let processed = many!(
+            r,
+            Processed {
+                serial: r.u8()?,
+                applied: r.u8()? != 0,
+                user: r.opt()?,
+            }
+        );
+        let discarded = many!(r, r.u8()?);
+        let wiped = many!(r, r.u8()?);
         let history = History {
             created,
             processed,

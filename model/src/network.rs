@@ -187,6 +187,14 @@ impl Network {
         }
     }
 
+    /// Adds `copies` copies of `msg` (at least one).
+    pub fn send_copies(&mut self, msg: Msg, copies: u8) {
+        match self.find(&msg) {
+            Ok(i) => self.msgs[i].1 += copies,
+            Err(i) => self.msgs.insert(i, (msg, copies)),
+        }
+    }
+
     /// Takes one copy of `msg` out of the network; false if none is in flight.
     pub fn take(&mut self, msg: &Msg) -> bool {
         // A scan for equality: a handful of messages, and `==` gives up at the first field that

@@ -28,40 +28,89 @@ use std::time::{Duration, Instant};
 /// States a thread takes from a level at a time.
 const CHUNK: usize = 512;
 
-/// One level: the encodings of its states, end to end.
+/// A thread's share of one level: the encodings of its states, end to end.
 #[derive(Default)]
-struct Level {
+struct Part {
     bytes: Vec<u8>,
     /// Where state `i` ends in `bytes` (it starts where `i - 1` ends).
     ends: Vec<u64>,
     /// State `i`'s parent (its index in the previous level) and the number of the action that
     /// led to it among the parent's enabled actions.
-    parents: Vec<(u32, u16)>,
+    parents: Vec<u32>,
+    actions: Vec<u16>,
 }
 
-impl Level {
-    fn len(&self) -> usize {
-        self.ends.len()
-    }
-
+impl Part {
     fn state(&self, i: usize) -> &[u8] {
         let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
         &self.bytes[start..self.ends[i] as usize]
     }
 
-    fn push(&mut self, w: &World, parent: (u32, u16)) {
-        w.encode_into(&mut self.bytes);
+    /// Adds a state whose encoding is `bytes`.
+    fn push(&mut self, bytes: &[u8], (parent, action): (u32, u16)) {
+        self.bytes.extend_from_slice(bytes);
         self.ends.push(self.bytes.len() as u64);
         self.parents.push(parent);
+        self.actions.push(action);
+    }
+}
+
+/// One level: the threads' parts, in thread order; state `i` of the level is state
+/// `i - starts[p]` of part `p`.
+#[derive(Default)]
+struct Level {
+    parts: Vec<Part>,
+    starts: Vec<usize>,
+    len: usize,
+}
+
+impl Level {
+    fn len(&self) -> usize {
+        self.len
     }
 
-    /// Appends `other` (a thread's share of the same level).
-    fn append(&mut self, other: Level) {
-        let base = self.bytes.len() as u64;
-        self.bytes.extend_from_slice(&other.bytes);
-        self.ends.extend(other.ends.iter().map(|e| e + base));
-        self.parents.extend_from_slice(&other.parents);
+    fn add(&mut self, part: Part) {
+        self.starts.push(self.len);
+        self.len += part.ends.len();
+        self.parts.push(part);
     }
+
+    /// The part holding state `i`, and `i`'s index in it.
+    fn locate(&self, i: usize) -> (&Part, usize) {
+        let p = self.starts.partition_point(|&s| s <= i) - 1;
+        (&self.parts[p], i - self.starts[p])
+    }
+
+    fn state(&self, i: usize) -> &[u8] {
+        let (part, k) = self.locate(i);
+        part.state(k)
+    }
+
+    fn bytes(&self) -> usize {
+        self.parts
+            .iter()
+            .map(|p| p.bytes.capacity() + p.ends.capacity() * 8 + p.parents.capacity() * 6)
+            .sum()
+    }
+
+    /// The parent links of the whole level, in state order (the encodings are dropped).
+    fn links(self) -> Links {
+        let mut links = Links {
+            parents: Vec::with_capacity(self.len),
+            actions: Vec::with_capacity(self.len),
+        };
+        for p in self.parts {
+            links.parents.extend_from_slice(&p.parents);
+            links.actions.extend_from_slice(&p.actions);
+        }
+        links
+    }
+}
+
+/// The parent links of one level (see [`Part`]).
+struct Links {
+    parents: Vec<u32>,
+    actions: Vec<u16>,
 }
 
 /// Where a property was decided: the state reached from state `parent` of level `level` by
@@ -85,7 +134,11 @@ struct Shift<'a> {
     /// Set when a thread could not reserve room in the table: every thread stops taking
     /// chunks, and the states left over are expanded after the table grew.
     full: AtomicBool,
+    /// Set when the run must stop (`reason` says why): every thread stops taking chunks.
     stop: &'a AtomicBool,
+    reason: &'a Mutex<Option<String>>,
+    opts: &'a CheckOptions,
+    start: Instant,
     generated: &'a AtomicUsize,
     found: &'a Mutex<Vec<Option<Witness>>>,
     /// The properties not decided on an earlier level (by index in `props`): a property decided
@@ -100,7 +153,7 @@ struct Shift<'a> {
 /// What a thread did in one shift: its share of the next level, and the states of this level
 /// it left for later (the table was full).
 struct Share {
-    next: Level,
+    next: Part,
     left: Vec<usize>,
 }
 
@@ -111,12 +164,15 @@ impl Shift<'_> {
         let setup = self.setup;
         let mut key = Fingerprinter::new(setup, self.symmetry);
         let mut share = Share {
-            next: Level::default(),
+            next: Part::default(),
             left: Vec::new(),
         };
         let mut actions = Vec::new();
         let mut pool: Vec<World> = Vec::new();
         let mut fps: Vec<u64> = Vec::new();
+        // The successors' encodings, end to end, and where each ends.
+        let mut encoded: Vec<u8> = Vec::new();
+        let mut ends: Vec<usize> = Vec::new();
         let mut healed = None;
         let mut expand = |i: usize, share: &mut Share| -> bool {
             let Some(parent) = World::decode(self.level.state(i)) else {
@@ -128,13 +184,16 @@ impl Shift<'_> {
                 pool.push(parent.clone());
             }
             fps.clear();
+            encoded.clear();
+            ends.clear();
             let source = Source::of(&parent);
             for (a, w) in actions.iter().zip(pool.iter_mut()) {
                 w.overwrite_from(source);
                 if w.apply(setup, a).is_err() {
                     unreachable!("an enabled action is refused");
                 }
-                let fp = key.of(w);
+                let fp = key.of_keeping(w, &mut encoded);
+                ends.push(encoded.len());
                 self.visited.prefetch(fp);
                 fps.push(fp);
             }
@@ -146,12 +205,12 @@ impl Shift<'_> {
                 if !self.visited.insert(fp) {
                     continue;
                 }
-                let w = &pool[k];
                 let link = (i as u32, k as u16);
                 if !self.open.is_empty() {
-                    self.discover(w, link, &mut healed);
+                    self.discover(&pool[k], link, &mut healed);
                 }
-                share.next.push(w, link);
+                let start = if k == 0 { 0 } else { ends[k - 1] };
+                share.next.push(&encoded[start..ends[k]], link);
             }
             true
         };
@@ -163,6 +222,17 @@ impl Shift<'_> {
         }
         loop {
             if self.full.load(Ordering::Relaxed) || self.stop.load(Ordering::Relaxed) {
+                break;
+            }
+            let limit = crate::search::check::limit_reached(
+                self.opts,
+                self.generated.load(Ordering::Relaxed),
+                self.start.elapsed(),
+            );
+            if let Some(why) = limit {
+                self.stop.store(true, Ordering::Relaxed);
+                let mut reason = self.reason.lock().unwrap_or_else(|e| e.into_inner());
+                reason.get_or_insert(why);
                 break;
             }
             let c = self.next.fetch_add(1, Ordering::Relaxed);
@@ -219,6 +289,7 @@ pub fn run(setup: &Setup, opts: &CheckOptions) -> Report {
     let props = crate::search::check::selected(setup, opts);
     let found = Mutex::new(vec![None::<Witness>; props.len()]);
     let stop = AtomicBool::new(false);
+    let reason = Mutex::new(None);
     let generated = AtomicUsize::new(1);
     let hunting = |found: &[Option<Witness>]| {
         props
@@ -253,9 +324,11 @@ pub fn run(setup: &Setup, opts: &CheckOptions) -> Report {
         }
     }
     // `links[k]` holds the parent links of level k; only the current level keeps its states.
-    let mut links: Vec<Vec<(u32, u16)>> = vec![vec![(0, 0)]];
+    let mut links: Vec<Links> = Vec::new();
     let mut level = Level::default();
-    level.push(&init, (0, 0));
+    let mut first_part = Part::default();
+    first_part.push(&init.encode(), (0, 0));
+    level.add(first_part);
     let mut stop_reason = None;
     let mut level_no = 0;
     while level.len() > 0 {
@@ -282,6 +355,9 @@ pub fn run(setup: &Setup, opts: &CheckOptions) -> Report {
                 next: AtomicUsize::new(0),
                 full: AtomicBool::new(false),
                 stop: &stop,
+                reason: &reason,
+                opts,
+                start,
                 generated: &generated,
                 found: &found,
                 open: &open,
@@ -308,7 +384,7 @@ pub fn run(setup: &Setup, opts: &CheckOptions) -> Report {
             let taken = (shift.next.load(Ordering::Relaxed) * CHUNK).min(end - first);
             redo.clear();
             for share in shares {
-                next.append(share.next);
+                next.add(share.next);
                 redo.extend(share.left);
             }
             if !full {
@@ -320,20 +396,27 @@ pub fn run(setup: &Setup, opts: &CheckOptions) -> Report {
             redo.sort_unstable();
             visited.grow((end - first + redo.len()).min(1 << 20) * 8);
         }
+        let done = std::mem::replace(&mut level, next);
+        links.push(done.links());
+        if stop.load(Ordering::Relaxed) {
+            stop_reason = reason.lock().unwrap_or_else(|e| e.into_inner()).take();
+            break;
+        }
         // Grow ahead of the next level too, so that a phase rarely ends early.
-        visited.grow(next.len() * 2);
+        visited.grow(level.len() * 2);
         level_no += 1;
         let elapsed = start.elapsed();
         let line = || {
             format!(
-                "level {level_no}: {} new, {}",
-                next.len(),
+                "level {level_no}: {} new, {}, {} MB",
+                level.len(),
                 progress_line(
                     generated.load(Ordering::Relaxed),
                     visited.len(),
                     level_no,
                     elapsed
-                )
+                ),
+                (visited.bytes() + level.bytes()) >> 20
             )
         };
         if let Some(bar) = &bar {
@@ -341,26 +424,6 @@ pub fn run(setup: &Setup, opts: &CheckOptions) -> Report {
         } else if opts.progress && last_report.elapsed() >= Duration::from_secs(10) {
             eprintln!("progress: {}", line());
             last_report = Instant::now();
-        }
-        if next.len() > 0 {
-            links.push(std::mem::take(&mut next.parents));
-        }
-        level = next;
-        if opts.timeout.is_some_and(|t| elapsed >= t) && level.len() > 0 {
-            stop_reason = Some(format!(
-                "timeout reached ({:.1}s, --timeout {}s)",
-                elapsed.as_secs_f64(),
-                opts.timeout.unwrap_or_default().as_secs()
-            ));
-            break;
-        }
-        let g = generated.load(Ordering::Relaxed);
-        if opts.max_states.is_some_and(|n| g >= n) && level.len() > 0 {
-            stop_reason = Some(format!(
-                "state limit reached ({g} states generated, --max-states {})",
-                opts.max_states.unwrap_or_default()
-            ));
-            break;
         }
     }
     if let Some(bar) = bar {
@@ -392,16 +455,15 @@ pub fn run(setup: &Setup, opts: &CheckOptions) -> Report {
 
 /// The actions from the initial state to a witness: parent links back to level 0, then the
 /// actions replayed forward (an action is stored as its number among the enabled ones).
-fn path_to(setup: &Setup, links: &[Vec<(u32, u16)>], w: Witness) -> Vec<Action> {
+fn path_to(setup: &Setup, links: &[Links], w: Witness) -> Vec<Action> {
     if w.level == 0 {
         return Vec::new();
     }
     let mut numbers = vec![w.action];
-    let mut at = w.parent;
+    let mut at = w.parent as usize;
     for level in links[1..w.level].iter().rev() {
-        let (parent, action) = level[at as usize];
-        numbers.push(action);
-        at = parent;
+        numbers.push(level.actions[at]);
+        at = level.parents[at] as usize;
     }
     numbers.reverse();
     let mut world = World::init(setup);

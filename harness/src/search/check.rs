@@ -5,6 +5,7 @@ use crate::search::stateright_model::PlasmaModel;
 use plasma_model::{describe, Action, Setup, World};
 use stateright::{Checker, Model, Path};
 use std::io::IsTerminal;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
@@ -73,6 +74,57 @@ pub fn ends_run(opts: &CheckOptions, p: &plasma_properties::Property) -> bool {
             Some(name) => p.name == name,
             None => opts.stop_at_first_violation,
         }
+}
+
+/// Set by Ctrl-C (SIGINT) once [`catch_interrupt`] is installed: every engine then stops,
+/// prints its partial report, and the run is NOT VERIFIED.
+static INTERRUPTED: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn on_interrupt(_: libc::c_int) {
+    INTERRUPTED.store(true, Ordering::Relaxed);
+}
+
+/// Makes Ctrl-C stop the search (with a report) instead of the process; a second Ctrl-C ends
+/// the process.
+pub fn catch_interrupt() {
+    extern "C" fn second(_: libc::c_int) {
+        std::process::exit(130);
+    }
+    extern "C" fn first(sig: libc::c_int) {
+        on_interrupt(sig);
+        // SAFETY: `signal` with a plain `extern "C"` handler that only stores to an atomic
+        // or exits is async-signal-safe.
+        unsafe {
+            libc::signal(libc::SIGINT, second as *const () as libc::sighandler_t);
+        }
+    }
+    // SAFETY: as above.
+    unsafe {
+        libc::signal(libc::SIGINT, first as *const () as libc::sighandler_t);
+    }
+}
+
+/// Why a run must stop now, if it must: Ctrl-C, the timeout, or the state limit.
+pub fn limit_reached(opts: &CheckOptions, generated: usize, elapsed: Duration) -> Option<String> {
+    if INTERRUPTED.load(Ordering::Relaxed) {
+        return Some(format!(
+            "interrupted (Ctrl-C after {:.1}s)",
+            elapsed.as_secs_f64()
+        ));
+    }
+    if let Some(t) = opts.timeout.filter(|&t| elapsed >= t) {
+        return Some(format!(
+            "timeout reached ({:.1}s, --timeout {}s)",
+            elapsed.as_secs_f64(),
+            t.as_secs()
+        ));
+    }
+    if let Some(n) = opts.max_states.filter(|&n| generated >= n) {
+        return Some(format!(
+            "state limit reached ({generated} states generated, --max-states {n})"
+        ));
+    }
+    None
 }
 
 /// The properties a run checks: the applicable ones, or those of them `--properties` names.
@@ -158,15 +210,20 @@ fn finish<C: Checker<PlasmaModel>>(
         None
     };
     let mut last_plain = Instant::now();
-    let mut timed_out = false;
+    // stateright counts states against --max-states itself; the timeout and Ctrl-C stop it
+    // through the model (no state has successors from then on).
+    let deadline = CheckOptions {
+        max_states: None,
+        ..opts.clone()
+    };
+    let mut stopped = None;
     while !checker.is_done() {
         std::thread::sleep(Duration::from_millis(100));
-        if !timed_out && opts.timeout.is_some_and(|t| start.elapsed() >= t) {
-            checker
-                .model()
-                .stop
-                .store(true, std::sync::atomic::Ordering::Relaxed);
-            timed_out = true;
+        if stopped.is_none() {
+            stopped = limit_reached(&deadline, 0, start.elapsed());
+            if stopped.is_some() {
+                checker.model().stop.store(true, Ordering::Relaxed);
+            }
         }
         let line = progress_line(
             checker.state_count(),
@@ -183,10 +240,7 @@ fn finish<C: Checker<PlasmaModel>>(
     }
     let checker = checker.join();
     // Discoveries are rebuilt by replaying actions: the model must produce them again.
-    checker
-        .model()
-        .stop
-        .store(false, std::sync::atomic::Ordering::Relaxed);
+    checker.model().stop.store(false, Ordering::Relaxed);
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
@@ -200,12 +254,8 @@ fn finish<C: Checker<PlasmaModel>>(
             opts.max_states.unwrap_or_default()
         ));
     }
-    if timed_out {
-        stop_reason = Some(format!(
-            "timeout reached ({:.1}s, --timeout {}s)",
-            seconds,
-            opts.timeout.unwrap_or_default().as_secs()
-        ));
+    if stopped.is_some() {
+        stop_reason = stopped;
     }
     let hunted = (opts.stop_at_first_violation || opts.stop_at.is_some())
         && checker

@@ -115,6 +115,7 @@ pub fn run_check(args: CheckArgs) -> ExitCode {
         engine: args.engine,
         properties: only,
     };
+    check::catch_interrupt();
     let report = check::run(&setup, &opts);
     if let Some(dir) = &args.trace_out {
         for p in report.violated() {

@@ -36,6 +36,25 @@ impl Fingerprinter {
         }
     }
 
+    /// `w`'s fingerprint, with `w`'s own encoding appended to `out` (without symmetry, the
+    /// very bytes the fingerprint hashed).
+    #[inline]
+    pub fn of_keeping(&mut self, w: &World, out: &mut Vec<u8>) -> u64 {
+        let mut h = self.hasher.build_hasher();
+        match self.sym {
+            Some(s) => {
+                h.write(self.encoder.encode(&w.representative(s)));
+                out.extend_from_slice(self.encoder.encode(w));
+            }
+            None => {
+                let bytes = self.encoder.encode(w);
+                h.write(bytes);
+                out.extend_from_slice(bytes);
+            }
+        }
+        h.finish()
+    }
+
     #[inline]
     pub fn of(&mut self, w: &World) -> u64 {
         let mut h = self.hasher.build_hasher();

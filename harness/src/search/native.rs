@@ -163,15 +163,11 @@ pub fn run(setup: &Setup, opts: &CheckOptions) -> Report {
             depth -= 1;
             continue;
         }
-        if generated >= next_report {
+        if generated >= next_report || opts.max_states.is_some_and(|n| generated >= n) {
             next_report = generated + 0x10000;
             let elapsed = start.elapsed();
-            if opts.timeout.is_some_and(|t| elapsed >= t) {
-                stop_reason = Some(format!(
-                    "timeout reached ({:.1}s, --timeout {}s)",
-                    elapsed.as_secs_f64(),
-                    opts.timeout.unwrap_or_default().as_secs()
-                ));
+            stop_reason = crate::search::check::limit_reached(opts, generated, elapsed);
+            if stop_reason.is_some() {
                 break;
             }
             let line = || progress_line(generated, visited.len(), max_depth, elapsed);
@@ -181,13 +177,6 @@ pub fn run(setup: &Setup, opts: &CheckOptions) -> Report {
                 eprintln!("progress: {}", line());
                 last_report = Instant::now();
             }
-        }
-        if opts.max_states.is_some_and(|n| generated >= n) {
-            stop_reason = Some(format!(
-                "state limit reached ({generated} states generated, --max-states {})",
-                opts.max_states.unwrap_or_default()
-            ));
-            break;
         }
         // Two buffers beyond the stack: the child, and the scratch its expansion needs.
         while frames.len() < depth + 2 {
