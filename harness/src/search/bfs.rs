@@ -2,18 +2,21 @@
 //! counterexamples.
 //!
 //! A level (every state at one distance from the initial state) is a list of encodings (the
-//! lossless byte form of a state, `World::encode`, a few dozen bytes each), not of states. The
-//! threads take chunks of the level, decode each state, compute its successors, and insert
-//! their fingerprints into one shared lock-free table ([`Shared`]); a successor that is new is
-//! checked against the properties and appended, encoded, to the thread's share of the next
-//! level, with a parent link (its parent's index in the level, and the number of the action
-//! among the parent's enabled ones). Levels are complete before the next one starts, so the
-//! first level at which a property is decided holds the shortest path that decides it: the
+//! lossless byte form of a state, `World::encode`, about 110 bytes on `default`), not of
+//! states. The threads take chunks of the level, decode each state, compute its successors,
+//! and insert their fingerprints into one shared lock-free table ([`Shared`]); a successor that
+//! is new is checked against the properties and appended, encoded, to the thread's part of the
+//! next level, with a parent link (its parent's index in the level, and the number of the
+//! action among the parent's enabled ones). Levels are complete before the next one starts, so
+//! the first level at which a property is decided holds the shortest path that decides it: the
 //! same length stateright's one-threaded BFS finds. With one thread the order of every level,
-//! and so every counterexample, is the same on every run; with more, the lengths are.
+//! and so every counterexample, is the same on every run (and the same path as stateright's);
+//! with more, the lengths are.
 //!
 //! Memory: the visited table holds 64-bit fingerprints only (at most 3/4 full: 11-21 bytes a
-//! state), the parent links take 6 bytes a state, and two levels are kept as encodings.
+//! state). Levels are written and read sequentially, so they may live in files
+//! (`--disk DIR`, memory-mapped for reading): the parent links (6 bytes a state) and two
+//! levels of encodings then leave the heap, and the page cache holds what fits.
 
 use crate::search::check::{progress_line, CheckOptions};
 use crate::search::fingerprints::{Fingerprinter, Shared};
@@ -21,38 +24,152 @@ use crate::search::report::{replayed_steps, PropertyReport, Report, Search};
 use plasma_model::{Action, Setup, Source, World};
 use plasma_properties::Property;
 use std::io::IsTerminal;
+use std::io::Write;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Mutex;
+use std::sync::{Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 /// States a thread takes from a level at a time.
 const CHUNK: usize = 512;
 
-/// A thread's share of one level: the encodings of its states, end to end.
-#[derive(Default)]
-struct Part {
-    bytes: Vec<u8>,
-    /// Where state `i` ends in `bytes` (it starts where `i - 1` ends).
-    ends: Vec<u64>,
-    /// State `i`'s parent (its index in the previous level) and the number of the action that
-    /// led to it among the parent's enabled actions.
-    parents: Vec<u32>,
-    actions: Vec<u16>,
+/// Table slots a thread claims at a time.
+const ROOM_BLOCK: usize = 1024;
+
+/// Bytes a level part is written to: memory, or a file under the run's spill folder.
+enum Sink {
+    Memory(Vec<u8>),
+    File(std::io::BufWriter<std::fs::File>),
 }
 
-impl Part {
-    fn state(&self, i: usize) -> &[u8] {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
-        &self.bytes[start..self.ends[i] as usize]
+impl Sink {
+    fn new(dir: Option<&std::path::Path>) -> std::io::Result<Sink> {
+        Ok(match dir {
+            None => Sink::Memory(Vec::new()),
+            Some(d) => Sink::File(std::io::BufWriter::with_capacity(
+                1 << 20,
+                tempfile::tempfile_in(d)?,
+            )),
+        })
     }
 
-    /// Adds a state whose encoding is `bytes`.
-    fn push(&mut self, bytes: &[u8], (parent, action): (u32, u16)) {
-        self.bytes.extend_from_slice(bytes);
-        self.ends.push(self.bytes.len() as u64);
-        self.parents.push(parent);
-        self.actions.push(action);
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<()> {
+        match self {
+            Sink::Memory(v) => {
+                v.extend_from_slice(bytes);
+                Ok(())
+            }
+            Sink::File(f) => f.write_all(bytes),
+        }
     }
+
+    /// What was written, readable as one slice (a file is memory-mapped).
+    fn finish(self) -> std::io::Result<Stored> {
+        Ok(match self {
+            Sink::Memory(mut v) => {
+                v.shrink_to_fit();
+                Stored::Memory(v)
+            }
+            Sink::File(f) => {
+                let file = f.into_inner().map_err(|e| e.into_error())?;
+                if file.metadata()?.len() == 0 {
+                    return Ok(Stored::Memory(Vec::new()));
+                }
+                // SAFETY: the file is an unnamed temporary file of this process, never written
+                // again, so the mapping cannot change under the slices taken from it.
+                Stored::Mapped(unsafe { memmap2::Mmap::map(&file)? })
+            }
+        })
+    }
+}
+
+enum Stored {
+    Memory(Vec<u8>),
+    Mapped(memmap2::Mmap),
+}
+
+impl std::ops::Deref for Stored {
+    type Target = [u8];
+    fn deref(&self) -> &[u8] {
+        match self {
+            Stored::Memory(v) => v,
+            Stored::Mapped(m) => m,
+        }
+    }
+}
+
+/// Bytes of a parent link: the parent's index (u32) and the action's number (u16).
+const LINK: usize = 6;
+
+/// A thread's part of the next level, being written: each state as its encoding's length (one
+/// byte below 128, else two) and the encoding, and its parent link.
+struct PartWriter {
+    states: Sink,
+    links: Sink,
+    len: usize,
+    written: u64,
+    /// Where every `CHUNK`-th state starts.
+    marks: Vec<u64>,
+}
+
+impl PartWriter {
+    fn new(dir: Option<&std::path::Path>) -> std::io::Result<PartWriter> {
+        Ok(PartWriter {
+            states: Sink::new(dir)?,
+            links: Sink::new(dir)?,
+            len: 0,
+            written: 0,
+            marks: Vec::new(),
+        })
+    }
+
+    fn push(&mut self, bytes: &[u8], (parent, action): (u32, u16)) -> std::io::Result<()> {
+        if self.len % CHUNK == 0 {
+            self.marks.push(self.written);
+        }
+        let n = bytes.len();
+        let prefix: &[u8] = if n < 0x80 {
+            &[n as u8]
+        } else {
+            &[0x80 | (n >> 8) as u8, n as u8]
+        };
+        self.states.write(prefix)?;
+        self.states.write(bytes)?;
+        self.written += (prefix.len() + n) as u64;
+        let mut link = [0; LINK];
+        link[..4].copy_from_slice(&parent.to_le_bytes());
+        link[4..].copy_from_slice(&action.to_le_bytes());
+        self.links.write(&link)?;
+        self.len += 1;
+        Ok(())
+    }
+
+    fn finish(self) -> std::io::Result<Part> {
+        Ok(Part {
+            states: self.states.finish()?,
+            links: self.links.finish()?,
+            len: self.len,
+            marks: self.marks,
+        })
+    }
+}
+
+/// A thread's part of a level, written.
+struct Part {
+    states: Stored,
+    links: Stored,
+    len: usize,
+    marks: Vec<u64>,
+}
+
+/// `CHUNK` states of a level (fewer at the end of a part), read one after the other.
+#[derive(Clone, Copy)]
+struct Chunk {
+    part: usize,
+    /// Where the chunk's first state starts in the part's bytes.
+    at: usize,
+    /// The level index of its first state, and how many it holds.
+    first: usize,
+    len: usize,
 }
 
 /// One level: the threads' parts, in thread order; state `i` of the level is state
@@ -61,6 +178,7 @@ impl Part {
 struct Level {
     parts: Vec<Part>,
     starts: Vec<usize>,
+    chunks: Vec<Chunk>,
     len: usize,
 }
 
@@ -70,47 +188,73 @@ impl Level {
     }
 
     fn add(&mut self, part: Part) {
+        let p = self.parts.len();
+        for (j, &at) in part.marks.iter().enumerate() {
+            self.chunks.push(Chunk {
+                part: p,
+                at: at as usize,
+                first: self.len + j * CHUNK,
+                len: (part.len - j * CHUNK).min(CHUNK),
+            });
+        }
         self.starts.push(self.len);
-        self.len += part.ends.len();
+        self.len += part.len;
         self.parts.push(part);
     }
 
-    /// The part holding state `i`, and `i`'s index in it.
-    fn locate(&self, i: usize) -> (&Part, usize) {
+    /// The states of a chunk, with their level indices.
+    fn states(&self, c: Chunk) -> impl Iterator<Item = (usize, &[u8])> {
+        let bytes = &self.parts[c.part].states[c.at..];
+        let mut at = 0;
+        (c.first..c.first + c.len).map(move |i| {
+            let (n, skip) = match bytes[at] {
+                b if b < 0x80 => (usize::from(b), 1),
+                b => ((usize::from(b & 0x7f) << 8) | usize::from(bytes[at + 1]), 2),
+            };
+            let state = &bytes[at + skip..at + skip + n];
+            at += skip + n;
+            (i, state)
+        })
+    }
+
+    /// State `i`'s parent link.
+    fn link(&self, i: usize) -> (u32, u16) {
         let p = self.starts.partition_point(|&s| s <= i) - 1;
-        (&self.parts[p], i - self.starts[p])
+        let at = (i - self.starts[p]) * LINK;
+        let l = &self.parts[p].links[at..at + LINK];
+        (
+            u32::from_le_bytes([l[0], l[1], l[2], l[3]]),
+            u16::from_le_bytes([l[4], l[5]]),
+        )
     }
 
-    fn state(&self, i: usize) -> &[u8] {
-        let (part, k) = self.locate(i);
-        part.state(k)
-    }
-
-    fn bytes(&self) -> usize {
+    /// Heap bytes the level takes (a mapped file's are the page cache's).
+    fn heap_bytes(&self) -> usize {
+        let heap = |s: &Stored| match s {
+            Stored::Memory(v) => v.len(),
+            Stored::Mapped(_) => 0,
+        };
         self.parts
             .iter()
-            .map(|p| p.bytes.capacity() + p.ends.capacity() * 8 + p.parents.capacity() * 6)
+            .map(|p| heap(&p.states) + heap(&p.links) + p.marks.len() * 8)
             .sum()
     }
 
-    /// The parent links of the whole level, in state order (the encodings are dropped).
-    fn links(self) -> Links {
-        let mut links = Links {
-            parents: Vec::with_capacity(self.len),
-            actions: Vec::with_capacity(self.len),
-        };
-        for p in self.parts {
-            links.parents.extend_from_slice(&p.parents);
-            links.actions.extend_from_slice(&p.actions);
+    /// The level without its states: what path reconstruction needs.
+    fn into_links(self) -> Level {
+        Level {
+            parts: self
+                .parts
+                .into_iter()
+                .map(|p| Part {
+                    states: Stored::Memory(Vec::new()),
+                    ..p
+                })
+                .collect(),
+            chunks: Vec::new(),
+            ..self
         }
-        links
     }
-}
-
-/// The parent links of one level (see [`Part`]).
-struct Links {
-    parents: Vec<u32>,
-    actions: Vec<u16>,
 }
 
 /// Where a property was decided: the state reached from state `parent` of level `level` by
@@ -128,12 +272,11 @@ struct Shift<'a> {
     props: &'a [&'static Property],
     level: &'a Level,
     level_no: usize,
-    visited: &'a Shared,
+    /// The visited table: read-locked by a thread while it expands a chunk, write-locked to
+    /// grow it when a thread cannot reserve room for a state's successors.
+    visited: &'a RwLock<Shared>,
     /// The next chunk of `level` to take.
     next: AtomicUsize,
-    /// Set when a thread could not reserve room in the table: every thread stops taking
-    /// chunks, and the states left over are expanded after the table grew.
-    full: AtomicBool,
     /// Set when the run must stop (`reason` says why): every thread stops taking chunks.
     stop: &'a AtomicBool,
     reason: &'a Mutex<Option<String>>,
@@ -144,86 +287,36 @@ struct Shift<'a> {
     /// The properties not decided on an earlier level (by index in `props`): a property decided
     /// on this level is still checked, so that the least witness of the level wins.
     open: &'a [usize],
-    symmetry: bool,
-    /// The chunks this shift covers: `[first, end)` states of `level`.
-    first: usize,
-    end: usize,
+    spill: Option<&'a std::path::Path>,
 }
 
-/// What a thread did in one shift: its share of the next level, and the states of this level
-/// it left for later (the table was full).
-struct Share {
-    next: Part,
-    left: Vec<usize>,
+/// A thread's scratch space, kept across the chunks it expands.
+struct Scratch {
+    key: Fingerprinter,
+    actions: Vec<Action>,
+    pool: Vec<World>,
+    fps: Vec<u64>,
+    /// The successors' encodings, end to end, and where each ends.
+    encoded: Vec<u8>,
+    ends: Vec<usize>,
+    healed: Option<World>,
 }
 
 impl Shift<'_> {
-    /// A thread's work: take chunks until the level is done, the table is full or the search
-    /// stops.
-    fn work(&self, redo: &[usize]) -> Share {
-        let setup = self.setup;
-        let mut key = Fingerprinter::new(setup, self.symmetry);
-        let mut share = Share {
-            next: Part::default(),
-            left: Vec::new(),
+    /// A thread's work: take chunks until the level is done or the search stops; returns the
+    /// thread's part of the next level.
+    fn work(&self) -> std::io::Result<Part> {
+        let mut out = PartWriter::new(self.spill)?;
+        let mut scratch = Scratch {
+            key: Fingerprinter::new(self.setup, self.opts.symmetry),
+            actions: Vec::new(),
+            pool: Vec::new(),
+            fps: Vec::new(),
+            encoded: Vec::new(),
+            ends: Vec::new(),
+            healed: None,
         };
-        let mut actions = Vec::new();
-        let mut pool: Vec<World> = Vec::new();
-        let mut fps: Vec<u64> = Vec::new();
-        // The successors' encodings, end to end, and where each ends.
-        let mut encoded: Vec<u8> = Vec::new();
-        let mut ends: Vec<usize> = Vec::new();
-        let mut healed = None;
-        let mut expand = |i: usize, share: &mut Share| -> bool {
-            let Some(parent) = World::decode(self.level.state(i)) else {
-                unreachable!("a level holds only whole encodings");
-            };
-            actions.clear();
-            parent.enabled(setup, &mut actions);
-            while pool.len() < actions.len() {
-                pool.push(parent.clone());
-            }
-            fps.clear();
-            encoded.clear();
-            ends.clear();
-            let source = Source::of(&parent);
-            for (a, w) in actions.iter().zip(pool.iter_mut()) {
-                w.overwrite_from(source);
-                if w.apply(setup, a).is_err() {
-                    unreachable!("an enabled action is refused");
-                }
-                let fp = key.of_keeping(w, &mut encoded);
-                ends.push(encoded.len());
-                self.visited.prefetch(fp);
-                fps.push(fp);
-            }
-            if !self.visited.reserve(fps.len()) {
-                return false;
-            }
-            self.generated.fetch_add(fps.len(), Ordering::Relaxed);
-            for (k, &fp) in fps.iter().enumerate() {
-                if !self.visited.insert(fp) {
-                    continue;
-                }
-                let link = (i as u32, k as u16);
-                if !self.open.is_empty() {
-                    self.discover(&pool[k], link, &mut healed);
-                }
-                let start = if k == 0 { 0 } else { ends[k - 1] };
-                share.next.push(&encoded[start..ends[k]], link);
-            }
-            true
-        };
-        for &i in redo {
-            if self.full.load(Ordering::Relaxed) || !expand(i, &mut share) {
-                self.full.store(true, Ordering::Relaxed);
-                share.left.push(i);
-            }
-        }
-        loop {
-            if self.full.load(Ordering::Relaxed) || self.stop.load(Ordering::Relaxed) {
-                break;
-            }
+        while !self.stop.load(Ordering::Relaxed) {
             let limit = crate::search::check::limit_reached(
                 self.opts,
                 self.generated.load(Ordering::Relaxed),
@@ -236,19 +329,85 @@ impl Shift<'_> {
                 break;
             }
             let c = self.next.fetch_add(1, Ordering::Relaxed);
-            let from = self.first + c * CHUNK;
-            if from >= self.end {
+            let Some(&chunk) = self.level.chunks.get(c) else {
                 break;
-            }
-            let to = (from + CHUNK).min(self.end);
-            for i in from..to {
-                if self.full.load(Ordering::Relaxed) || !expand(i, &mut share) {
-                    self.full.store(true, Ordering::Relaxed);
-                    share.left.push(i);
+            };
+            let mut table = self.visited.read().unwrap_or_else(|e| e.into_inner());
+            // Claims on the table and counts are taken and settled per block and per chunk,
+            // not per state: counters every thread updates would bounce between the cores.
+            let mut room = 0;
+            let (mut generated, mut stored) = (0, 0);
+            for (i, bytes) in self.level.states(chunk) {
+                let Some(parent) = World::decode(bytes) else {
+                    unreachable!("a level holds only whole encodings");
+                };
+                self.successors(&parent, &mut scratch, &table);
+                let n = scratch.fps.len();
+                while room < n {
+                    let block = n.max(ROOM_BLOCK);
+                    if table.reserve(block) {
+                        room += block;
+                        continue;
+                    }
+                    // Grow the table: every other thread finishes its chunk first.
+                    table.unreserve(room);
+                    table.add_len(stored);
+                    (room, stored) = (0, 0);
+                    drop(table);
+                    let mut writer = self.visited.write().unwrap_or_else(|e| e.into_inner());
+                    if writer.reserve(block) {
+                        // Another thread grew it.
+                        writer.unreserve(block);
+                    } else {
+                        writer.grow(block);
+                    }
+                    drop(writer);
+                    table = self.visited.read().unwrap_or_else(|e| e.into_inner());
+                }
+                generated += n;
+                for k in 0..n {
+                    if !table.insert(scratch.fps[k]) {
+                        continue;
+                    }
+                    room -= 1;
+                    stored += 1;
+                    let link = (i as u32, k as u16);
+                    if !self.open.is_empty() {
+                        self.discover(&scratch.pool[k], link, &mut scratch.healed);
+                    }
+                    let from = if k == 0 { 0 } else { scratch.ends[k - 1] };
+                    out.push(&scratch.encoded[from..scratch.ends[k]], link)?;
                 }
             }
+            table.unreserve(room);
+            table.add_len(stored);
+            self.generated.fetch_add(generated, Ordering::Relaxed);
         }
-        share
+        out.finish()
+    }
+
+    /// Computes every successor of `parent` into the scratch pool, with its encoding and
+    /// fingerprint (its table slot prefetched).
+    fn successors(&self, parent: &World, s: &mut Scratch, table: &Shared) {
+        s.actions.clear();
+        parent.enabled(self.setup, &mut s.actions);
+        while s.pool.len() < s.actions.len() {
+            s.pool.push(parent.clone());
+        }
+        s.fps.clear();
+        s.encoded.clear();
+        s.ends.clear();
+        let source = Source::of(parent);
+        for (a, w) in s.actions.iter().zip(s.pool.iter_mut()) {
+            w.overwrite_from(source);
+            if w.apply(self.setup, a).is_err() {
+                unreachable!("an enabled action is refused");
+            }
+            let fp = s.key.of_keeping(w, &mut s.encoded);
+            s.ends.push(s.encoded.len());
+            table.prefetch(fp);
+            s.fps.push(fp);
+        }
     }
 
     /// Checks the properties still open on this level against a new state.
@@ -304,12 +463,28 @@ pub fn run(setup: &Setup, opts: &CheckOptions) -> Report {
         bar
     });
     let mut last_report = Instant::now();
+    let mut stop_reason = None;
+    // `--disk DIR`: the levels' files live in a folder of their own, removed at the end.
+    let spill = match opts
+        .disk
+        .as_deref()
+        .map(tempfile::TempDir::new_in)
+        .transpose()
+    {
+        Ok(d) => d,
+        Err(e) => {
+            stop_reason = Some(format!("cannot use the --disk folder: {e}"));
+            None
+        }
+    };
+    let spill_dir = spill.as_ref().map(|d| d.path());
 
     let init = World::init(setup);
-    let mut visited = Shared::default();
+    let visited = Shared::default();
     let mut key = Fingerprinter::new(setup, opts.symmetry);
     visited.reserve(1);
     visited.insert(key.of(&init));
+    visited.add_len(1);
     {
         let mut f = found.lock().unwrap_or_else(|e| e.into_inner());
         let mut healed = None;
@@ -323,15 +498,20 @@ pub fn run(setup: &Setup, opts: &CheckOptions) -> Report {
             }
         }
     }
-    // `links[k]` holds the parent links of level k; only the current level keeps its states.
-    let mut links: Vec<Links> = Vec::new();
+    let visited = RwLock::new(visited);
+    // `done[k]`: the parent links of level k; only the current level keeps its states.
+    let mut done: Vec<Level> = Vec::new();
     let mut level = Level::default();
-    let mut first_part = Part::default();
-    first_part.push(&init.encode(), (0, 0));
-    level.add(first_part);
-    let mut stop_reason = None;
+    let mut first = PartWriter::new(None).and_then(|mut w| {
+        w.push(&init.encode(), (0, 0))?;
+        w.finish()
+    });
+    match first {
+        Ok(part) => level.add(part),
+        Err(ref mut e) => stop_reason = Some(format!("cannot store a level: {e}")),
+    }
     let mut level_no = 0;
-    while level.len() > 0 {
+    while level.len() > 0 && stop_reason.is_none() {
         if hunting(&found.lock().unwrap_or_else(|e| e.into_inner())) {
             stop_reason = Some("stopped at the first violation".to_string());
             break;
@@ -340,83 +520,67 @@ pub fn run(setup: &Setup, opts: &CheckOptions) -> Report {
             let f = found.lock().unwrap_or_else(|e| e.into_inner());
             (0..props.len()).filter(|&p| f[p].is_none()).collect()
         };
+        let shift = Shift {
+            setup,
+            props: &props,
+            level: &level,
+            level_no: level_no + 1,
+            visited: &visited,
+            next: AtomicUsize::new(0),
+            stop: &stop,
+            reason: &reason,
+            opts,
+            start,
+            generated: &generated,
+            found: &found,
+            open: &open,
+            spill: spill_dir,
+        };
+        let parts: Vec<std::io::Result<Part>> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..threads)
+                .map(|_| {
+                    let shift = &shift;
+                    s.spawn(move || shift.work())
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                .collect()
+        });
         let mut next = Level::default();
-        let mut redo: Vec<usize> = Vec::new();
-        let mut first = 0;
-        let end = level.len();
-        // Phases: each runs until the level is done or the table needs to grow.
-        loop {
-            let shift = Shift {
-                setup,
-                props: &props,
-                level: &level,
-                level_no: level_no + 1,
-                visited: &visited,
-                next: AtomicUsize::new(0),
-                full: AtomicBool::new(false),
-                stop: &stop,
-                reason: &reason,
-                opts,
-                start,
-                generated: &generated,
-                found: &found,
-                open: &open,
-                symmetry: opts.symmetry,
-                first,
-                end,
-            };
-            let redo_parts: Vec<&[usize]> =
-                redo.chunks(redo.len().div_ceil(threads).max(1)).collect();
-            let shares: Vec<Share> = std::thread::scope(|s| {
-                let handles: Vec<_> = (0..threads)
-                    .map(|t| {
-                        let part = redo_parts.get(t).copied().unwrap_or(&[]);
-                        let shift = &shift;
-                        s.spawn(move || shift.work(part))
-                    })
-                    .collect();
-                handles
-                    .into_iter()
-                    .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
-                    .collect()
-            });
-            let full = shift.full.load(Ordering::Relaxed);
-            let taken = (shift.next.load(Ordering::Relaxed) * CHUNK).min(end - first);
-            redo.clear();
-            for share in shares {
-                next.add(share.next);
-                redo.extend(share.left);
+        for part in parts {
+            match part {
+                Ok(p) => next.add(p),
+                Err(e) => {
+                    stop_reason = Some(format!("cannot store a level: {e}"));
+                    stop.store(true, Ordering::Relaxed);
+                }
             }
-            if !full {
-                break;
-            }
-            // Chunks no thread took are still ahead; the states a thread gave back are redone
-            // first (in order, so that one thread expands them in the same order every run).
-            first += taken;
-            redo.sort_unstable();
-            visited.grow((end - first + redo.len()).min(1 << 20) * 8);
         }
-        let done = std::mem::replace(&mut level, next);
-        links.push(done.links());
+        done.push(std::mem::replace(&mut level, next).into_links());
         if stop.load(Ordering::Relaxed) {
-            stop_reason = reason.lock().unwrap_or_else(|e| e.into_inner()).take();
+            if stop_reason.is_none() {
+                stop_reason = reason.lock().unwrap_or_else(|e| e.into_inner()).take();
+            }
             break;
         }
-        // Grow ahead of the next level too, so that a phase rarely ends early.
-        visited.grow(level.len() * 2);
         level_no += 1;
         let elapsed = start.elapsed();
         let line = || {
+            let table = visited.read().map(|t| t.bytes()).unwrap_or(0);
+            let heap: usize =
+                done.iter().map(Level::heap_bytes).sum::<usize>() + level.heap_bytes();
             format!(
                 "level {level_no}: {} new, {}, {} MB",
                 level.len(),
                 progress_line(
                     generated.load(Ordering::Relaxed),
-                    visited.len(),
+                    unique(&visited),
                     level_no,
                     elapsed
                 ),
-                (visited.bytes() + level.bytes()) >> 20
+                (table + heap) >> 20
             )
         };
         if let Some(bar) = &bar {
@@ -436,7 +600,7 @@ pub fn run(setup: &Setup, opts: &CheckOptions) -> Report {
         .iter()
         .zip(found)
         .map(|(p, w)| {
-            let path = w.map(|w| path_to(setup, &links, w));
+            let path = w.map(|w| path_to(setup, &done, w));
             let trace = path.as_ref().map(|a| replayed_steps(setup, a));
             PropertyReport::of(p, complete, path, trace)
         })
@@ -446,24 +610,29 @@ pub fn run(setup: &Setup, opts: &CheckOptions) -> Report {
         threads,
         stop_reason,
         states: generated.load(Ordering::Relaxed),
-        unique_states: visited.len(),
-        max_depth: links.len(),
+        unique_states: unique(&visited),
+        max_depth: done.len(),
         seconds,
     };
     Report::of_search(setup, opts, search, properties)
 }
 
+fn unique(visited: &RwLock<Shared>) -> usize {
+    visited.read().map(|t| t.len()).unwrap_or(0)
+}
+
 /// The actions from the initial state to a witness: parent links back to level 0, then the
 /// actions replayed forward (an action is stored as its number among the enabled ones).
-fn path_to(setup: &Setup, links: &[Links], w: Witness) -> Vec<Action> {
+fn path_to(setup: &Setup, levels: &[Level], w: Witness) -> Vec<Action> {
     if w.level == 0 {
         return Vec::new();
     }
     let mut numbers = vec![w.action];
     let mut at = w.parent as usize;
-    for level in links[1..w.level].iter().rev() {
-        numbers.push(level.actions[at]);
-        at = level.parents[at] as usize;
+    for level in levels[1..w.level].iter().rev() {
+        let (parent, action) = level.link(at);
+        numbers.push(action);
+        at = parent as usize;
     }
     numbers.reverse();
     let mut world = World::init(setup);

@@ -47,6 +47,8 @@ pub struct CheckOptions {
     pub engine: Engine,
     /// Check only these properties (by name); all applicable ones when `None`.
     pub properties: Option<Vec<&'static str>>,
+    /// Native BFS: keep levels and parent links in files under this folder, not in memory.
+    pub disk: Option<std::path::PathBuf>,
 }
 
 impl Default for CheckOptions {
@@ -62,6 +64,7 @@ impl Default for CheckOptions {
             symmetry: false,
             engine: Engine::Stateright,
             properties: None,
+            disk: None,
         }
     }
 }

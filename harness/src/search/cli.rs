@@ -43,6 +43,10 @@ pub struct CheckArgs {
     /// stateright, the reference engine.
     #[arg(long, value_enum, default_value_t = Engine::Native)]
     engine: Engine,
+    /// Keep the native BFS's levels and parent links in files under DIR (removed at the end)
+    /// instead of memory: for runs whose levels outgrow memory.
+    #[arg(long, value_name = "DIR")]
+    disk: Option<PathBuf>,
     /// Print one JSON report on stdout instead of the table.
     #[arg(long)]
     json: bool,
@@ -91,6 +95,12 @@ pub fn run_check(args: CheckArgs) -> ExitCode {
             "--engine native --strategy dfs is single-threaded: drop --threads, or search breadth first (--strategy bfs) on every thread",
         );
     }
+    if args.disk.is_some() && (args.engine != Engine::Native || args.strategy != Strategy::Bfs) {
+        return bad_input("--disk keeps the levels of the native BFS: drop --engine stateright and --strategy dfs");
+    }
+    if let Some(d) = args.disk.as_ref().filter(|d| !d.is_dir()) {
+        return bad_input(&format!("--disk {}: no such folder", d.display()));
+    }
     if args.symmetry && args.engine == Engine::Stateright && args.strategy != Strategy::Dfs {
         return bad_input(
             "--symmetry with --engine stateright needs --strategy dfs (stateright reduces symmetry only depth first)",
@@ -114,6 +124,7 @@ pub fn run_check(args: CheckArgs) -> ExitCode {
         symmetry: args.symmetry,
         engine: args.engine,
         properties: only,
+        disk: args.disk.clone(),
     };
     check::catch_interrupt();
     let report = check::run(&setup, &opts);

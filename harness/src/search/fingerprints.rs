@@ -213,6 +213,11 @@ impl Shared {
         true
     }
 
+    /// Gives back a claim [`Shared::reserve`] made.
+    pub fn unreserve(&self, n: usize) {
+        self.reserved.fetch_sub(n, Ordering::Relaxed);
+    }
+
     /// Asks the CPU to bring `fp`'s slot into the cache, ahead of an `insert`.
     #[inline]
     pub fn prefetch(&self, fp: u64) {
@@ -231,8 +236,14 @@ impl Shared {
         let _ = fp;
     }
 
+    /// Counts `n` fingerprints [`Shared::insert`] stored (a thread settles its count when it
+    /// lets go of the table, so that the threads do not share one busy counter).
+    pub fn add_len(&self, n: usize) {
+        self.len.fetch_add(n, Ordering::Relaxed);
+    }
+
     /// Adds `fp`; false if it was there already (also when another thread added it first).
-    /// Room must have been reserved for it.
+    /// Room must have been reserved for it, and the caller counts it ([`Shared::add_len`]).
     #[inline]
     pub fn insert(&self, fp: u64) -> bool {
         let fp = if fp == EMPTY { 1 } else { fp };
@@ -243,10 +254,7 @@ impl Shared {
             let mut seen = s.load(Ordering::Relaxed);
             if seen == EMPTY {
                 match s.compare_exchange(EMPTY, fp, Ordering::Relaxed, Ordering::Relaxed) {
-                    Ok(_) => {
-                        self.len.fetch_add(1, Ordering::Relaxed);
-                        return true;
-                    }
+                    Ok(_) => return true,
                     Err(now) => seen = now,
                 }
             }
@@ -319,11 +327,13 @@ mod tests {
                 assert!(set.reserve(2 * part.len()));
             }
             // Two threads insert the same values: each value is new to exactly one of them.
-            new += std::thread::scope(|s| {
+            let stored = std::thread::scope(|s| {
                 let a = s.spawn(|| part.iter().filter(|&&v| set.insert(v)).count());
                 let b = s.spawn(|| part.iter().rev().filter(|&&v| set.insert(v)).count());
                 a.join().unwrap_or(0) + b.join().unwrap_or(0)
             });
+            set.add_len(stored);
+            new += stored;
             set.grow(0);
         }
         assert_eq!(new, values.len());
