@@ -42,7 +42,7 @@ pub use network::{Msg, Network, Patch, Pushed};
 pub use server::{Server, ServerRow};
 /// Re-exported so that tests and drivers build model values with the same collections.
 pub use smallvec;
-pub use symmetry::Symmetry;
+pub use symmetry::{Canonical, Symmetry};
 pub use tab::{Slot, Tab, TabStatus};
 pub use vecmap::{CopyVec, VecMap};
 pub use world::{Refusal, Source, World};

@@ -45,6 +45,10 @@ type Order = SmallVec<[u8; 8]>;
 /// A pull request by everything but its clientID (tab and group renamed), then the clientID.
 type PullKey = (u8, u8, u8, u8, u8, ClientId);
 
+fn is_identity(map: &[u8]) -> bool {
+    map.iter().enumerate().all(|(i, &x)| usize::from(x) == i)
+}
+
 /// Every permutation of `items` (Heap's algorithm), each passed to `f`.
 fn permutations(items: &mut [u8], f: &mut impl FnMut(&[u8])) {
     fn go(k: usize, items: &mut [u8], f: &mut impl FnMut(&[u8])) {
@@ -71,6 +75,52 @@ impl World {
     /// fixed by what the tabs are (see `World::tab_key`), with clientIDs renamed in order of
     /// first appearance. Equal for every state of an orbit, so the checker stores one per orbit.
     pub fn representative(&self, sym: Symmetry) -> World {
+        let mut best: Option<(Vec<u8>, World)> = None;
+        self.each_candidate(sym, &mut |r, single| {
+            let w = match r {
+                None => self.clone(),
+                Some(r) => self.renamed(r),
+            };
+            if single {
+                best = Some((Vec::new(), w));
+                return;
+            }
+            let enc = w.encode();
+            if best.as_ref().is_none_or(|(b, _)| enc < *b) {
+                best = Some((enc, w));
+            }
+        });
+        best.map(|(_, w)| w).unwrap_or_else(|| self.clone())
+    }
+
+    /// The encoding of [`World::representative`], written to `out`. Cheaper than encoding the
+    /// representative: where `self` is its own representative (the identity is a candidate),
+    /// it is encoded without a copy; other candidates are renamed into `scratch` (reused
+    /// storage) and compared as encodings.
+    pub fn canonical_encoding(&self, sym: Symmetry, c: &mut Canonical) {
+        c.best.clear();
+        let mut any = false;
+        self.each_candidate(sym, &mut |r, _| {
+            let bytes = match r {
+                None => c.encoder.encode(self),
+                Some(r) => {
+                    let w = c.scratch.get_or_insert_with(|| self.clone());
+                    w.clone_from(self);
+                    self.rename_into(r, w);
+                    c.encoder.encode(w)
+                }
+            };
+            if !any || bytes < &c.best[..] {
+                c.best.clear();
+                c.best.extend_from_slice(bytes);
+            }
+            any = true;
+        });
+    }
+
+    /// Calls `f` with every candidate renaming (`None`: the identity), and whether it is the
+    /// only one.
+    fn each_candidate(&self, sym: Symmetry, f: &mut impl FnMut(Option<&Renaming>, bool)) {
         let installs = self.installs.len();
         let mut install_orders: SmallVec<[Order; 2]> = SmallVec::new();
         let mut identity: Order = (0..installs as u8).collect();
@@ -79,7 +129,6 @@ impl World {
         } else {
             install_orders.push(identity);
         }
-        let mut best: Option<(Vec<u8>, World)> = None;
         for order in &install_orders {
             // order[new] = old
             let mut install: SmallVec<[u8; 4]> = SmallVec::from_elem(0, installs);
@@ -109,24 +158,19 @@ impl World {
                     tab[usize::from(old)] = new as u8;
                 }
                 let client = self.client_renaming(tab_order, &tab, &install, sym);
-                let r = Renaming {
-                    tab,
-                    install: install.clone(),
-                    client,
-                };
-                let w = self.renamed(&r);
-                if only {
-                    // A single candidate: nothing to compare it with.
-                    best = Some((Vec::new(), w));
-                    return;
-                }
-                let enc = w.encode();
-                if best.as_ref().is_none_or(|(b, _)| enc < *b) {
-                    best = Some((enc, w));
+                let identity = is_identity(&tab) && is_identity(&install) && is_identity(&client);
+                if identity {
+                    f(None, only);
+                } else {
+                    let r = Renaming {
+                        tab,
+                        install: install.clone(),
+                        client,
+                    };
+                    f(Some(&r), only);
                 }
             });
         }
-        best.map(|(_, w)| w).unwrap_or_else(|| self.clone())
     }
 
     /// What a tab is, independent of numbering: its installation (renamed), status, view, and
@@ -239,54 +283,68 @@ impl World {
     }
 
     fn renamed(&self, r: &Renaming) -> World {
+        let mut w = self.clone();
+        self.rename_into(r, &mut w);
+        w
+    }
+
+    /// Writes the renaming of `self` into `w`, a copy of `self`.
+    fn rename_into(&self, r: &Renaming, w: &mut World) {
         let t = |x: u8| r.tab[usize::from(x)];
         let i = |x: u8| r.install[usize::from(x)];
         let c = |x: u8| r.client[usize::from(x)];
-        let mut w = self.clone();
-        w.server.clients = self
-            .server
-            .clients
-            .iter()
-            .map(|(&(g, cl), &m)| ((i(g), c(cl)), m))
-            .collect();
-        w.server.auth_ctx = self
-            .server
-            .auth_ctx
-            .iter()
-            .map(|(&(g, cl), &u)| ((i(g), c(cl)), u))
-            .collect();
+        w.server.clients.clear();
+        for (&(g, cl), &m) in self.server.clients.iter() {
+            w.server.clients.insert((i(g), c(cl)), m);
+        }
+        w.server.auth_ctx.clear();
+        for (&(g, cl), &u) in self.server.auth_ctx.iter() {
+            w.server.auth_ctx.insert((i(g), c(cl)), u);
+        }
         for (old, inst) in self.installs.iter().enumerate() {
             let new = &mut w.installs[usize::from(i(old as u8))];
-            *new = inst.clone();
+            new.clone_from(inst);
             new.group = i(inst.group);
-            new.outbox = inst
-                .outbox
-                .iter()
-                .map(|(&(cl, m), &e)| ((c(cl), m), e))
-                .collect();
-            new.next_mid = inst.next_mid.iter().map(|(&cl, &m)| (c(cl), m)).collect();
+            new.outbox.clear();
+            for (&(cl, m), &e) in inst.outbox.iter() {
+                new.outbox.insert((c(cl), m), e);
+            }
+            new.next_mid.clear();
+            for (&cl, &m) in inst.next_mid.iter() {
+                new.next_mid.insert(c(cl), m);
+            }
         }
         for (old, tab) in self.tabs.iter().enumerate() {
             let new = &mut w.tabs[usize::from(t(old as u8))];
-            *new = tab.clone();
+            new.clone_from(tab);
             new.install = i(tab.install);
             new.client = c(tab.client);
         }
-        let mut network = crate::Network::default();
+        w.network = crate::Network::default();
         for (m, n) in self.network.iter() {
-            let m = rename_msg(m, &t, &i, &c);
-            for _ in 0..n {
-                network.send(m.clone());
-            }
+            w.network.send_copies(rename_msg(m, &t, &i, &c), n);
         }
-        w.network = network;
         for x in w.history.created.iter_mut() {
             x.install = i(x.install);
             x.tab = t(x.tab);
             x.group = i(x.group);
             x.client = c(x.client);
         }
-        w
+    }
+}
+
+/// Reusable buffers for [`World::canonical_encoding`]: a search keeps one per thread.
+#[derive(Default)]
+pub struct Canonical {
+    encoder: crate::encode::Encoder,
+    scratch: Option<World>,
+    best: Vec<u8>,
+}
+
+impl Canonical {
+    /// The last canonical encoding computed.
+    pub fn bytes(&self) -> &[u8] {
+        &self.best
     }
 }
 

@@ -9,7 +9,7 @@
 const EMPTY: u64 = 0;
 
 use plasma_model::encode::Encoder;
-use plasma_model::{Setup, Symmetry, World};
+use plasma_model::{Canonical, Setup, Symmetry, World};
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
@@ -20,6 +20,8 @@ pub struct Fingerprinter {
     hasher: ahash::RandomState,
     encoder: Encoder,
     sym: Option<Symmetry>,
+    /// Room for the representative's encoding (symmetry only).
+    canonical: Canonical,
 }
 
 impl Fingerprinter {
@@ -33,6 +35,7 @@ impl Fingerprinter {
             ),
             encoder: Encoder::default(),
             sym: symmetry.then(|| Symmetry::of(setup)),
+            canonical: Canonical::default(),
         }
     }
 
@@ -43,7 +46,8 @@ impl Fingerprinter {
         let mut h = self.hasher.build_hasher();
         match self.sym {
             Some(s) => {
-                h.write(self.encoder.encode(&w.representative(s)));
+                w.canonical_encoding(s, &mut self.canonical);
+                h.write(self.canonical.bytes());
                 out.extend_from_slice(self.encoder.encode(w));
             }
             None => {
@@ -59,7 +63,10 @@ impl Fingerprinter {
     pub fn of(&mut self, w: &World) -> u64 {
         let mut h = self.hasher.build_hasher();
         match self.sym {
-            Some(s) => h.write(self.encoder.encode(&w.representative(s))),
+            Some(s) => {
+                w.canonical_encoding(s, &mut self.canonical);
+                h.write(self.canonical.bytes());
+            }
             None => h.write(self.encoder.encode(w)),
         }
         h.finish()
