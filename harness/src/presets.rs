@@ -4,7 +4,15 @@ use plasma_model::Config;
 use std::path::Path;
 
 /// Preset names, smallest first.
-pub const NAMES: [&str; 6] = ["tiny", "small", "default", "auth", "tabs3", "wide"];
+pub const NAMES: [&str; 7] = [
+    "tiny",
+    "small",
+    "default",
+    "auth",
+    "tabs3",
+    "wide",
+    "wide-faults",
+];
 
 /// A named preset.
 pub fn preset(name: &str) -> Option<Config> {
@@ -77,9 +85,8 @@ pub fn preset(name: &str) -> Option<Config> {
             max_resets: 1,
             ..Config::default()
         }),
-        // Larger than `default`: three tabs and three mutations (with a reset, no faults).
-        // Exhaustive only with symmetry reduction: 21,093,710 orbits, about 2 minutes with
-        // DFS on 2 cores (`check --config wide --strategy dfs --symmetry`).
+        // Larger than `default`: three tabs and three mutations (with a reset, no faults):
+        // 21,093,710 orbits under symmetry (`check --config wide --symmetry`).
         "wide" => Some(Config {
             installs: 1,
             tabs: 3,
@@ -90,6 +97,12 @@ pub fn preset(name: &str) -> Option<Config> {
             max_in_flight: 2,
             max_resets: 1,
             ..Config::default()
+        }),
+        // `wide` with a drop and a duplicate.
+        "wide-faults" => Some(Config {
+            drops: 1,
+            duplicates: 1,
+            ..preset("wide")?
         }),
         _ => None,
     }

@@ -211,3 +211,30 @@ fn properties_selects_what_is_checked() {
     assert_eq!(code, 2);
     assert!(err.contains("--strategy dfs"), "{err}");
 }
+
+#[test]
+fn disk_needs_a_folder_and_the_native_bfs() {
+    let (code, _, err) =
+        plasma_check(&["check", "--config", "tiny", "--disk", "/nonexistent/plasma"]);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("--disk /nonexistent/plasma: no such folder"),
+        "{err}"
+    );
+    let dir = env!("CARGO_TARGET_TMPDIR");
+    let (code, _, err) = plasma_check(&[
+        "check",
+        "--config",
+        "tiny",
+        "--disk",
+        dir,
+        "--engine",
+        "stateright",
+    ]);
+    assert_eq!(code, 2);
+    assert!(err.contains("native BFS"), "{err}");
+    let (code, stdout, _) = plasma_check(&["check", "--config", "tiny", "--disk", dir, "--json"]);
+    assert_eq!(code, 0, "{stdout}");
+    let v: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+    assert_eq!(v["unique_states"], 372_210);
+}

@@ -117,3 +117,44 @@ fn native_bfs_stopped_early_is_not_verified() {
         .unwrap_or("")
         .contains("state limit"));
 }
+
+#[test]
+fn native_bfs_on_disk_stores_the_same_states_and_paths() {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("bfs-disk");
+    std::fs::create_dir_all(&dir).expect("dir");
+    let setup = Setup::hardened(preset("tiny").expect("preset"));
+    let opts = |disk: bool| CheckOptions {
+        strategy: Strategy::Bfs,
+        engine: Engine::Native,
+        threads: 2,
+        disk: disk.then(|| dir.clone()),
+        expect_states: disk.then_some(400_000),
+        ..CheckOptions::default()
+    };
+    let on_disk = check::run(&setup, &opts(true));
+    let in_memory = check::run(&setup, &opts(false));
+    assert!(on_disk.verified);
+    assert_eq!(on_disk.unique_states, 372_210);
+    assert_eq!(on_disk.states, in_memory.states);
+    let steps =
+        |r: &Report| -> Vec<Option<usize>> { r.properties.iter().map(|p| p.steps).collect() };
+    assert_eq!(steps(&on_disk), steps(&in_memory));
+    // The folder of the run's levels is removed at the end.
+    assert_eq!(std::fs::read_dir(&dir).expect("dir").count(), 0);
+    for target in hunt::targets().into_iter().take(4) {
+        let opts = CheckOptions {
+            stop_at_first_violation: true,
+            stop_at: target.property,
+            threads: 1,
+            ..opts(true)
+        };
+        let r = check::run(&target.setup, &opts);
+        let reference = hunt::hunt(&target);
+        let p = r
+            .properties
+            .iter()
+            .find(|p| Some(p.name) == reference.caught_by)
+            .expect("the property");
+        assert_eq!(p.path, reference.path, "{}", target.name);
+    }
+}

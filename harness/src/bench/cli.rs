@@ -9,13 +9,13 @@ use std::process::{Command as Process, ExitCode};
 pub struct BenchArgs {
     #[arg(long, value_delimiter = ',', default_value = "tiny,small,default")]
     presets: Vec<String>,
-    /// bfs, dfs, dfs-sym (depth first with symmetry reduction), native, native-sym (our own
+    /// bfs, dfs, dfs-sym (stateright; -sym: symmetry reduction), native, native-sym (our own
     /// single-threaded DFS), native-spin (native, checking only the nine properties SPIN's
-    /// port asserts).
+    /// port asserts), native-bfs, native-bfs-sym (our own BFS, on any number of threads).
     #[arg(
         long,
         value_delimiter = ',',
-        default_value = "bfs,dfs,dfs-sym,native,native-sym"
+        default_value = "bfs,dfs,dfs-sym,native,native-sym,native-bfs,native-bfs-sym"
     )]
     strategies: Vec<String>,
     #[arg(long, value_delimiter = ',', default_value = "1,2")]
@@ -73,7 +73,7 @@ pub fn run_bench(args: BenchArgs) -> ExitCode {
     for p in &args.presets {
         for s in &args.strategies {
             for &t in &args.threads {
-                if crate::bench::is_native(s) && t != 1 {
+                if crate::bench::is_single_threaded(s) && t != 1 {
                     continue; // single-threaded
                 }
                 eprintln!("bench: {p} {s} x{t} ...");

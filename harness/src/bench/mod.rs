@@ -27,21 +27,23 @@ pub struct BenchRow {
 }
 
 /// How a row searches: stateright's `bfs`, `dfs`, `dfs-sym` (depth first with symmetry
-/// reduction), and the native engine's `native`, `native-sym` (single-threaded DFS) and
-/// `native-spin` (checking only the nine properties the Promela port asserts: the same work
-/// as SPIN's run).
-pub const STRATEGIES: [&str; 6] = [
+/// reduction); the native single-threaded DFS's `native`, `native-sym` and `native-spin`
+/// (checking only the nine properties the Promela port asserts: the same work as SPIN's run);
+/// and the native BFS's `native-bfs` and `native-bfs-sym`, on any number of threads.
+pub const STRATEGIES: [&str; 8] = [
     "bfs",
     "dfs",
     "dfs-sym",
     "native",
     "native-sym",
     "native-spin",
+    "native-bfs",
+    "native-bfs-sym",
 ];
 
-/// The native engine runs one thread only.
-pub fn is_native(strategy: &str) -> bool {
-    strategy.starts_with("native")
+/// The native DFS runs one thread only.
+pub fn is_single_threaded(strategy: &str) -> bool {
+    strategy.starts_with("native") && !strategy.starts_with("native-bfs")
 }
 
 /// Runs [`run_one`] `repeat` times and keeps the fastest run: timing on a shared machine only
@@ -98,9 +100,13 @@ pub fn run_one(
     strategy: &str,
     threads: usize,
 ) -> Result<BenchRow, String> {
-    let search = if strategy == "bfs" { "bfs" } else { "dfs" };
+    let search = if strategy == "bfs" || strategy.starts_with("native-bfs") {
+        "bfs"
+    } else {
+        "dfs"
+    };
     let symmetry = strategy.ends_with("-sym");
-    let engine = if is_native(strategy) {
+    let engine = if strategy.starts_with("native") {
         "native"
     } else {
         "stateright"

@@ -480,7 +480,9 @@ pub fn run(setup: &Setup, opts: &CheckOptions) -> Report {
     let spill_dir = spill.as_ref().map(|d| d.path());
 
     let init = World::init(setup);
-    let visited = Shared::default();
+    let visited = opts
+        .expect_states
+        .map_or_else(Shared::default, Shared::for_states);
     let mut key = Fingerprinter::new(setup, opts.symmetry);
     visited.reserve(1);
     visited.insert(key.of(&init));

@@ -49,6 +49,8 @@ pub struct CheckOptions {
     pub properties: Option<Vec<&'static str>>,
     /// Native BFS: keep levels and parent links in files under this folder, not in memory.
     pub disk: Option<std::path::PathBuf>,
+    /// Native BFS: size the visited table for this many states up front.
+    pub expect_states: Option<usize>,
 }
 
 impl Default for CheckOptions {
@@ -65,6 +67,7 @@ impl Default for CheckOptions {
             engine: Engine::Stateright,
             properties: None,
             disk: None,
+            expect_states: None,
         }
     }
 }

@@ -185,6 +185,13 @@ impl Default for Shared {
 }
 
 impl Shared {
+    /// A table that holds `states` fingerprints without growing (a grown table needs the old
+    /// and the new one at once: at a billion states, 8 and 16 GB).
+    pub fn for_states(states: usize) -> Shared {
+        let want = states.saturating_mul(4) / 3 + 1;
+        Shared::with_slots(want.next_power_of_two().max(1 << 16))
+    }
+
     fn with_slots(n: usize) -> Shared {
         Shared {
             slots: (0..n).map(|_| AtomicU64::new(EMPTY)).collect(),
