@@ -101,13 +101,17 @@ impl std::ops::Deref for Stored {
 const LINK: usize = 6;
 
 /// A thread's part of the next level, being written: each state as its encoding's length (one
-/// byte below 128, else two) and the encoding, and its parent link.
+/// byte below 128, else two) and the encoding, `CHUNK` states to a block compressed with LZ4
+/// (states of one chunk share most of their bytes: a level takes a fraction of its raw size),
+/// and each state's parent link.
 struct PartWriter {
     states: Sink,
     links: Sink,
     len: usize,
     written: u64,
-    /// Where every `CHUNK`-th state starts.
+    /// The chunk being filled, uncompressed.
+    block: Vec<u8>,
+    /// Where each chunk's compressed block starts.
     marks: Vec<u64>,
 }
 
@@ -118,32 +122,50 @@ impl PartWriter {
             links: Sink::new(dir)?,
             len: 0,
             written: 0,
+            block: Vec::new(),
             marks: Vec::new(),
         })
     }
 
     fn push(&mut self, bytes: &[u8], (parent, action): (u32, u16)) -> std::io::Result<()> {
-        if self.len % CHUNK == 0 {
-            self.marks.push(self.written);
-        }
         let n = bytes.len();
-        let prefix: &[u8] = if n < 0x80 {
-            &[n as u8]
+        if n < 0x80 {
+            self.block.push(n as u8);
         } else {
-            &[0x80 | (n >> 8) as u8, n as u8]
-        };
-        self.states.write(prefix)?;
-        self.states.write(bytes)?;
-        self.written += (prefix.len() + n) as u64;
+            self.block
+                .extend_from_slice(&[0x80 | (n >> 8) as u8, n as u8]);
+        }
+        self.block.extend_from_slice(bytes);
         let mut link = [0; LINK];
         link[..4].copy_from_slice(&parent.to_le_bytes());
         link[4..].copy_from_slice(&action.to_le_bytes());
         self.links.write(&link)?;
         self.len += 1;
+        if self.len % CHUNK == 0 {
+            self.flush()?;
+        }
         Ok(())
     }
 
-    fn finish(self) -> std::io::Result<Part> {
+    /// Writes the chunk being filled as one compressed block.
+    fn flush(&mut self) -> std::io::Result<()> {
+        if self.block.is_empty() {
+            return Ok(());
+        }
+        let packed = lz4_flex::compress(&self.block);
+        self.marks.push(self.written);
+        // The block's raw and packed sizes, then the packed bytes.
+        self.states
+            .write(&(self.block.len() as u32).to_le_bytes())?;
+        self.states.write(&(packed.len() as u32).to_le_bytes())?;
+        self.states.write(&packed)?;
+        self.written += 8 + packed.len() as u64;
+        self.block.clear();
+        Ok(())
+    }
+
+    fn finish(mut self) -> std::io::Result<Part> {
+        self.flush()?;
         Ok(Part {
             states: self.states.finish()?,
             links: self.links.finish()?,
@@ -202,9 +224,21 @@ impl Level {
         self.parts.push(part);
     }
 
-    /// The states of a chunk, with their level indices.
-    fn states(&self, c: Chunk) -> impl Iterator<Item = (usize, &[u8])> {
-        let bytes = &self.parts[c.part].states[c.at..];
+    /// The states of a chunk, with their level indices; `buf` holds the chunk unpacked.
+    fn states<'b>(
+        &self,
+        c: Chunk,
+        buf: &'b mut Vec<u8>,
+    ) -> impl Iterator<Item = (usize, &'b [u8])> + use<'b> {
+        let stored = &self.parts[c.part].states[c.at..];
+        let size =
+            |k: usize| u32::from_le_bytes([stored[k], stored[k + 1], stored[k + 2], stored[k + 3]]);
+        let (n, packed) = (size(0) as usize, size(4) as usize);
+        buf.resize(n, 0);
+        if lz4_flex::decompress_into(&stored[8..8 + packed], buf).ok() != Some(n) {
+            unreachable!("a level holds only whole blocks");
+        }
+        let bytes: &'b [u8] = buf;
         let mut at = 0;
         (c.first..c.first + c.len).map(move |i| {
             let (n, skip) = match bytes[at] {
@@ -316,6 +350,7 @@ impl Shift<'_> {
             ends: Vec::new(),
             healed: None,
         };
+        let mut unpacked = Vec::new();
         while !self.stop.load(Ordering::Relaxed) {
             let limit = crate::search::check::limit_reached(
                 self.opts,
@@ -337,7 +372,7 @@ impl Shift<'_> {
             // not per state: counters every thread updates would bounce between the cores.
             let mut room = 0;
             let (mut generated, mut stored) = (0, 0);
-            for (i, bytes) in self.level.states(chunk) {
+            for (i, bytes) in self.level.states(chunk, &mut unpacked) {
                 let Some(parent) = World::decode(bytes) else {
                     unreachable!("a level holds only whole encodings");
                 };
