@@ -20,279 +20,20 @@
 
 use crate::search::check::{progress_line, CheckOptions};
 use crate::search::fingerprints::{Fingerprinter, Shared};
+use crate::search::levels::{Level, Part, PartWriter};
 use crate::search::report::{replayed_steps, PropertyReport, Report, Search};
 use plasma_model::{Action, Setup, Source, World};
 use plasma_properties::Property;
 use std::io::IsTerminal;
-use std::io::Write;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, RwLock};
 use std::time::{Duration, Instant};
 
-/// States a thread takes from a level at a time.
-const CHUNK: usize = 512;
-
 /// Table slots a thread claims at a time.
 const ROOM_BLOCK: usize = 1024;
 
-/// Bytes a level part is written to: memory, or a file under the run's spill folder.
-enum Sink {
-    Memory(Vec<u8>),
-    File(std::io::BufWriter<std::fs::File>),
-}
-
-impl Sink {
-    fn new(dir: Option<&std::path::Path>) -> std::io::Result<Sink> {
-        Ok(match dir {
-            None => Sink::Memory(Vec::new()),
-            Some(d) => Sink::File(std::io::BufWriter::with_capacity(
-                1 << 20,
-                tempfile::tempfile_in(d)?,
-            )),
-        })
-    }
-
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<()> {
-        match self {
-            Sink::Memory(v) => {
-                v.extend_from_slice(bytes);
-                Ok(())
-            }
-            Sink::File(f) => f.write_all(bytes),
-        }
-    }
-
-    /// What was written, readable as one slice (a file is memory-mapped).
-    fn finish(self) -> std::io::Result<Stored> {
-        Ok(match self {
-            Sink::Memory(mut v) => {
-                v.shrink_to_fit();
-                Stored::Memory(v)
-            }
-            Sink::File(f) => {
-                let file = f.into_inner().map_err(|e| e.into_error())?;
-                if file.metadata()?.len() == 0 {
-                    return Ok(Stored::Memory(Vec::new()));
-                }
-                // SAFETY: the file is an unnamed temporary file of this process, never written
-                // again, so the mapping cannot change under the slices taken from it.
-                Stored::Mapped(unsafe { memmap2::Mmap::map(&file)? })
-            }
-        })
-    }
-}
-
-enum Stored {
-    Memory(Vec<u8>),
-    Mapped(memmap2::Mmap),
-}
-
-impl std::ops::Deref for Stored {
-    type Target = [u8];
-    fn deref(&self) -> &[u8] {
-        match self {
-            Stored::Memory(v) => v,
-            Stored::Mapped(m) => m,
-        }
-    }
-}
-
-/// Bytes of a parent link: the parent's index (u32) and the action's number (u16).
-const LINK: usize = 6;
-
-/// A thread's part of the next level, being written: each state as its encoding's length (one
-/// byte below 128, else two) and the encoding, `CHUNK` states to a block compressed with LZ4
-/// (states of one chunk share most of their bytes: a level takes a fraction of its raw size),
-/// and each state's parent link.
-struct PartWriter {
-    states: Sink,
-    links: Sink,
-    len: usize,
-    written: u64,
-    /// The chunk being filled, uncompressed.
-    block: Vec<u8>,
-    /// Where each chunk's compressed block starts.
-    marks: Vec<u64>,
-}
-
-impl PartWriter {
-    fn new(dir: Option<&std::path::Path>) -> std::io::Result<PartWriter> {
-        Ok(PartWriter {
-            states: Sink::new(dir)?,
-            links: Sink::new(dir)?,
-            len: 0,
-            written: 0,
-            block: Vec::new(),
-            marks: Vec::new(),
-        })
-    }
-
-    fn push(&mut self, bytes: &[u8], (parent, action): (u32, u16)) -> std::io::Result<()> {
-        let n = bytes.len();
-        if n < 0x80 {
-            self.block.push(n as u8);
-        } else {
-            self.block
-                .extend_from_slice(&[0x80 | (n >> 8) as u8, n as u8]);
-        }
-        self.block.extend_from_slice(bytes);
-        let mut link = [0; LINK];
-        link[..4].copy_from_slice(&parent.to_le_bytes());
-        link[4..].copy_from_slice(&action.to_le_bytes());
-        self.links.write(&link)?;
-        self.len += 1;
-        if self.len % CHUNK == 0 {
-            self.flush()?;
-        }
-        Ok(())
-    }
-
-    /// Writes the chunk being filled as one compressed block.
-    fn flush(&mut self) -> std::io::Result<()> {
-        if self.block.is_empty() {
-            return Ok(());
-        }
-        let packed = lz4_flex::compress(&self.block);
-        self.marks.push(self.written);
-        // The block's raw and packed sizes, then the packed bytes.
-        self.states
-            .write(&(self.block.len() as u32).to_le_bytes())?;
-        self.states.write(&(packed.len() as u32).to_le_bytes())?;
-        self.states.write(&packed)?;
-        self.written += 8 + packed.len() as u64;
-        self.block.clear();
-        Ok(())
-    }
-
-    fn finish(mut self) -> std::io::Result<Part> {
-        self.flush()?;
-        Ok(Part {
-            states: self.states.finish()?,
-            links: self.links.finish()?,
-            len: self.len,
-            marks: self.marks,
-        })
-    }
-}
-
-/// A thread's part of a level, written.
-struct Part {
-    states: Stored,
-    links: Stored,
-    len: usize,
-    marks: Vec<u64>,
-}
-
-/// `CHUNK` states of a level (fewer at the end of a part), read one after the other.
-#[derive(Clone, Copy)]
-struct Chunk {
-    part: usize,
-    /// Where the chunk's first state starts in the part's bytes.
-    at: usize,
-    /// The level index of its first state, and how many it holds.
-    first: usize,
-    len: usize,
-}
-
-/// One level: the threads' parts, in thread order; state `i` of the level is state
-/// `i - starts[p]` of part `p`.
-#[derive(Default)]
-struct Level {
-    parts: Vec<Part>,
-    starts: Vec<usize>,
-    chunks: Vec<Chunk>,
-    len: usize,
-}
-
-impl Level {
-    fn len(&self) -> usize {
-        self.len
-    }
-
-    fn add(&mut self, part: Part) {
-        let p = self.parts.len();
-        for (j, &at) in part.marks.iter().enumerate() {
-            self.chunks.push(Chunk {
-                part: p,
-                at: at as usize,
-                first: self.len + j * CHUNK,
-                len: (part.len - j * CHUNK).min(CHUNK),
-            });
-        }
-        self.starts.push(self.len);
-        self.len += part.len;
-        self.parts.push(part);
-    }
-
-    /// The states of a chunk, with their level indices; `buf` holds the chunk unpacked.
-    fn states<'b>(
-        &self,
-        c: Chunk,
-        buf: &'b mut Vec<u8>,
-    ) -> impl Iterator<Item = (usize, &'b [u8])> + use<'b> {
-        let stored = &self.parts[c.part].states[c.at..];
-        let size =
-            |k: usize| u32::from_le_bytes([stored[k], stored[k + 1], stored[k + 2], stored[k + 3]]);
-        let (n, packed) = (size(0) as usize, size(4) as usize);
-        buf.resize(n, 0);
-        if lz4_flex::decompress_into(&stored[8..8 + packed], buf).ok() != Some(n) {
-            unreachable!("a level holds only whole blocks");
-        }
-        let bytes: &'b [u8] = buf;
-        let mut at = 0;
-        (c.first..c.first + c.len).map(move |i| {
-            let (n, skip) = match bytes[at] {
-                b if b < 0x80 => (usize::from(b), 1),
-                b => ((usize::from(b & 0x7f) << 8) | usize::from(bytes[at + 1]), 2),
-            };
-            let state = &bytes[at + skip..at + skip + n];
-            at += skip + n;
-            (i, state)
-        })
-    }
-
-    /// State `i`'s parent link.
-    fn link(&self, i: usize) -> (u32, u16) {
-        let p = self.starts.partition_point(|&s| s <= i) - 1;
-        let at = (i - self.starts[p]) * LINK;
-        let l = &self.parts[p].links[at..at + LINK];
-        (
-            u32::from_le_bytes([l[0], l[1], l[2], l[3]]),
-            u16::from_le_bytes([l[4], l[5]]),
-        )
-    }
-
-    /// Heap bytes the level takes (a mapped file's are the page cache's).
-    fn heap_bytes(&self) -> usize {
-        let heap = |s: &Stored| match s {
-            Stored::Memory(v) => v.len(),
-            Stored::Mapped(_) => 0,
-        };
-        self.parts
-            .iter()
-            .map(|p| heap(&p.states) + heap(&p.links) + p.marks.len() * 8)
-            .sum()
-    }
-
-    /// The level without its states: what path reconstruction needs.
-    fn into_links(self) -> Level {
-        Level {
-            parts: self
-                .parts
-                .into_iter()
-                .map(|p| Part {
-                    states: Stored::Memory(Vec::new()),
-                    ..p
-                })
-                .collect(),
-            chunks: Vec::new(),
-            ..self
-        }
-    }
-}
-
-/// Where a property was decided: the state reached from state `parent` of level `level` by
-/// its enabled action number `action` (`None`: the initial state).
+/// Where a property was decided: the state reached from state `parent` of level `level - 1`
+/// by its enabled action number `action` (level 0: the initial state).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 struct Witness {
     level: usize,
@@ -364,7 +105,7 @@ impl Shift<'_> {
                 break;
             }
             let c = self.next.fetch_add(1, Ordering::Relaxed);
-            let Some(&chunk) = self.level.chunks.get(c) else {
+            let Some(chunk) = self.level.chunk(c) else {
                 break;
             };
             let mut table = self.visited.read().unwrap_or_else(|e| e.into_inner());
@@ -548,7 +289,7 @@ pub fn run(setup: &Setup, opts: &CheckOptions) -> Report {
         Err(ref mut e) => stop_reason = Some(format!("cannot store a level: {e}")),
     }
     let mut level_no = 0;
-    while level.len() > 0 && stop_reason.is_none() {
+    while !level.is_empty() && stop_reason.is_none() {
         if hunting(&found.lock().unwrap_or_else(|e| e.into_inner())) {
             stop_reason = Some("stopped at the first violation".to_string());
             break;

@@ -7,6 +7,7 @@
 //!   counterexamples.
 //! - [`native`]: the native single-threaded DFS over 64-bit fingerprints.
 //! - [`fingerprints`]: state fingerprints and the native engines' visited tables.
+//! - [`levels`]: the native BFS's levels, in memory or in files.
 //! - [`report`]: the report every engine returns (text, JSON, exit code).
 //! - [`cli`]: `plasma-check check`; [`explore`]: `plasma-check explore`.
 
@@ -15,6 +16,7 @@ pub mod check;
 pub mod cli;
 pub mod explore;
 pub mod fingerprints;
+pub mod levels;
 pub mod native;
 pub mod report;
 pub mod stateright_model;
