@@ -24,7 +24,6 @@ use crate::search::levels::{Level, Part, PartWriter};
 use crate::search::report::{replayed_steps, PropertyReport, Report, Search};
 use plasma_model::{Action, Setup, Source, World};
 use plasma_properties::Property;
-use std::io::IsTerminal;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, RwLock};
 use std::time::{Duration, Instant};
@@ -226,18 +225,8 @@ pub fn run(setup: &Setup, opts: &CheckOptions) -> Report {
     let stop = AtomicBool::new(false);
     let reason = Mutex::new(None);
     let generated = AtomicUsize::new(1);
-    let hunting = |found: &[Option<Witness>]| {
-        props
-            .iter()
-            .zip(found)
-            .any(|(p, f)| f.is_some() && crate::search::check::ends_run(opts, p))
-    };
-    let tty = std::io::stderr().is_terminal();
-    let bar = (opts.progress && tty).then(|| {
-        let bar = indicatif::ProgressBar::new_spinner();
-        bar.enable_steady_tick(Duration::from_millis(200));
-        bar
-    });
+    let hunting = |found: &[Option<Witness>]| crate::search::check::hunted(opts, &props, found);
+    let bar = crate::search::check::spinner(opts);
     let mut last_report = Instant::now();
     let mut stop_reason = None;
     // `--disk DIR`: the levels' files live in a folder of their own, removed at the end.

@@ -133,6 +133,27 @@ pub fn limit_reached(opts: &CheckOptions, generated: usize, elapsed: Duration) -
     None
 }
 
+/// Whether some property decided in `found` (one entry per property of `props`) ends the run.
+pub fn hunted<T>(
+    opts: &CheckOptions,
+    props: &[&plasma_properties::Property],
+    found: &[Option<T>],
+) -> bool {
+    props
+        .iter()
+        .zip(found)
+        .any(|(p, f)| f.is_some() && ends_run(opts, p))
+}
+
+/// The progress spinner on stderr, when it is a terminal (else progress is a line every 10 s).
+pub fn spinner(opts: &CheckOptions) -> Option<indicatif::ProgressBar> {
+    (opts.progress && std::io::stderr().is_terminal()).then(|| {
+        let bar = indicatif::ProgressBar::new_spinner();
+        bar.enable_steady_tick(Duration::from_millis(200));
+        bar
+    })
+}
+
 /// The properties a run checks: the applicable ones, or those of them `--properties` names.
 pub fn selected(setup: &Setup, opts: &CheckOptions) -> Vec<&'static plasma_properties::Property> {
     plasma_properties::applicable(&setup.config)
@@ -207,14 +228,7 @@ fn finish<C: Checker<PlasmaModel>>(
     opts: &CheckOptions,
     start: Instant,
 ) -> Report {
-    let tty = std::io::stderr().is_terminal();
-    let bar = if opts.progress && tty {
-        let bar = indicatif::ProgressBar::new_spinner();
-        bar.enable_steady_tick(Duration::from_millis(200));
-        Some(bar)
-    } else {
-        None
-    };
+    let bar = spinner(opts);
     let mut last_plain = Instant::now();
     // stateright counts states against --max-states itself; the timeout and Ctrl-C stop it
     // through the model (no state has successors from then on).

@@ -100,19 +100,7 @@ impl Fingerprints {
     /// Asks the CPU to bring `fp`'s slot into the cache, ahead of an `insert`.
     #[inline]
     pub fn prefetch(&self, fp: u64) {
-        #[cfg(target_arch = "x86_64")]
-        {
-            let i = slot(self.slots.len(), fp);
-            // SAFETY: `i` is in bounds (`slot` returns an index below the length), and a
-            // prefetch neither reads nor writes memory as far as the program can tell.
-            #[allow(unused_unsafe)]
-            unsafe {
-                use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-                _mm_prefetch::<_MM_HINT_T0>(self.slots.as_ptr().add(i).cast());
-            }
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        let _ = fp;
+        prefetch(&self.slots, fp);
     }
 
     /// Adds `fp`; false if it was there already.
@@ -139,6 +127,24 @@ impl Fingerprints {
             place(&mut self.slots, fp);
         }
     }
+}
+
+/// Asks the CPU to bring `fp`'s slot of `slots` into the cache.
+#[inline]
+fn prefetch<T>(slots: &[T], fp: u64) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        let i = slot(slots.len(), fp);
+        // SAFETY: `i` is in bounds (`slot` returns an index below the length), and a prefetch
+        // neither reads nor writes memory as far as the program can tell.
+        #[allow(unused_unsafe)]
+        unsafe {
+            use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+            _mm_prefetch::<_MM_HINT_T0>(slots.as_ptr().add(i).cast());
+        }
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = (slots, fp);
 }
 
 /// The first slot to probe for `fp` in a table of `len` (a power of two) slots: the
@@ -235,19 +241,7 @@ impl Shared {
     /// Asks the CPU to bring `fp`'s slot into the cache, ahead of an `insert`.
     #[inline]
     pub fn prefetch(&self, fp: u64) {
-        #[cfg(target_arch = "x86_64")]
-        {
-            let i = slot(self.slots.len(), fp);
-            // SAFETY: as in `Fingerprints::prefetch`: `i` is in bounds, and a prefetch has no
-            // effect the program can observe.
-            #[allow(unused_unsafe)]
-            unsafe {
-                use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-                _mm_prefetch::<_MM_HINT_T0>(self.slots.as_ptr().add(i).cast());
-            }
-        }
-        #[cfg(not(target_arch = "x86_64"))]
-        let _ = fp;
+        prefetch(&self.slots, fp);
     }
 
     /// Counts `n` fingerprints [`Shared::insert`] stored (a thread settles its count when it

@@ -19,7 +19,6 @@ use crate::search::check::{progress_line, CheckOptions};
 use crate::search::fingerprints::Fingerprinter;
 use crate::search::report::{replayed_steps, PropertyReport, Report, Search};
 use plasma_model::{Action, Setup, Source, World};
-use std::io::IsTerminal;
 use std::time::{Duration, Instant};
 
 type Visited = crate::search::fingerprints::Fingerprints;
@@ -99,19 +98,9 @@ pub fn run(setup: &Setup, opts: &CheckOptions) -> Report {
     let props = crate::search::check::selected(setup, opts);
     let mut found: Vec<Option<Vec<Action>>> = vec![None; props.len()];
     let mut undecided = props.len();
-    let hunting = |found: &[Option<Vec<Action>>]| {
-        props
-            .iter()
-            .zip(found)
-            .any(|(p, f)| f.is_some() && crate::search::check::ends_run(opts, p))
-    };
+    let hunting = |found: &[Option<Vec<Action>>]| crate::search::check::hunted(opts, &props, found);
 
-    let tty = std::io::stderr().is_terminal();
-    let bar = (opts.progress && tty).then(|| {
-        let bar = indicatif::ProgressBar::new_spinner();
-        bar.enable_steady_tick(Duration::from_millis(200));
-        bar
-    });
+    let bar = crate::search::check::spinner(opts);
     let mut last_report = Instant::now();
 
     let mut visited = Visited::default();
