@@ -173,7 +173,7 @@ pub fn table(rows: &[BenchRow]) -> String {
     let mut s = String::new();
     let _ = writeln!(
         s,
-        "  {:8} {:11} {:>3}  {:>12} {:>13} {:>9} {:>12} {:>12} {:>10} {:>11}  verdict",
+        "  {:8} {:14} {:>3}  {:>12} {:>13} {:>9} {:>12} {:>12} {:>10} {:>11}  verdict",
         "preset",
         "search",
         "thr",
@@ -188,7 +188,7 @@ pub fn table(rows: &[BenchRow]) -> String {
     for r in rows {
         let _ = writeln!(
             s,
-            "  {:8} {:11} {:>3}  {:>12} {:>13} {:>9.2} {:>12.0} {:>12.0} {:>10.1} {:>11.1}  {}",
+            "  {:8} {:14} {:>3}  {:>12} {:>13} {:>9.2} {:>12.0} {:>12.0} {:>10.1} {:>11.1}  {}",
             r.preset,
             r.strategy,
             r.threads,
