@@ -8,6 +8,7 @@ use plasma_check::presets::preset;
 use plasma_check::search::check::{self, CheckOptions, Engine, Strategy};
 use plasma_check::search::report::{Report, Status};
 use plasma_model::Setup;
+use std::time::Duration;
 
 fn run(setup: &Setup, engine: Engine, strategy: Strategy, threads: usize, sym: bool) -> Report {
     let opts = CheckOptions {
@@ -40,12 +41,13 @@ fn native_bfs_stores_the_pinned_states_of_the_small_presets() {
 }
 
 #[test]
-fn native_bfs_reaches_stateright_s_verdicts_on_every_target() {
+fn native_engines_reach_stateright_s_verdicts_on_every_target() {
     for target in hunt::targets() {
         let theirs = run(&target.setup, Engine::Stateright, Strategy::Dfs, 2, false);
-        for threads in [1, 2] {
-            let ours = run(&target.setup, Engine::Native, Strategy::Bfs, threads, false);
-            assert!(ours.complete, "{} x{threads}", target.name);
+        let searches = [(Strategy::Bfs, 1), (Strategy::Bfs, 2), (Strategy::Dfs, 1)];
+        for (strategy, threads) in searches {
+            let ours = run(&target.setup, Engine::Native, strategy, threads, false);
+            assert!(ours.complete, "{} {strategy:?} x{threads}", target.name);
             assert_eq!(ours.unique_states, theirs.unique_states, "{}", target.name);
             assert_eq!(statuses(&ours), statuses(&theirs), "{}", target.name);
             for p in ours.properties.iter().filter(|p| p.path.is_some()) {
@@ -202,4 +204,42 @@ fn native_bfs_with_symmetry_agrees_on_every_target() {
             assert_eq!(steps, reference.steps, "{}", target.name);
         }
     }
+}
+
+#[test]
+fn native_dfs_stores_the_pinned_states_of_the_small_presets() {
+    for (name, unique, orbits) in [("tiny", 372_210, 168_263), ("small", 1_616_122, 734_739)] {
+        let setup = Setup::hardened(preset(name).expect("preset"));
+        let native = run(&setup, Engine::Native, Strategy::Dfs, 1, false);
+        assert!(native.verified, "{name}");
+        assert_eq!(native.unique_states, unique, "{name}");
+        let reduced = run(&setup, Engine::Native, Strategy::Dfs, 1, true);
+        assert!(reduced.verified, "{name}");
+        assert_eq!(reduced.unique_states, orbits, "{name}");
+    }
+}
+
+#[test]
+fn native_dfs_stopped_early_is_not_verified() {
+    let setup = Setup::hardened(preset("small").expect("preset"));
+    let opts = CheckOptions {
+        strategy: Strategy::Dfs,
+        engine: Engine::Native,
+        max_states: Some(10_000),
+        ..CheckOptions::default()
+    };
+    let r = check::run(&setup, &opts);
+    assert!(!r.complete && !r.verified);
+    assert!(r
+        .stop_reason
+        .as_deref()
+        .unwrap_or("")
+        .contains("state limit"));
+    let opts = CheckOptions {
+        timeout: Some(Duration::from_millis(1)),
+        max_states: None,
+        ..opts
+    };
+    let r = check::run(&setup, &opts);
+    assert!(!r.verified, "a 1 ms timeout cannot verify small");
 }
