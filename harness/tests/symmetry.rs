@@ -212,3 +212,20 @@ fn wide_with_symmetry() {
     assert!(r.verified);
     assert_eq!(r.unique_states, 21_093_710);
 }
+
+/// `wide` with a drop and a duplicate, exhaustive with symmetry on the native BFS.
+#[test]
+#[ignore = "about 6 minutes on 2 cores (release); run with --ignored"]
+fn wide_faults_with_symmetry() {
+    let setup = Setup::hardened(preset("wide-faults").expect("preset"));
+    let opts = CheckOptions {
+        strategy: Strategy::Bfs,
+        engine: plasma_check::search::check::Engine::Native,
+        threads: 2,
+        symmetry: true,
+        ..CheckOptions::default()
+    };
+    let r = check::run(&setup, &opts);
+    assert!(r.verified);
+    assert_eq!(r.unique_states, 90_879_175);
+}
