@@ -102,25 +102,6 @@ fn every_property_is_decided_at_the_same_depth_as_stateright_bfs() {
 }
 
 #[test]
-fn native_bfs_stopped_early_is_not_verified() {
-    let setup = Setup::hardened(preset("small").expect("preset"));
-    let opts = CheckOptions {
-        strategy: Strategy::Bfs,
-        engine: Engine::Native,
-        threads: 2,
-        max_states: Some(10_000),
-        ..CheckOptions::default()
-    };
-    let r = check::run(&setup, &opts);
-    assert!(!r.complete && !r.verified);
-    assert!(r
-        .stop_reason
-        .as_deref()
-        .unwrap_or("")
-        .contains("state limit"));
-}
-
-#[test]
 fn native_bfs_on_disk_stores_the_same_states_and_paths() {
     let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("bfs-disk");
     std::fs::create_dir_all(&dir).expect("dir");
@@ -220,26 +201,29 @@ fn native_dfs_stores_the_pinned_states_of_the_small_presets() {
 }
 
 #[test]
-fn native_dfs_stopped_early_is_not_verified() {
+fn native_engines_stopped_early_are_not_verified() {
     let setup = Setup::hardened(preset("small").expect("preset"));
-    let opts = CheckOptions {
-        strategy: Strategy::Dfs,
-        engine: Engine::Native,
-        max_states: Some(10_000),
-        ..CheckOptions::default()
-    };
-    let r = check::run(&setup, &opts);
-    assert!(!r.complete && !r.verified);
-    assert!(r
-        .stop_reason
-        .as_deref()
-        .unwrap_or("")
-        .contains("state limit"));
-    let opts = CheckOptions {
-        timeout: Some(Duration::from_millis(1)),
-        max_states: None,
-        ..opts
-    };
-    let r = check::run(&setup, &opts);
-    assert!(!r.verified, "a 1 ms timeout cannot verify small");
+    for (strategy, threads) in [(Strategy::Bfs, 2), (Strategy::Dfs, 1)] {
+        let opts = CheckOptions {
+            strategy,
+            engine: Engine::Native,
+            threads,
+            max_states: Some(10_000),
+            ..CheckOptions::default()
+        };
+        let r = check::run(&setup, &opts);
+        assert!(!r.complete && !r.verified, "{strategy:?}");
+        let reason = r.stop_reason.as_deref().unwrap_or("");
+        assert!(reason.contains("state limit"), "{strategy:?}: {reason}");
+        let opts = CheckOptions {
+            timeout: Some(Duration::from_millis(1)),
+            max_states: None,
+            ..opts
+        };
+        let r = check::run(&setup, &opts);
+        assert!(
+            !r.verified,
+            "{strategy:?}: a 1 ms timeout cannot verify small"
+        );
+    }
 }
