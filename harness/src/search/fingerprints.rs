@@ -73,15 +73,52 @@ impl Fingerprinter {
     }
 }
 
+/// Zeroed memory for a table of `u64` slots: an anonymous mapping, so that the kernel hands
+/// out zero pages lazily (a billion-slot table costs nothing until it fills) and, with the
+/// huge-page hint, maps it in 2 MiB pages: one TLB entry covers 512 times the memory, and a
+/// table lookup, a random access into gigabytes, otherwise misses the TLB as well as the cache.
+struct Slots {
+    map: memmap2::MmapMut,
+    len: usize,
+}
+
+impl Slots {
+    fn zeroed(len: usize) -> Slots {
+        let bytes = len.max(1) * std::mem::size_of::<u64>();
+        let map = match memmap2::MmapOptions::new().len(bytes).map_anon() {
+            Ok(map) => map,
+            Err(e) => {
+                eprintln!("error: cannot allocate the visited table ({bytes} bytes): {e}");
+                std::process::exit(2);
+            }
+        };
+        #[cfg(target_os = "linux")]
+        let _ = map.advise(memmap2::Advice::HugePage);
+        Slots { map, len }
+    }
+
+    fn plain(&mut self) -> &mut [u64] {
+        // SAFETY: the mapping is page-aligned, `len` slots long, zero-initialised by the kernel
+        // (0 is a valid u64) and borrowed mutably with `self`.
+        unsafe { std::slice::from_raw_parts_mut(self.map.as_mut_ptr().cast::<u64>(), self.len) }
+    }
+
+    fn atomic(&self) -> &[AtomicU64] {
+        // SAFETY: as `plain`; `AtomicU64` has the size and alignment of `u64`, and shared
+        // access goes through atomics only.
+        unsafe { std::slice::from_raw_parts(self.map.as_ptr().cast::<AtomicU64>(), self.len) }
+    }
+}
+
 pub struct Fingerprints {
-    slots: Vec<u64>,
+    slots: Slots,
     len: usize,
 }
 
 impl Default for Fingerprints {
     fn default() -> Self {
         Fingerprints {
-            slots: vec![EMPTY; 1 << 16],
+            slots: Slots::zeroed(1 << 16),
             len: 0,
         }
     }
@@ -100,7 +137,7 @@ impl Fingerprints {
     /// Asks the CPU to bring `fp`'s slot into the cache, ahead of an `insert`.
     #[inline]
     pub fn prefetch(&self, fp: u64) {
-        prefetch(&self.slots, fp);
+        prefetch(self.slots.map.as_ptr().cast::<u64>(), self.slots.len, fp);
     }
 
     /// Adds `fp`; false if it was there already.
@@ -109,10 +146,10 @@ impl Fingerprints {
         let fp = if fp == EMPTY { 1 } else { fp };
         // At most 3/4 full: an insert of a new fingerprint probes 8.5 slots on average at
         // that load, most of them in the first slot's cache line.
-        if (self.len + 1) * 4 > self.slots.len() * 3 {
+        if (self.len + 1) * 4 > self.slots.len * 3 {
             self.grow();
         }
-        if place(&mut self.slots, fp) {
+        if place(self.slots.plain(), fp) {
             self.len += 1;
             true
         } else {
@@ -121,45 +158,58 @@ impl Fingerprints {
     }
 
     fn grow(&mut self) {
-        let bigger = vec![EMPTY; self.slots.len() * 2];
-        let old = std::mem::replace(&mut self.slots, bigger);
-        for fp in old.into_iter().filter(|&fp| fp != EMPTY) {
-            place(&mut self.slots, fp);
+        let mut bigger = Slots::zeroed(self.slots.len * 2);
+        let mut old = std::mem::replace(&mut self.slots, Slots::zeroed(0));
+        let table = bigger.plain();
+        for &fp in old.plain().iter().filter(|&&fp| fp != EMPTY) {
+            place(table, fp);
         }
+        self.slots = bigger;
     }
 }
 
-/// Asks the CPU to bring `fp`'s slot of `slots` into the cache.
+/// Asks the CPU to bring `fp`'s slot of the `len` slots at `slots` into the cache.
 #[inline]
-fn prefetch<T>(slots: &[T], fp: u64) {
+fn prefetch(slots: *const u64, len: usize, fp: u64) {
     #[cfg(target_arch = "x86_64")]
     {
-        let i = slot(slots.len(), fp);
+        let i = slot(len, fp);
         // SAFETY: `i` is in bounds (`slot` returns an index below the length), and a prefetch
         // neither reads nor writes memory as far as the program can tell.
         #[allow(unused_unsafe)]
         unsafe {
             use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
-            _mm_prefetch::<_MM_HINT_T0>(slots.as_ptr().add(i).cast());
+            _mm_prefetch::<_MM_HINT_T0>(slots.add(i).cast());
         }
     }
     #[cfg(not(target_arch = "x86_64"))]
-    let _ = (slots, fp);
+    let _ = (slots, len, fp);
 }
 
-/// The first slot to probe for `fp` in a table of `len` (a power of two) slots: the
-/// fingerprint is a hash already, so its high bits serve.
+/// The first slot to probe for `fp` in a table of `len` slots (any number, so that a table
+/// sized for a known count of states wastes nothing): the fingerprint is a hash already, so
+/// `fp * len / 2^64` spreads evenly, and keeps the fingerprints in order along the table.
 #[inline]
 fn slot(len: usize, fp: u64) -> usize {
     let fp = if fp == EMPTY { 1 } else { fp };
-    (fp >> (64 - len.trailing_zeros())) as usize
+    ((u128::from(fp) * len as u128) >> 64) as usize
+}
+
+/// The slot after `i` in a table of `len`.
+#[inline]
+fn next(i: usize, len: usize) -> usize {
+    if i + 1 == len {
+        0
+    } else {
+        i + 1
+    }
 }
 
 /// Puts `fp` in its slot or the first empty one after it; false if it is there already.
 #[inline]
 fn place(slots: &mut [u64], fp: u64) -> bool {
-    let mask = slots.len() - 1;
-    let mut i = slot(slots.len(), fp);
+    let len = slots.len();
+    let mut i = slot(len, fp);
     loop {
         let s = slots[i];
         if s == EMPTY {
@@ -169,7 +219,7 @@ fn place(slots: &mut [u64], fp: u64) -> bool {
         if s == fp {
             return false;
         }
-        i = (i + 1) & mask;
+        i = next(i, len);
     }
 }
 
@@ -179,7 +229,7 @@ fn place(slots: &mut [u64], fp: u64) -> bool {
 /// before inserting a state's successors, and grows the table ([`Shared::grow`], which needs
 /// `&mut`) between phases, when no thread holds it.
 pub struct Shared {
-    slots: Vec<AtomicU64>,
+    slots: Slots,
     len: AtomicUsize,
     reserved: AtomicUsize,
 }
@@ -192,15 +242,16 @@ impl Default for Shared {
 
 impl Shared {
     /// A table that holds `states` fingerprints without growing (a grown table needs the old
-    /// and the new one at once: at a billion states, 8 and 16 GB).
+    /// and the new one at once: at a billion states, 8 and 16 GB), at most 3/4 full: 10.7
+    /// bytes per state.
     pub fn for_states(states: usize) -> Shared {
         let want = states.saturating_mul(4) / 3 + 1;
-        Shared::with_slots(want.next_power_of_two().max(1 << 16))
+        Shared::with_slots(want.max(1 << 16))
     }
 
     fn with_slots(n: usize) -> Shared {
         Shared {
-            slots: (0..n).map(|_| AtomicU64::new(EMPTY)).collect(),
+            slots: Slots::zeroed(n),
             len: AtomicUsize::new(0),
             reserved: AtomicUsize::new(0),
         }
@@ -217,14 +268,14 @@ impl Shared {
 
     /// Bytes the table takes.
     pub fn bytes(&self) -> usize {
-        self.slots.len() * std::mem::size_of::<u64>()
+        self.slots.len * std::mem::size_of::<u64>()
     }
 
     /// Claims room for `n` more inserts; false when the table would pass 3/4 full (nothing is
     /// claimed then: grow it first).
     #[inline]
     pub fn reserve(&self, n: usize) -> bool {
-        let room = self.slots.len() / 4 * 3;
+        let room = self.slots.len * 3 / 4;
         let before = self.reserved.fetch_add(n, Ordering::Relaxed);
         if before + n > room {
             self.reserved.fetch_sub(n, Ordering::Relaxed);
@@ -241,7 +292,7 @@ impl Shared {
     /// Asks the CPU to bring `fp`'s slot into the cache, ahead of an `insert`.
     #[inline]
     pub fn prefetch(&self, fp: u64) {
-        prefetch(&self.slots, fp);
+        prefetch(self.slots.map.as_ptr().cast::<u64>(), self.slots.len, fp);
     }
 
     /// Counts `n` fingerprints [`Shared::insert`] stored (a thread settles its count when it
@@ -255,10 +306,11 @@ impl Shared {
     #[inline]
     pub fn insert(&self, fp: u64) -> bool {
         let fp = if fp == EMPTY { 1 } else { fp };
-        let mask = self.slots.len() - 1;
-        let mut i = slot(self.slots.len(), fp);
+        let slots = self.slots.atomic();
+        let len = slots.len();
+        let mut i = slot(len, fp);
         loop {
-            let s = &self.slots[i];
+            let s = &slots[i];
             let mut seen = s.load(Ordering::Relaxed);
             if seen == EMPTY {
                 match s.compare_exchange(EMPTY, fp, Ordering::Relaxed, Ordering::Relaxed) {
@@ -269,7 +321,7 @@ impl Shared {
             if seen == fp {
                 return false;
             }
-            i = (i + 1) & mask;
+            i = next(i, len);
         }
     }
 
@@ -277,22 +329,17 @@ impl Shared {
     /// reservations (every reserved insert is done when no thread holds the table).
     pub fn grow(&mut self, extra: usize) {
         let len = self.len();
-        let mut n = self.slots.len();
+        let mut n = self.slots.len;
         while (len + extra) * 4 > n * 3 {
             n *= 2;
         }
-        if n != self.slots.len() {
-            let bigger: Vec<u64> = {
-                let mut plain = vec![EMPTY; n];
-                for s in &self.slots {
-                    let fp = s.load(Ordering::Relaxed);
-                    if fp != EMPTY {
-                        place(&mut plain, fp);
-                    }
-                }
-                plain
-            };
-            self.slots = bigger.into_iter().map(AtomicU64::new).collect();
+        if n != self.slots.len {
+            let mut bigger = Slots::zeroed(n);
+            let table = bigger.plain();
+            for fp in self.slots.plain().iter().copied().filter(|&fp| fp != EMPTY) {
+                place(table, fp);
+            }
+            self.slots = bigger;
         }
         self.reserved.store(len, Ordering::Relaxed);
     }
@@ -319,7 +366,7 @@ mod tests {
         assert!(!set.insert(1), "0 is stored as 1");
         assert!(set.insert(2));
         assert_eq!(set.len(), values.len() + 1);
-        assert!(set.slots.len() * 3 >= set.len() * 4, "at most 3/4 full");
+        assert!(set.slots.len * 3 >= set.len() * 4, "at most 3/4 full");
     }
 
     #[test]
@@ -347,10 +394,28 @@ mod tests {
         assert_eq!(new, values.len());
         assert_eq!(set.len(), values.len());
         assert!(values.iter().all(|&v| !set.insert(v)));
-        assert!(set.slots.len() * 3 >= set.len() * 4, "at most 3/4 full");
+        assert!(set.slots.len * 3 >= set.len() * 4, "at most 3/4 full");
         assert!(
-            !set.reserve(set.slots.len()),
+            !set.reserve(set.slots.len),
             "a reservation past 3/4 is refused"
         );
+    }
+
+    #[test]
+    fn a_table_sized_for_a_count_is_not_rounded_up_and_wraps_around() {
+        let set = Shared::for_states(100_000);
+        assert_eq!(
+            set.slots.len, 133_334,
+            "4/3 of the states, not a power of two"
+        );
+        assert!(set.reserve(100_000));
+        assert!(!set.reserve(1), "full at 3/4");
+        // The largest fingerprints start at the last slot, and wrap around to the first.
+        let top: Vec<u64> = (0..100u64).map(|i| u64::MAX - i).collect();
+        assert!(top.iter().all(|&v| set.insert(v)));
+        assert!(top.iter().all(|&v| !set.insert(v)));
+        let slots = set.slots.atomic();
+        assert_ne!(slots[0].load(Ordering::Relaxed), EMPTY, "wrapped to slot 0");
+        assert_eq!(slot(slots.len(), u64::MAX), slots.len() - 1);
     }
 }
