@@ -62,6 +62,55 @@ struct Shift<'a> {
     /// on this level is still checked, so that the least witness of the level wins.
     open: &'a [usize],
     spill: Option<&'a std::path::Path>,
+    /// Threads of the search (they also move the table when it grows).
+    threads: usize,
+    progress: &'a Progress,
+}
+
+/// Progress on stderr while a level is expanded: the spinner's message on a terminal, else a
+/// line every 10 seconds; levels of a large run take minutes each.
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    last: Mutex<Instant>,
+    /// What is known before the level: the estimate from the levels so far.
+    estimate: String,
+}
+
+impl Progress {
+    /// Reports, if it is time to, with `line` computing the message.
+    fn tick(&self, line: impl FnOnce() -> String) {
+        let Ok(mut last) = self.last.try_lock() else {
+            return;
+        };
+        let every = if self.bar.is_some() { 200 } else { 10_000 };
+        if last.elapsed() < Duration::from_millis(every) {
+            return;
+        }
+        *last = Instant::now();
+        let message = format!("{}{}", line(), self.estimate);
+        match &self.bar {
+            Some(bar) => bar.set_message(message),
+            None => eprintln!("progress: {message}"),
+        }
+    }
+}
+
+/// The states still to come and the seconds they take, estimated from the sizes of the levels
+/// so far (`sizes[k]`: new states of level k) once they shrink: the levels ahead are assumed to
+/// shrink by the last ratio, and to be expanded at the rate the last level was
+/// (`expanded_per_second`, states of the previous level per second). None while they grow.
+pub(crate) fn estimate(sizes: &[usize], expanded_per_second: f64) -> Option<(u64, f64)> {
+    let [.., before, last] = sizes else {
+        return None;
+    };
+    if *last >= *before || *before == 0 || expanded_per_second <= 0.0 {
+        return None;
+    }
+    let r = *last as f64 / *before as f64;
+    let ahead = *last as f64 * r / (1.0 - r);
+    // Every state of the last level and of those ahead is still to be expanded.
+    let seconds = (*last as f64 + ahead) / expanded_per_second;
+    Some((ahead.round() as u64, seconds))
 }
 
 /// A thread's scratch space, kept across the chunks it expands.
@@ -134,7 +183,7 @@ impl Shift<'_> {
                         // Another thread grew it.
                         writer.unreserve(block);
                     } else {
-                        writer.grow(block);
+                        writer.grow(block, self.threads);
                     }
                     drop(writer);
                     table = self.visited.read().unwrap_or_else(|e| e.into_inner());
@@ -156,7 +205,23 @@ impl Shift<'_> {
             }
             table.unreserve(room);
             table.add_len(stored);
-            self.generated.fetch_add(generated, Ordering::Relaxed);
+            let generated = self.generated.fetch_add(generated, Ordering::Relaxed) + generated;
+            drop(table);
+            self.progress.tick(|| {
+                let done = ((c + 1) * crate::search::levels::CHUNK).min(self.level.len());
+                format!(
+                    "level {}: {:.0}% of {} states expanded, {}",
+                    self.level_no,
+                    100.0 * done as f64 / self.level.len().max(1) as f64,
+                    self.level.len(),
+                    progress_line(
+                        generated,
+                        unique(self.visited),
+                        self.level_no,
+                        self.start.elapsed()
+                    )
+                )
+            });
         }
         out.finish()
     }
@@ -226,8 +291,14 @@ pub fn run(setup: &Setup, opts: &CheckOptions) -> Report {
     let reason = Mutex::new(None);
     let generated = AtomicUsize::new(1);
     let hunting = |found: &[Option<Witness>]| crate::search::check::hunted(opts, &props, found);
-    let bar = crate::search::check::spinner(opts);
-    let mut last_report = Instant::now();
+    let mut progress = Progress {
+        bar: crate::search::check::spinner(opts),
+        last: Mutex::new(Instant::now()),
+        estimate: String::new(),
+    };
+    // New states per level, and when the current level started.
+    let mut sizes = vec![1];
+    let mut level_start = Instant::now();
     let mut stop_reason = None;
     // `--disk DIR`: the levels' files live in a folder of their own, removed at the end.
     let spill = match opts
@@ -302,6 +373,8 @@ pub fn run(setup: &Setup, opts: &CheckOptions) -> Report {
             found: &found,
             open: &open,
             spill: spill_dir,
+            threads,
+            progress: &progress,
         };
         let parts: Vec<std::io::Result<Part>> = std::thread::scope(|s| {
             let handles: Vec<_> = (0..threads)
@@ -334,10 +407,21 @@ pub fn run(setup: &Setup, opts: &CheckOptions) -> Report {
         }
         level_no += 1;
         let elapsed = start.elapsed();
-        let line = || {
-            let table = visited.read().map(|t| t.bytes()).unwrap_or(0);
-            let heap: usize =
-                done.iter().map(Level::heap_bytes).sum::<usize>() + level.heap_bytes();
+        let expanded_per_second =
+            sizes[sizes.len() - 1] as f64 / level_start.elapsed().as_secs_f64().max(1e-9);
+        sizes.push(level.len());
+        level_start = Instant::now();
+        progress.estimate = match estimate(&sizes, expanded_per_second) {
+            Some((ahead, seconds)) => format!(
+                "; estimate: about {} states in all, {:.0}s to go",
+                unique(&visited) as u64 + ahead,
+                seconds
+            ),
+            None => String::new(),
+        };
+        let table = visited.read().map(|t| t.bytes()).unwrap_or(0);
+        let heap: usize = done.iter().map(Level::heap_bytes).sum::<usize>() + level.heap_bytes();
+        progress.tick(|| {
             format!(
                 "level {level_no}: {} new, {}, {} MB",
                 level.len(),
@@ -349,15 +433,9 @@ pub fn run(setup: &Setup, opts: &CheckOptions) -> Report {
                 ),
                 (table + heap) >> 20
             )
-        };
-        if let Some(bar) = &bar {
-            bar.set_message(line());
-        } else if opts.progress && last_report.elapsed() >= Duration::from_secs(10) {
-            eprintln!("progress: {}", line());
-            last_report = Instant::now();
-        }
+        });
     }
-    if let Some(bar) = bar {
+    if let Some(bar) = progress.bar.take() {
         bar.finish_and_clear();
     }
     let seconds = start.elapsed().as_secs_f64();
@@ -416,4 +494,24 @@ fn path_to(setup: &Setup, levels: &[Level], w: Witness) -> Vec<Action> {
         path.push(a);
     }
     path
+}
+
+#[cfg(test)]
+mod tests {
+    use super::estimate;
+
+    #[test]
+    fn no_estimate_while_the_levels_grow() {
+        assert_eq!(estimate(&[1], 10.0), None);
+        assert_eq!(estimate(&[1, 5, 20], 10.0), None);
+        assert_eq!(estimate(&[1, 5, 20, 20], 10.0), None);
+    }
+
+    #[test]
+    fn shrinking_levels_are_taken_to_shrink_geometrically() {
+        // 800, 400: the tail 200 + 100 + ... = 400 states, and 800 expansions at 100 a second.
+        let (ahead, seconds) = estimate(&[1, 10, 800, 400], 100.0).unwrap_or_default();
+        assert_eq!(ahead, 400);
+        assert!((seconds - 8.0).abs() < 1e-9, "{seconds}");
+    }
 }
