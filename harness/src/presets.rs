@@ -4,14 +4,17 @@ use plasma_model::Config;
 use std::path::Path;
 
 /// Preset names, smallest first.
-pub const NAMES: [&str; 7] = [
+pub const NAMES: [&str; 10] = [
     "tiny",
     "small",
     "default",
     "auth",
+    "devices",
+    "user-switch",
     "tabs3",
     "wide",
     "wide-faults",
+    "big",
 ];
 
 /// A named preset.
@@ -72,6 +75,34 @@ pub fn preset(name: &str) -> Option<Config> {
             counter_rows: 1,
             max_auth_changes: 2,
         }),
+        // Two devices of one user (two installations, two IndexedDBs): under the page's
+        // `clientGroupID: currentUser.id` they share one clientGroupID.
+        "devices" => Some(Config {
+            installs: 2,
+            tabs: 2,
+            rows: 1,
+            max_mutations: 2,
+            drops: 0,
+            duplicates: 0,
+            max_in_flight: 2,
+            max_resets: 0,
+            ..Config::default()
+        }),
+        // One browser shared by two people: user 0 signs out and user 1 signs in, with
+        // mutations pending in the one IndexedDB.
+        "user-switch" => Some(Config {
+            installs: 1,
+            tabs: 1,
+            rows: 1,
+            max_mutations: 2,
+            drops: 0,
+            duplicates: 0,
+            max_in_flight: 2,
+            max_resets: 0,
+            users: 2,
+            max_auth_changes: 2,
+            ..Config::default()
+        }),
         // `tiny` with a third tab: where symmetry reduction pays (tabs and their clientIDs
         // are interchangeable), 8,381,438 states or 1,566,879 orbits.
         "tabs3" => Some(Config {
@@ -103,6 +134,20 @@ pub fn preset(name: &str) -> Option<Config> {
             drops: 1,
             duplicates: 1,
             ..preset("wide")?
+        }),
+        // The scale preset: two installations, three tabs, three rows, a reset, a drop and a
+        // duplicate; over a billion states (`check --config big --disk DIR
+        // --expect-states 1500000000`).
+        "big" => Some(Config {
+            installs: 2,
+            tabs: 3,
+            rows: 3,
+            max_mutations: 2,
+            drops: 1,
+            duplicates: 1,
+            max_in_flight: 2,
+            max_resets: 1,
+            ..Config::default()
         }),
         _ => None,
     }

@@ -10,7 +10,9 @@ use plasma_model::{Protocol, Setup};
 const TINY: usize = 372_210;
 const SMALL: usize = 1_616_122;
 const DEFAULT: usize = 15_149_722;
-const AUTH: usize = 46_385_956;
+const AUTH: usize = 45_681_486;
+const DEVICES: usize = 81_648;
+const USER_SWITCH: usize = 63_508;
 
 fn check(preset: &str, strategy: Strategy, threads: usize) -> Report {
     let config = presets::preset(preset).expect("preset exists");
@@ -55,6 +57,44 @@ fn small_bfs_two_threads() {
 #[test]
 fn small_dfs() {
     assert_verified(&check("small", Strategy::Dfs, 1), SMALL);
+}
+
+#[test]
+fn devices_bfs() {
+    assert_verified(&check("devices", Strategy::Bfs, 2), DEVICES);
+}
+
+#[test]
+fn user_switch_dfs() {
+    assert_verified(&check("user-switch", Strategy::Dfs, 1), USER_SWITCH);
+}
+
+/// The page's `clientGroupID: currentUser.id` alone (with the hardened server, which computes
+/// patches from the request's cookie): two devices sharing one group break nothing, a user
+/// switch does.
+#[test]
+fn a_group_per_user_breaks_the_user_switch_not_two_devices() {
+    let opts = CheckOptions {
+        strategy: Strategy::Bfs,
+        threads: 2,
+        ..CheckOptions::default()
+    };
+    let per_user = Protocol {
+        group_id: plasma_model::GroupIdentity::User,
+        ..Protocol::hardened()
+    };
+    let config = |name| presets::preset(name).expect("preset exists");
+    let devices = check::run(&Setup::new(config("devices"), per_user.clone()), &opts);
+    assert_verified(&devices, DEVICES);
+    let switch = check::run(&Setup::new(config("user-switch"), per_user), &opts);
+    let violated: Vec<_> = switch.violated().map(|p| p.name).collect();
+    for expected in ["at-most-once", "as-author", "no-lost-mutation"] {
+        assert!(
+            violated.contains(&expected),
+            "{expected} not in {violated:?}"
+        );
+    }
+    assert_eq!(switch.exit_code(), exit::VIOLATED);
 }
 
 #[test]

@@ -173,6 +173,31 @@ pub enum Scope {
     Group,
 }
 
+/// Which clientGroupID a client's requests carry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum GroupIdentity {
+    /// One clientGroupID per IndexedDB, minted with it and kept for its life (Replicache): the
+    /// installation's own id.
+    Idb,
+    /// The signed-in user's id (the page: `clientGroupID: currentUser.id`): every installation
+    /// of one user shares it, and a login moves the installation's IndexedDB, pending outbox
+    /// included, to the new user's group. Signed out, the group is `config.users` (nobody's).
+    User,
+}
+
+/// What the server computes a pull's patch from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PullFrom {
+    /// The cookie in the request: the rows written after it.
+    Cookie,
+    /// The server's own record of what the request's clientGroupID has seen (the last cookie it
+    /// served the group), when it has one: the page's "the cookie tracks which server writes
+    /// this clientGroupID has seen", kept server-side per group.
+    Group,
+}
+
 /// The protocol's design switches (PROTOCOL.md §6), and the ways the real Replicache client
 /// differs from the page (the `replicache` profile). A missing field in JSON takes its hardened
 /// value.
@@ -186,6 +211,12 @@ pub struct Protocol {
     pub reset_scope: ResetScope,
     pub auth_change_reset: bool,
     pub pull_base_check: bool,
+    /// Which clientGroupID requests carry (`idb`; the page: `user`).
+    #[serde(skip_serializing_if = "GroupIdentity::is_idb")]
+    pub group_id: GroupIdentity,
+    /// What a pull's patch is computed from (`cookie`; the page's per-group record: `group`).
+    #[serde(skip_serializing_if = "PullFrom::is_cookie")]
+    pub pull_from: PullFrom,
     // The switches below are written only when they differ from hardened, so that traces and
     // snapshots of the page's switches read as they did before the Replicache profile.
     /// Where the clientID lives (`session`; Replicache: `instance`).
@@ -222,6 +253,18 @@ fn is_false(b: &bool) -> bool {
     !*b
 }
 
+impl GroupIdentity {
+    fn is_idb(&self) -> bool {
+        *self == GroupIdentity::Idb
+    }
+}
+
+impl PullFrom {
+    fn is_cookie(&self) -> bool {
+        *self == PullFrom::Cookie
+    }
+}
+
 impl ClientIdScope {
     fn is_session(&self) -> bool {
         *self == ClientIdScope::Session
@@ -251,6 +294,8 @@ impl Protocol {
             reset_scope: ResetScope::Slice,
             auth_change_reset: true,
             pull_base_check: true,
+            group_id: GroupIdentity::Idb,
+            pull_from: PullFrom::Cookie,
             client_id: ClientIdScope::Session,
             push_scope: Scope::Slice,
             view_scope: Scope::Slice,
@@ -287,6 +332,8 @@ impl Protocol {
             reset_scope: ResetScope::Whole,
             auth_change_reset: false,
             pull_base_check: false,
+            group_id: GroupIdentity::User,
+            pull_from: PullFrom::Group,
             ..Protocol::hardened()
         }
     }

@@ -154,6 +154,10 @@ impl World {
         for (&(g, c), &u) in s.auth_ctx.iter() {
             out.put([g, c, opt(u)]);
         }
+        out.push(s.served.len() as u8);
+        for (&g, &v) in s.served.iter() {
+            out.put([g, v]);
+        }
         out.push(self.installs.len() as u8);
         for i in self.installs.iter() {
             out.push(i.group);
@@ -452,11 +456,16 @@ impl World {
         for _ in 0..r.u8()? {
             auth_ctx.insert((r.u8()?, r.u8()?), r.opt()?);
         }
+        let mut served = VecMap::new();
+        for _ in 0..r.u8()? {
+            served.insert(r.u8()?, r.u8()?);
+        }
         let server = Server {
             version,
             rows,
             clients,
             auth_ctx,
+            served,
         };
         let mut installs = SmallVec::new();
         for _ in 0..r.u8()? {

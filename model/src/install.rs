@@ -52,6 +52,14 @@ impl Install {
         }
     }
 
+    /// The clientGroupID this installation's requests carry now (switch `group_id`).
+    pub fn group_of(&self, setup: &Setup) -> GroupId {
+        match setup.protocol.group_id {
+            crate::GroupIdentity::Idb => self.group,
+            crate::GroupIdentity::User => self.signed_in.unwrap_or(setup.config.users),
+        }
+    }
+
     /// One clientID's slice of the outbox, in mutationID order.
     pub fn slice(&self, client: ClientId) -> impl Iterator<Item = (Mid, &Entry)> {
         self.outbox

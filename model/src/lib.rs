@@ -33,7 +33,8 @@ pub mod world;
 
 pub use action::{Action, Op};
 pub use config::{
-    ClientIdScope, Config, DuplicateTab, MidCounter, Protocol, ResetScope, Scope, Setup,
+    ClientIdScope, Config, DuplicateTab, GroupIdentity, MidCounter, Protocol, PullFrom, ResetScope,
+    Scope, Setup,
 };
 pub use history::{Created, History, Processed};
 pub use install::{Entry, Install};

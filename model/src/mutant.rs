@@ -39,10 +39,13 @@ pub enum Mutant {
     WriteUnchecked,
     /// The server ignores the table's `resolveConflict`: the last write wins.
     ResolveConflictIgnored,
+    /// A push carries pending mutations whoever made them: after a user switch, the new user's
+    /// tab pushes the previous user's slices.
+    PushAnyAuthor,
 }
 
 impl Mutant {
-    pub const ALL: [Mutant; 15] = [
+    pub const ALL: [Mutant; 16] = [
         Mutant::NoDedup,
         Mutant::WatermarkPerGroup,
         Mutant::OutboxByMid,
@@ -58,6 +61,7 @@ impl Mutant {
         Mutant::CounterAsLww,
         Mutant::WriteUnchecked,
         Mutant::ResolveConflictIgnored,
+        Mutant::PushAnyAuthor,
     ];
 
     /// The mutant's name as the CLI and traces spell it (kebab-case).
@@ -78,6 +82,7 @@ impl Mutant {
             Mutant::CounterAsLww => "counter-as-lww",
             Mutant::WriteUnchecked => "write-unchecked",
             Mutant::ResolveConflictIgnored => "resolve-conflict-ignored",
+            Mutant::PushAnyAuthor => "push-any-author",
         }
     }
 
@@ -116,6 +121,9 @@ impl Mutant {
             Mutant::WriteUnchecked => "the server applies mutations without asking auth.write",
             Mutant::ResolveConflictIgnored => {
                 "the server ignores resolveConflict: the last write wins"
+            }
+            Mutant::PushAnyAuthor => {
+                "a push carries pending mutations whoever made them, after a user switch too"
             }
         }
     }

@@ -4,7 +4,9 @@
 use crate::auth;
 use crate::history::{History, Processed};
 use crate::network::{Msg, Patch, Pushed};
-use crate::{ClientId, GroupId, Mid, Mutant, Op, Scope, Setup, TabId, UserId, Value, Version};
+use crate::{
+    ClientId, GroupId, Mid, Mutant, Op, PullFrom, Scope, Setup, TabId, UserId, Value, Version,
+};
 use crate::{CopyVec, VecMap};
 use smallvec::SmallVec;
 
@@ -25,13 +27,17 @@ pub struct Server {
     /// The auth ctx stored per `(clientGroupID, clientID)` (kept only by the `auth-ctx-cached`
     /// mutant: see `authorise`).
     pub auth_ctx: VecMap<(GroupId, ClientId), Option<UserId>, 2>,
+    /// The last cookie served to each clientGroupID: what the group has seen, as far as the
+    /// server knows (kept only under `pull_from = group`, which computes patches from it).
+    pub served: VecMap<GroupId, Version, 2>,
 }
 
 crate::fieldwise_clone!(Server {
     version,
     rows,
     clients,
-    auth_ctx
+    auth_ctx,
+    served
 });
 
 impl Server {
@@ -41,6 +47,7 @@ impl Server {
             rows: CopyVec::from_elem(ServerRow::default(), usize::from(rows)),
             clients: VecMap::new(),
             auth_ctx: VecMap::new(),
+            served: VecMap::new(),
         }
     }
 
@@ -201,7 +208,17 @@ impl Server {
             // Another user's rows under the same cookie would be ignored: the cookie moves.
             self.version = self.version.saturating_add(1);
         }
-        let patch = match cookie {
+        // The page's per-group record: the server trusts what it last served the group over
+        // the request's own cookie (echoed back as the response's base all the same).
+        let since = match setup.protocol.pull_from {
+            PullFrom::Cookie => cookie,
+            PullFrom::Group => {
+                let seen = self.served.get(&group).copied();
+                self.served.insert(group, self.version);
+                cookie.and(seen.or(cookie))
+            }
+        };
+        let patch = match since {
             Some(c) if !reset => Patch::Tail(
                 written
                     .filter(|&(_, _, rv)| rv > c)

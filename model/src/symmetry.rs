@@ -27,7 +27,11 @@ pub struct Symmetry {
 impl Symmetry {
     pub fn of(setup: &Setup) -> Symmetry {
         Symmetry {
-            installs: setup.config.users <= 1 && setup.config.installs > 1,
+            // Installations are interchangeable when they are their clientGroupIDs (under
+            // `group_id = user` the groups are users, and a renaming would have to leave them).
+            installs: setup.config.users <= 1
+                && setup.config.installs > 1
+                && setup.protocol.group_id == crate::GroupIdentity::Idb,
             pin_client0: setup.has(crate::Mutant::WatermarkPerGroup),
         }
     }
@@ -300,6 +304,10 @@ impl World {
         w.server.auth_ctx.clear();
         for (&(g, cl), &u) in self.server.auth_ctx.iter() {
             w.server.auth_ctx.insert((i(g), c(cl)), u);
+        }
+        w.server.served.clear();
+        for (&g, &v) in self.server.served.iter() {
+            w.server.served.insert(i(g), v);
         }
         for (old, inst) in self.installs.iter().enumerate() {
             let new = &mut w.installs[usize::from(i(old as u8))];

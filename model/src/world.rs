@@ -1,7 +1,9 @@
 //! The whole system in one value, and the step function that every driver shares.
 
 use crate::auth::{self, Table};
-use crate::config::{ClientIdScope, DuplicateTab, MidCounter, ResetScope, Scope, Setup};
+use crate::config::{
+    ClientIdScope, DuplicateTab, GroupIdentity, MidCounter, ResetScope, Scope, Setup,
+};
 use crate::history::{Created, History};
 use crate::install::{Entry, Install};
 use crate::network::{Msg, Network, Patch, Pushed};
@@ -367,6 +369,9 @@ impl World {
                             return Err(Refusal::NoSuchUser(*user));
                         }
                         inst.signed_in = Some(*user);
+                        if setup.protocol.group_id == GroupIdentity::Idb {
+                            w.open_user_idb(setup, *install)?;
+                        }
                     }
                     (Action::Logout { .. }, None) => return Err(Refusal::NotSignedIn(*install)),
                     _ => return Err(Refusal::AlreadySignedIn(*install)),
@@ -454,7 +459,24 @@ impl World {
                     || (setup.protocol.orphan_recovery
                         && !self.open_tabs_of(t.install).any(|(_, o)| o.client == c))
             })
+            .filter(|&c| self.signed_in_owns(setup, t.install, c))
             .collect()
+    }
+
+    /// Whether the installation's signed-in user may push a clientID's slice. Under
+    /// `group_id = idb` the app keeps one IndexedDB per user (Replicache's `name`), so a user
+    /// never sees, let alone pushes, another user's pending mutations: a slice goes out only
+    /// when every entry in it was made by the signed-in user (or while signed out). Under
+    /// `group_id = user` the one IndexedDB carries whatever is pending to whoever signs in.
+    pub fn signed_in_owns(&self, setup: &Setup, install: InstallId, client: ClientId) -> bool {
+        if setup.protocol.group_id == GroupIdentity::User || setup.has(Mutant::PushAnyAuthor) {
+            return true;
+        }
+        let inst = &self.installs[usize::from(install)];
+        inst.slice(client).all(|(_, e)| {
+            let author = self.history.created[usize::from(e.serial)].user;
+            author.is_none() || author == inst.signed_in
+        })
     }
 
     /// True when `msg` is a request of, or a response to, the tab instance that is open now
@@ -473,7 +495,7 @@ impl World {
         let inst = &self.installs[usize::from(t.install)];
         let msg = Msg::PullReq {
             tab,
-            group: inst.group,
+            group: inst.group_of(setup),
             client: t.client,
             user: inst.signed_in,
             cookie: inst.cookie,
@@ -540,6 +562,24 @@ impl World {
         }
     }
 
+    /// A login under `group_id = idb`: each open tab of the installation closes the previous
+    /// user's client and opens one on the new user's IndexedDB (Replicache: a new instance with
+    /// `name` = the user), with a fresh clientID. The previous user's slices stay behind,
+    /// pushed when that user signs in again (as orphans, by `orphan_recovery`).
+    fn open_user_idb(&mut self, setup: &Setup, install: InstallId) -> Result<(), Refusal> {
+        let open: SmallVec<[TabId; 4]> = self.open_tabs_of(install).map(|(t, _)| t).collect();
+        for tab in open {
+            let client = self.mint()?;
+            let t = &mut self.tabs[usize::from(tab)];
+            t.client = client;
+            t.mem_mid = None;
+            t.push = Slot::Idle;
+            t.pull = Slot::Idle;
+        }
+        self.rebase(setup, install);
+        Ok(())
+    }
+
     /// Every change to an installation's IDB is seen by its open tabs (they share it and are
     /// notified), which rebase their views on it.
     fn rebase(&mut self, setup: &Setup, install: InstallId) {
@@ -596,7 +636,7 @@ impl World {
         self.history.created.push(Created {
             install,
             tab,
-            group: inst.group,
+            group: inst.group_of(setup),
             client,
             mid,
             op,
@@ -634,7 +674,7 @@ impl World {
             }
             Msg::PushReq {
                 tab,
-                group: inst.group,
+                group: inst.group_of(setup),
                 client,
                 user: inst.signed_in,
                 mutations,

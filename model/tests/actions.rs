@@ -469,8 +469,10 @@ fn auth_write_denies_another_users_private_row_but_advances_the_watermark() {
         ],
     );
     let w = sync(&s, &w, 0);
+    // The login gave the tab a fresh clientID (one IndexedDB per user: model choice 25).
+    assert_eq!(w.tabs[0].client, 1);
     assert_eq!(w.server.rows[0].value, None, "denied");
-    assert_eq!(w.server.last_mutation_id(0, 0), 1, "still processed");
+    assert_eq!(w.server.last_mutation_id(0, 1), 1, "still processed");
     assert!(!w.history.processed[0].applied);
     assert!(w.installs[0].outbox.is_empty(), "confirmed by the pull");
     assert_eq!(w.tabs[0].view, vec![None, None, None]);

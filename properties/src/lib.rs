@@ -138,6 +138,11 @@ fn with_users_and_private_rows(c: &plasma_model::Config) -> bool {
     c.private_rows > 0 && c.users >= 2
 }
 
+/// Two users and a logout and login: an installation can change hands.
+fn with_user_switch(c: &plasma_model::Config) -> bool {
+    c.users >= 2 && c.max_auth_changes >= 2
+}
+
 fn with_lww_rows(c: &plasma_model::Config) -> bool {
     c.rows > 0
 }
@@ -349,6 +354,24 @@ static ALL: &[Property] = &[
         safety::write_denied,
         "the server processed a mutation that auth.write denied, with no effect",
         with_users_and_private_rows
+    ),
+    prop!(
+        "as-author",
+        Always,
+        State,
+        "pending-across-user-switch",
+        safety::as_author,
+        "every mutation reaches the server as the user who made it",
+        with_user_switch
+    ),
+    prop!(
+        "pending-across-user-switch",
+        Sometimes,
+        State,
+        "as-author",
+        safety::pending_across_user_switch,
+        "an installation holds a pending mutation of a user other than the one signed in",
+        with_user_switch
     ),
     prop!(
         "no-lost-mutation",

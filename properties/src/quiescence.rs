@@ -25,6 +25,31 @@ fn try_step(setup: &Setup, w: &mut World, action: Action, log: &mut Vec<Action>)
     }
 }
 
+/// Rounds of "every open tab pushes (if it has anything to push), then pulls", each delivered at
+/// once, until a round changes nothing or the bound is hit.
+fn rounds(setup: &Setup, w: &mut World, log: &mut Vec<Action>) {
+    for _ in 0..max_rounds(w) {
+        let start = w.clone();
+        let logged = log.len();
+        for t in 0..w.tabs.len() as u8 {
+            if !w.tabs[usize::from(t)].is_open() {
+                continue;
+            }
+            if !w.push_slices(setup, t).is_empty() {
+                try_step(setup, w, Action::Push { tab: t }, log);
+                deliver_all(setup, w, log);
+            }
+            try_step(setup, w, Action::Pull { tab: t }, log);
+            deliver_all(setup, w, log);
+        }
+        if *w == start {
+            // The last round changed nothing: its steps are not part of the story.
+            log.truncate(logged);
+            break;
+        }
+    }
+}
+
 /// The deterministic completion of `world` with a healed network: deliver every message; the
 /// user comes back to every installation that has pending mutations but no open tab (a tab is
 /// opened there, beyond `config.tabs` if need be); then in rounds every open tab pushes (if it has
@@ -55,25 +80,35 @@ pub fn heal_steps(setup: &Setup, world: &World) -> (World, Vec<Action>) {
             try_step(&returning, &mut w, Action::OpenTab { install: i }, &mut log);
         }
     }
-    for _ in 0..max_rounds(&w) {
-        let start = w.clone();
-        let logged = log.len();
-        for t in 0..w.tabs.len() as u8 {
-            if !w.tabs[usize::from(t)].is_open() {
-                continue;
-            }
-            if !w.push_slices(setup, t).is_empty() {
-                try_step(setup, &mut w, Action::Push { tab: t }, &mut log);
-                deliver_all(setup, &mut w, &mut log);
-            }
-            try_step(setup, &mut w, Action::Pull { tab: t }, &mut log);
-            deliver_all(setup, &mut w, &mut log);
-        }
-        if w == start {
-            // The last round changed nothing: its steps are not part of the story.
-            log.truncate(logged);
+    rounds(setup, &mut w, &mut log);
+    // A user with mutations pending in an installation where someone else is signed in comes
+    // back (signs in there), so that they can go out: under `group_id = idb` only their own
+    // user pushes them. Each such user once, in order.
+    let mut switching = returning.clone();
+    switching.config.max_auth_changes = u8::MAX;
+    for _ in 0..setup.config.users {
+        let waiting = w.installs.iter().enumerate().find_map(|(i, inst)| {
+            inst.outbox.values().find_map(|e| {
+                let author = w.history.created[usize::from(e.serial)].user;
+                (author.is_some() && author != inst.signed_in).then_some((i as u8, author?))
+            })
+        });
+        let Some((install, user)) = waiting else {
             break;
+        };
+        if w.installs[usize::from(install)].signed_in.is_some() {
+            try_step(&switching, &mut w, Action::Logout { install }, &mut log);
         }
+        try_step(
+            &switching,
+            &mut w,
+            Action::Login { install, user },
+            &mut log,
+        );
+        if w.open_tabs_of(install).next().is_none() {
+            try_step(&switching, &mut w, Action::OpenTab { install }, &mut log);
+        }
+        rounds(setup, &mut w, &mut log);
     }
     (w, log)
 }

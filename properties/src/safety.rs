@@ -215,6 +215,25 @@ pub fn write_authorisation(s: &Setup, w: &World) -> bool {
     })
 }
 
+/// Every processed mutation made by a signed-in user was processed as that user (a mutation made
+/// signed out goes out as whoever signs in).
+pub fn as_author(_: &Setup, w: &World) -> bool {
+    let h = &w.history;
+    h.processed.iter().all(|p| {
+        let author = h.created[usize::from(p.serial)].user;
+        author.is_none() || author == p.user
+    })
+}
+
+pub fn pending_across_user_switch(_: &Setup, w: &World) -> bool {
+    w.installs.iter().any(|i| {
+        i.outbox.values().any(|e| {
+            let author = w.history.created[usize::from(e.serial)].user;
+            author.is_some() && author != i.signed_in
+        })
+    })
+}
+
 pub fn write_denied(_: &Setup, w: &World) -> bool {
     w.history.processed.iter().any(|p| !p.applied)
 }

@@ -38,6 +38,7 @@ pub fn hunt_config(mutant: Option<Mutant>) -> Config {
             ..tiny
         },
         Some(Mutant::AuthCtxCached | Mutant::WriteUnchecked) => auth_hunt_config(),
+        Some(Mutant::PushAnyAuthor) => presets::preset("user-switch").unwrap_or_default(),
         // Two tabs write one resolveConflict row.
         Some(Mutant::ResolveConflictIgnored) => Config {
             rows: 0,
@@ -78,10 +79,11 @@ pub fn documented_flaws() -> Vec<Target> {
     let flaw = |name: &'static str, about: &'static str, set: fn(&mut Protocol, &Protocol)| {
         let mut p = Protocol::hardened();
         set(&mut p, &d);
-        let config = if name == "auth_change_reset" {
-            auth_hunt_config()
-        } else {
-            hunt_config(None)
+        let config = match name {
+            "auth_change_reset" => auth_hunt_config(),
+            "group_id" => presets::preset("user-switch").unwrap_or_default(),
+            "group_id+pull_from" => presets::preset("devices").unwrap_or_default(),
+            _ => hunt_config(None),
         };
         Target {
             kind: "documented",
@@ -99,6 +101,12 @@ pub fn documented_flaws() -> Vec<Target> {
         flaw("reset_scope", "resetLocalState() wipes the whole IDB, other tabs' pending mutations included", |p, d| p.reset_scope = d.reset_scope),
         flaw("pull_base_check", "a pull response is applied if it is not older than the IDB cookie, even across a reset", |p, d| p.pull_base_check = d.pull_base_check),
         flaw("auth_change_reset", "after the user changes, a pull still gets a tail patch: the old user's rows stay cached", |p, d| p.auth_change_reset = d.auth_change_reset),
+        flaw("group_id", "clientGroupID is the user's id: after a user switch the one IDB's pending mutations go out as the new user, in the new user's group", |p, d| p.group_id = d.group_id),
+        flaw("pull_from", "the server computes a pull's patch from the last cookie it served the group, not from the request's cookie", |p, d| p.pull_from = d.pull_from),
+        flaw("group_id+pull_from", "two devices of one user share one clientGroupID, and so the server's record of what the group has seen", |p, d| {
+            p.group_id = d.group_id;
+            p.pull_from = d.pull_from;
+        }),
     ];
     debug_assert!(d.mid_counter == MidCounter::Outbox && d.duplicate_tab == DuplicateTab::Share);
     debug_assert!(d.reset_scope == ResetScope::Whole);

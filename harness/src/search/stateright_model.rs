@@ -86,7 +86,7 @@ macro_rules! conditions {
 }
 
 /// stateright wants plain function pointers; one instance of `condition` per property index.
-const CONDITIONS: [Condition; 32] = conditions!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31);
+const CONDITIONS: [Condition; 36] = conditions!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35);
 
 impl Model for PlasmaModel {
     type State = World;
