@@ -13,6 +13,7 @@ const DEFAULT: usize = 15_149_722;
 const AUTH: usize = 45_681_486;
 const DEVICES: usize = 81_648;
 const USER_SWITCH: usize = 63_508;
+const BIG: usize = 1_021_528_768;
 
 fn check(preset: &str, strategy: Strategy, threads: usize) -> Report {
     let config = presets::preset(preset).expect("preset exists");
@@ -113,6 +114,21 @@ fn auth_dfs() {
 #[ignore = "about a minute on 2 cores (release); run with --ignored"]
 fn default_dfs() {
     assert_verified(&check("default", Strategy::Dfs, 2), DEFAULT);
+}
+
+#[test]
+#[ignore = "23 minutes and 18 GB on 2 cores (release); run with --ignored"]
+fn big_native_bfs() {
+    let config = presets::preset("big").expect("preset exists");
+    let spill = std::env::temp_dir();
+    let opts = CheckOptions {
+        strategy: Strategy::Bfs,
+        threads: 2,
+        expect_states: Some(1_100_000_000),
+        disk: Some(spill),
+        ..CheckOptions::default()
+    };
+    assert_verified(&check::run(&Setup::hardened(config), &opts), BIG);
 }
 
 /// Every state reachable in at most `depth` steps.
