@@ -30,6 +30,8 @@ enum Command {
     Mutants(hunt::cli::MutantsArgs),
     /// Seeded random exploration of large configurations; a failure is shrunk to a trace.
     Simulate(random::cli::SimulateArgs),
+    /// Add up the `simulate --shard I/N --json` reports of one seeded run.
+    Merge(random::cli::MergeArgs),
     /// Serve stateright's explorer web UI with sequence diagrams of each path.
     Explore(search::explore::ExploreArgs),
     /// Benchmark the presets: states/s and peak memory per unique state, BFS and DFS, 1 and 2 threads.
@@ -47,6 +49,7 @@ fn main() -> ExitCode {
         Some(Command::Replay(args)) => trace::cli::run_replay(args),
         Some(Command::Mutants(args)) => hunt::cli::run_mutants(args),
         Some(Command::Simulate(args)) => random::cli::run_simulate(args),
+        Some(Command::Merge(args)) => random::cli::run_merge(args),
         Some(Command::Explore(args)) => search::explore::run_explore(args),
         Some(Command::Bench(args)) => bench::cli::run_bench(args),
         Some(Command::Conform(args)) => conform::cli::run_conform(args),

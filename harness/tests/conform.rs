@@ -42,14 +42,14 @@ fn snapshots_and_random_traces_agree_with_the_real_client_deterministically() {
         .iter()
         .filter(|r| !r.name.starts_with("random-"))
         .count();
-    assert_eq!(snapshots, 21, "{text}");
+    assert_eq!(snapshots, 25, "{text}");
     for r in &first.results {
         if let Outcome::Skipped { reason } = &r.outcome {
             assert!(reason.contains("ResetLocalState"), "{}: {reason}", r.name);
         }
     }
     assert_eq!(first.skipped, 4, "{text}");
-    assert_eq!(first.agreed, 17 + 20, "{text}");
+    assert_eq!(first.agreed, 21 + 20, "{text}");
     assert!(first.steps_run > 20 * 30, "{text}");
     let second = conform::run(&opts, |_| {}).expect("runs");
     assert_eq!(

@@ -10,6 +10,7 @@ fn opts(seed: u64, cases: u64) -> SimOptions {
         cases,
         steps: 200,
         swarm: true,
+        shard: simulate::Shard::default(),
     }
 }
 
@@ -59,5 +60,95 @@ fn every_mutant_is_found_and_shrunk_to_a_replayable_trace() {
             m.name(),
             f.property
         );
+    }
+}
+
+/// N shards of one run run exactly its cases between them, and the earliest failing case among
+/// their reports is the unsharded run's failure; `merge` adds them up and refuses a shard given
+/// twice or missing.
+#[test]
+fn shards_split_one_run_exactly() {
+    let setup = large(Some(Mutant::NoDedup));
+    let whole = simulate::simulate(&setup, &opts(7, 2000), |_, _| {});
+    let failing = whole
+        .failure
+        .as_ref()
+        .map(|f| f.case)
+        .expect("no-dedup is found");
+    let mut shards = Vec::new();
+    for index in 0..3 {
+        let o = SimOptions {
+            shard: simulate::Shard { index, count: 3 },
+            ..opts(7, 2000)
+        };
+        shards.push(simulate::simulate(&setup, &o, |_, _| {}));
+    }
+    let earliest = shards
+        .iter()
+        .filter_map(|r| r.failure.as_ref())
+        .min_by_key(|f| f.case);
+    let earliest = earliest.expect("a shard finds it");
+    assert_eq!(earliest.case, failing);
+    assert_eq!(
+        earliest.property,
+        whole.failure.as_ref().map_or("", |f| f.property)
+    );
+    assert_eq!(
+        shards[(failing % 3) as usize]
+            .failure
+            .as_ref()
+            .map(|f| f.case),
+        Some(failing)
+    );
+
+    // Without a failure the shards' cases and steps add up to the whole run's.
+    let clean = large(None);
+    let whole = simulate::simulate(&clean, &opts(1, 30), |_, _| {});
+    let parts: Vec<_> = (0..4)
+        .map(|index| {
+            let o = SimOptions {
+                shard: simulate::Shard { index, count: 4 },
+                ..opts(1, 30)
+            };
+            simulate::simulate(&clean, &o, |_, _| {})
+        })
+        .collect();
+    assert_eq!(
+        parts.iter().map(|r| r.cases_run).sum::<u64>(),
+        whole.cases_run
+    );
+    assert_eq!(
+        parts.iter().map(|r| r.steps_run).sum::<u64>(),
+        whole.steps_run
+    );
+
+    let json = |r: &simulate::SimReport| {
+        let mut v = serde_json::to_value(r).expect("report");
+        v["run"] = serde_json::Value::String("the run".into());
+        v
+    };
+    let paths: Vec<std::path::PathBuf> = (0..4).map(|i| format!("s{i}.json").into()).collect();
+    let reports: Vec<_> = paths.iter().zip(parts.iter().map(json)).collect();
+    let merged = plasma_check::random::cli::merge(&reports).expect("one run");
+    assert_eq!(merged["cases_run"], whole.cases_run);
+    assert_eq!(merged["steps_run"], whole.steps_run);
+    assert!(merged["failure"].is_null());
+    let missing = plasma_check::random::cli::merge(&reports[..3]).expect_err("shard 3 missing");
+    assert!(missing.contains("missing shards: 3/4"), "{missing}");
+    let mut twice = reports.clone();
+    twice[3] = reports[0].clone();
+    let again = plasma_check::random::cli::merge(&twice).expect_err("shard 0 twice");
+    assert!(again.contains("shard 0/4 again"), "{again}");
+}
+
+#[test]
+fn a_shard_is_i_of_n() {
+    assert_eq!(
+        simulate::Shard::parse("2/5"),
+        Ok(simulate::Shard { index: 2, count: 5 })
+    );
+    for bad in ["5/5", "1/0", "x/2", "3", "-1/2"] {
+        let e = simulate::Shard::parse(bad).expect_err(bad);
+        assert!(e.contains(bad) && e.contains("I/N"), "{e}");
     }
 }

@@ -173,16 +173,22 @@ pub enum Scope {
     Group,
 }
 
-/// Which clientGroupID a client's requests carry.
+/// Which clientGroupID a client's requests carry, and whose IndexedDB a tab uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
 pub enum GroupIdentity {
-    /// One clientGroupID per IndexedDB, minted with it and kept for its life (Replicache): the
-    /// installation's own id.
+    /// One clientGroupID per IndexedDB, minted with it (Replicache), and one IndexedDB per user
+    /// (Replicache's `name` set to the user's id): a login opens the new user's IndexedDB, so a
+    /// user never pushes another user's pending mutations (model choice 25).
+    #[serde(rename = "idb-per-user")]
+    IdbPerUser,
+    /// One clientGroupID per IndexedDB, and one IndexedDB whoever signs in (Replicache with one
+    /// `name` for every user, as the conformance adapter runs it): the installation's own id.
+    #[serde(rename = "idb")]
     Idb,
     /// The signed-in user's id (the page: `clientGroupID: currentUser.id`): every installation
     /// of one user shares it, and a login moves the installation's IndexedDB, pending outbox
     /// included, to the new user's group. Signed out, the group is `config.users` (nobody's).
+    #[serde(rename = "user")]
     User,
 }
 
@@ -211,8 +217,9 @@ pub struct Protocol {
     pub reset_scope: ResetScope,
     pub auth_change_reset: bool,
     pub pull_base_check: bool,
-    /// Which clientGroupID requests carry (`idb`; the page: `user`).
-    #[serde(skip_serializing_if = "GroupIdentity::is_idb")]
+    /// Which clientGroupID requests carry (`idb-per-user`; Replicache with one `name`: `idb`;
+    /// the page: `user`).
+    #[serde(skip_serializing_if = "GroupIdentity::is_per_user_idb")]
     pub group_id: GroupIdentity,
     /// What a pull's patch is computed from (`cookie`; the page's per-group record: `group`).
     #[serde(skip_serializing_if = "PullFrom::is_cookie")]
@@ -254,8 +261,8 @@ fn is_false(b: &bool) -> bool {
 }
 
 impl GroupIdentity {
-    fn is_idb(&self) -> bool {
-        *self == GroupIdentity::Idb
+    fn is_per_user_idb(&self) -> bool {
+        *self == GroupIdentity::IdbPerUser
     }
 }
 
@@ -294,7 +301,7 @@ impl Protocol {
             reset_scope: ResetScope::Slice,
             auth_change_reset: true,
             pull_base_check: true,
-            group_id: GroupIdentity::Idb,
+            group_id: GroupIdentity::IdbPerUser,
             pull_from: PullFrom::Cookie,
             client_id: ClientIdScope::Session,
             push_scope: Scope::Slice,
@@ -317,6 +324,7 @@ impl Protocol {
             request_slots: true,
             pull_on_open: true,
             cookie_per_change: true,
+            group_id: GroupIdentity::Idb,
             ..Protocol::hardened()
         }
     }

@@ -55,7 +55,7 @@ impl Install {
     /// The clientGroupID this installation's requests carry now (switch `group_id`).
     pub fn group_of(&self, setup: &Setup) -> GroupId {
         match setup.protocol.group_id {
-            crate::GroupIdentity::Idb => self.group,
+            crate::GroupIdentity::IdbPerUser | crate::GroupIdentity::Idb => self.group,
             crate::GroupIdentity::User => self.signed_in.unwrap_or(setup.config.users),
         }
     }

@@ -31,7 +31,7 @@ impl Symmetry {
             // `group_id = user` the groups are users, and a renaming would have to leave them).
             installs: setup.config.users <= 1
                 && setup.config.installs > 1
-                && setup.protocol.group_id == crate::GroupIdentity::Idb,
+                && setup.protocol.group_id != crate::GroupIdentity::User,
             pin_client0: setup.has(crate::Mutant::WatermarkPerGroup),
         }
     }

@@ -369,7 +369,7 @@ impl World {
                             return Err(Refusal::NoSuchUser(*user));
                         }
                         inst.signed_in = Some(*user);
-                        if setup.protocol.group_id == GroupIdentity::Idb {
+                        if setup.protocol.group_id == GroupIdentity::IdbPerUser {
                             w.open_user_idb(setup, *install)?;
                         }
                     }
@@ -464,12 +464,13 @@ impl World {
     }
 
     /// Whether the installation's signed-in user may push a clientID's slice. Under
-    /// `group_id = idb` the app keeps one IndexedDB per user (Replicache's `name`), so a user
-    /// never sees, let alone pushes, another user's pending mutations: a slice goes out only
-    /// when every entry in it was made by the signed-in user (or while signed out). Under
-    /// `group_id = user` the one IndexedDB carries whatever is pending to whoever signs in.
+    /// `group_id = idb-per-user` the app keeps one IndexedDB per user (Replicache's `name`), so
+    /// a user never sees, let alone pushes, another user's pending mutations: a slice goes out
+    /// only when every entry in it was made by the signed-in user (or while signed out). Under
+    /// `idb` and `user` the one IndexedDB carries whatever is pending to whoever signs in.
     pub fn signed_in_owns(&self, setup: &Setup, install: InstallId, client: ClientId) -> bool {
-        if setup.protocol.group_id == GroupIdentity::User || setup.has(Mutant::PushAnyAuthor) {
+        if setup.protocol.group_id != GroupIdentity::IdbPerUser || setup.has(Mutant::PushAnyAuthor)
+        {
             return true;
         }
         let inst = &self.installs[usize::from(install)];
@@ -562,7 +563,7 @@ impl World {
         }
     }
 
-    /// A login under `group_id = idb`: each open tab of the installation closes the previous
+    /// A login under `group_id = idb-per-user`: each open tab of the installation closes the previous
     /// user's client and opens one on the new user's IndexedDB (Replicache: a new instance with
     /// `name` = the user), with a fresh clientID. The previous user's slices stay behind,
     /// pushed when that user signs in again (as orphans, by `orphan_recovery`).

@@ -240,6 +240,7 @@ pub fn random_power(target: &Target, seeds: &[u64], budget: u64) -> RandomPower 
                 cases: budget,
                 steps,
                 swarm: true,
+                shard: crate::random::Shard::default(),
             };
             let r = crate::random::simulate(&setup, &opts, |_, _| {});
             r.failure.map(|f| f.case + 1)

@@ -104,6 +104,54 @@ pub struct SimOptions {
     /// Steps per case (fewer if no action is enabled).
     pub steps: usize,
     pub swarm: bool,
+    /// The slice of the cases this run takes (all of them by default).
+    pub shard: Shard,
+}
+
+/// One of `count` slices of a seeded run: the cases `c < cases` with `c % count == index`.
+/// Each case derives from the seed and its own number only, so N machines running shards
+/// `0/N` ... `N-1/N` run exactly the unsharded run's cases between them, and the earliest
+/// failing case of their union is the unsharded run's failure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Shard {
+    pub index: u64,
+    pub count: u64,
+}
+
+impl Default for Shard {
+    fn default() -> Self {
+        Shard { index: 0, count: 1 }
+    }
+}
+
+impl Shard {
+    /// `I/N` with `I < N`; the error names what is wrong.
+    pub fn parse(text: &str) -> Result<Shard, String> {
+        let bad = || format!("--shard {text}: expected I/N with 0 <= I < N, for example 0/4");
+        let (i, n) = text.split_once('/').ok_or_else(bad)?;
+        let index: u64 = i.trim().parse().map_err(|_| bad())?;
+        let count: u64 = n.trim().parse().map_err(|_| bad())?;
+        if count == 0 || index >= count {
+            return Err(bad());
+        }
+        Ok(Shard { index, count })
+    }
+
+    pub fn owns(self, case: u64) -> bool {
+        case % self.count == self.index
+    }
+}
+
+impl std::fmt::Display for Shard {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}", self.index, self.count)
+    }
+}
+
+impl Serialize for Shard {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
 }
 
 /// A failing case, shrunk.
@@ -122,6 +170,7 @@ pub struct SimFailure {
 #[derive(Clone, Debug, Serialize)]
 pub struct SimReport {
     pub seed: u64,
+    pub shard: Shard,
     pub cases_run: u64,
     pub steps_run: u64,
     pub seconds: f64,
@@ -306,7 +355,7 @@ pub fn simulate(setup: &Setup, opts: &SimOptions, mut on_case: impl FnMut(u64, u
     let mut steps_run = 0u64;
     let mut failure = None;
     let mut cases_run = 0;
-    for case in 0..opts.cases {
+    for case in (0..opts.cases).filter(|&c| opts.shard.owns(c)) {
         let mut rng = case_rng(opts.seed, case);
         let mix = if opts.swarm {
             Mix::swarm(&mut rng)
@@ -334,6 +383,7 @@ pub fn simulate(setup: &Setup, opts: &SimOptions, mut on_case: impl FnMut(u64, u
     let seconds = start.elapsed().as_secs_f64();
     SimReport {
         seed: opts.seed,
+        shard: opts.shard,
         cases_run,
         steps_run,
         seconds,
