@@ -134,7 +134,11 @@ fn shards_split_one_run_exactly() {
     assert_eq!(merged["steps_run"], whole.steps_run);
     assert!(merged["failure"].is_null());
     let missing = plasma_check::random::cli::merge(&reports[..3]).expect_err("shard 3 missing");
-    assert!(missing.contains("missing shards: 3/4"), "{missing}");
+    assert!(missing.contains("shards are missing"), "{missing}");
+    let mut renamed = reports.clone();
+    renamed[1].1["shard"] = serde_json::Value::String("1/5".into());
+    let mixed = plasma_check::random::cli::merge(&renamed).expect_err("4 and 5 shards");
+    assert!(mixed.contains("shard 1/5, others are of 4"), "{mixed}");
     let mut twice = reports.clone();
     twice[3] = reports[0].clone();
     let again = plasma_check::random::cli::merge(&twice).expect_err("shard 0 twice");

@@ -469,7 +469,10 @@ impl World {
     /// only when every entry in it was made by the signed-in user (or while signed out). Under
     /// `idb` and `user` the one IndexedDB carries whatever is pending to whoever signs in.
     pub fn signed_in_owns(&self, setup: &Setup, install: InstallId, client: ClientId) -> bool {
-        if setup.protocol.group_id != GroupIdentity::IdbPerUser || setup.has(Mutant::PushAnyAuthor)
+        // Before the first logout or login every entry is its installation's first user's.
+        if setup.protocol.group_id != GroupIdentity::IdbPerUser
+            || setup.has(Mutant::PushAnyAuthor)
+            || self.auth_changes == 0
         {
             return true;
         }
@@ -561,6 +564,17 @@ impl World {
         if setup.protocol.pull_on_open {
             self.start_pull(setup, (self.tabs.len() - 1) as TabId);
         }
+    }
+
+    /// The first installation holding a pending mutation made by a signed-in user other than
+    /// the one signed in there now, and that user.
+    pub fn waiting_author(&self) -> Option<(InstallId, UserId)> {
+        self.installs.iter().enumerate().find_map(|(i, inst)| {
+            inst.outbox.values().find_map(|e| {
+                let author = self.history.created[usize::from(e.serial)].user?;
+                (Some(author) != inst.signed_in).then_some((i as InstallId, author))
+            })
+        })
     }
 
     /// A login under `group_id = idb-per-user`: each open tab of the installation closes the previous

@@ -82,17 +82,12 @@ pub fn heal_steps(setup: &Setup, world: &World) -> (World, Vec<Action>) {
     }
     rounds(setup, &mut w, &mut log);
     // A user with mutations pending in an installation where someone else is signed in comes
-    // back (signs in there), so that they can go out: under `group_id = idb` only their own
+    // back (signs in there), so that they can go out: under `group_id = idb-per-user` only their own
     // user pushes them. Each such user once, in order.
     let mut switching = returning.clone();
     switching.config.max_auth_changes = u8::MAX;
     for _ in 0..setup.config.users {
-        let waiting = w.installs.iter().enumerate().find_map(|(i, inst)| {
-            inst.outbox.values().find_map(|e| {
-                let author = w.history.created[usize::from(e.serial)].user;
-                (author.is_some() && author != inst.signed_in).then_some((i as u8, author?))
-            })
-        });
+        let waiting = w.waiting_author();
         let Some((install, user)) = waiting else {
             break;
         };

@@ -226,12 +226,7 @@ pub fn as_author(_: &Setup, w: &World) -> bool {
 }
 
 pub fn pending_across_user_switch(_: &Setup, w: &World) -> bool {
-    w.installs.iter().any(|i| {
-        i.outbox.values().any(|e| {
-            let author = w.history.created[usize::from(e.serial)].user;
-            author.is_some() && author != i.signed_in
-        })
-    })
+    w.waiting_author().is_some()
 }
 
 pub fn write_denied(_: &Setup, w: &World) -> bool {

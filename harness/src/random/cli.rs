@@ -228,7 +228,13 @@ pub fn merge(reports: &[(&PathBuf, serde_json::Value)]) -> Result<serde_json::Va
         simulate::Shard::parse(text).map_err(|e| format!("{}: {e}", path.display()))
     };
     let count = shard_of(first_path, first)?.count;
-    let mut seen = vec![None::<&PathBuf>; usize::try_from(count).unwrap_or(0)];
+    if count > reports.len() as u64 {
+        return Err(format!(
+            "{} reports for the {count} shards of {run}: shards are missing",
+            reports.len()
+        ));
+    }
+    let mut seen = vec![None::<&PathBuf>; reports.len()];
     let (mut cases, mut steps, mut seconds) = (0u64, 0u64, 0f64);
     let mut failure: Option<(u64, &Value)> = None;
     for (path, v) in reports {
