@@ -64,6 +64,16 @@ impl Tab {
     pub fn is_open(&self) -> bool {
         self.status == TabStatus::Open
     }
+
+    /// A new client in this tab (a reset, or a login onto another user's IndexedDB): a new
+    /// clientID, no in-memory mutationID counter, and no outstanding request (responses to the
+    /// old clientID no longer reach the tab under `request_slots`).
+    pub fn rotate(&mut self, client: ClientId) {
+        self.client = client;
+        self.mem_mid = None;
+        self.push = Slot::Idle;
+        self.pull = Slot::Idle;
+    }
 }
 
 impl crate::vecmap::Inline for TabStatus {

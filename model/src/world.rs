@@ -577,19 +577,15 @@ impl World {
         })
     }
 
-    /// A login under `group_id = idb-per-user`: each open tab of the installation closes the previous
-    /// user's client and opens one on the new user's IndexedDB (Replicache: a new instance with
-    /// `name` = the user), with a fresh clientID. The previous user's slices stay behind,
+    /// A login under `group_id = idb-per-user`: each open tab of the installation closes the
+    /// previous user's client and opens one on the new user's IndexedDB (Replicache: a new
+    /// instance with `name` = the user), with a fresh clientID. The previous user's slices stay behind,
     /// pushed when that user signs in again (as orphans, by `orphan_recovery`).
     fn open_user_idb(&mut self, setup: &Setup, install: InstallId) -> Result<(), Refusal> {
         let open: SmallVec<[TabId; 4]> = self.open_tabs_of(install).map(|(t, _)| t).collect();
         for tab in open {
             let client = self.mint()?;
-            let t = &mut self.tabs[usize::from(tab)];
-            t.client = client;
-            t.mem_mid = None;
-            t.push = Slot::Idle;
-            t.pull = Slot::Idle;
+            self.tabs[usize::from(tab)].rotate(client);
         }
         self.rebase(setup, install);
         Ok(())
@@ -804,12 +800,7 @@ impl World {
         self.history.discarded.extend(discarded);
         self.history.discarded.sort_unstable();
         self.resets += 1;
-        let t = &mut self.tabs[usize::from(tab)];
-        t.client = rotated;
-        t.mem_mid = None;
-        // Responses to the old clientID no longer reach the tab (`request_slots`).
-        t.push = Slot::Idle;
-        t.pull = Slot::Idle;
+        self.tabs[usize::from(tab)].rotate(rotated);
         self.rebase(setup, install);
         Ok(())
     }
