@@ -79,29 +79,17 @@ pub fn preset(name: &str) -> Option<Config> {
         // `clientGroupID: currentUser.id` they share one clientGroupID.
         "devices" => Some(Config {
             installs: 2,
-            tabs: 2,
-            rows: 1,
-            max_mutations: 2,
-            drops: 0,
-            duplicates: 0,
-            max_in_flight: 2,
             max_resets: 0,
-            ..Config::default()
+            ..preset("tiny")?
         }),
         // One browser shared by two people: user 0 signs out and user 1 signs in, with
         // mutations pending in the one IndexedDB.
         "user-switch" => Some(Config {
-            installs: 1,
             tabs: 1,
-            rows: 1,
-            max_mutations: 2,
-            drops: 0,
-            duplicates: 0,
-            max_in_flight: 2,
             max_resets: 0,
             users: 2,
             max_auth_changes: 2,
-            ..Config::default()
+            ..preset("tiny")?
         }),
         // `tiny` with a third tab: where symmetry reduction pays (tabs and their clientIDs
         // are interchangeable), 8,381,438 states or 1,566,879 orbits.
@@ -142,12 +130,7 @@ pub fn preset(name: &str) -> Option<Config> {
             installs: 2,
             tabs: 3,
             rows: 3,
-            max_mutations: 2,
-            drops: 1,
-            duplicates: 1,
-            max_in_flight: 2,
-            max_resets: 1,
-            ..Config::default()
+            ..preset("small")?
         }),
         _ => None,
     }
