@@ -2,6 +2,9 @@
 
 use crate::cli::{bad_input, code, emit, load_protocol, write_file};
 use crate::conform;
+use crate::conform::concurrent::{self, Setting};
+use crate::conform::server;
+use plasma_model::Mutant;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -27,9 +30,33 @@ pub struct ConformArgs {
     #[arg(long, value_name = "DIR")]
     trace_out: Option<PathBuf>,
     /// The model's protocol: replicache (what the real client does), or another one (hardened,
-    /// documented, a JSON file of switches) to see where it differs from the real client.
-    #[arg(long, default_value = "replicache")]
-    protocol: String,
+    /// documented, a JSON file of switches) to see where it differs from the real client. With
+    /// --server, the protocol random traces are drawn under [default: hardened].
+    #[arg(long)]
+    protocol: Option<String>,
+    /// Hold the model's server against a real push endpoint instead of the client: `zero`
+    /// (Zero's server library on a throwaway Postgres cluster).
+    #[arg(long, value_enum, value_name = "SERVER")]
+    server: Option<ServerKind>,
+    /// With --server: the model's server with this server-side mutant (no-dedup,
+    /// watermark-per-group, write-unchecked, resolve-conflict-ignored), to see the comparison
+    /// catch it.
+    #[arg(long, requires = "server")]
+    mutant: Option<String>,
+    /// With --server: deliver pushes as simultaneous transactions, many rounds over, and check
+    /// at-most-once, no lost mutation, the counter and the watermarks.
+    #[arg(long, requires = "server")]
+    concurrent: bool,
+    /// With --concurrent: rounds per scenario.
+    #[arg(long, default_value_t = 250, requires = "concurrent")]
+    rounds: u32,
+    /// With --concurrent: isolation levels to run under.
+    #[arg(long, value_enum, default_value = "all", requires = "concurrent")]
+    isolation: IsolationChoice,
+    /// With --concurrent: the application's mutators: atomic (one statement merges under the
+    /// row lock), read-write (read the row, then write it), or all.
+    #[arg(long, value_enum, default_value = "all", requires = "concurrent")]
+    mutators: MutatorsChoice,
     /// The node executable.
     #[arg(long, default_value = "node")]
     node: String,
@@ -40,13 +67,38 @@ pub struct ConformArgs {
     json: bool,
 }
 
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum ServerKind {
+    /// Zero's push processor (`@rocicorp/zero/server`) on Postgres.
+    Zero,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, clap::ValueEnum)]
+pub enum IsolationChoice {
+    ReadCommitted,
+    Serializable,
+    All,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, clap::ValueEnum)]
+pub enum MutatorsChoice {
+    Atomic,
+    ReadWrite,
+    All,
+}
+
+fn clock_seed() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64 % 1_000_000)
+        .unwrap_or(1)
+}
+
 pub fn run_conform(args: ConformArgs) -> ExitCode {
-    let seed = args.seed.unwrap_or_else(|| {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos() as u64 % 1_000_000)
-            .unwrap_or(1)
-    });
+    if args.server.is_some() {
+        return run_server(args);
+    }
+    let seed = args.seed.unwrap_or_else(clock_seed);
     let traces = match args.traces.as_deref() {
         None => Some(conform::default_traces_dir()),
         Some("none") => None,
@@ -57,7 +109,7 @@ pub fn run_conform(args: ConformArgs) -> ExitCode {
             return bad_input(&format!("--traces {}: not a folder", dir.display()));
         }
     }
-    let protocol = match load_protocol(&args.protocol) {
+    let protocol = match load_protocol(args.protocol.as_deref().unwrap_or("replicache")) {
         Ok(p) => p,
         Err(e) => return bad_input(&e),
     };
@@ -101,6 +153,150 @@ pub fn run_conform(args: ConformArgs) -> ExitCode {
             }
         }
     }
+    if let Some(failed) = emit(args.json, &report, || report.to_text()) {
+        return failed;
+    }
+    code(report.exit_code())
+}
+
+/// The settings `--concurrent` runs: every isolation level and mutator style asked for; under
+/// SERIALIZABLE both without and with the application's retry of aborted transactions (under
+/// READ COMMITTED no conflict aborts a transaction, so the retry changes nothing).
+fn settings(isolation: IsolationChoice, mutators: MutatorsChoice) -> Vec<Setting> {
+    let mut out = Vec::new();
+    for (iso, name) in [
+        (IsolationChoice::ReadCommitted, "read committed"),
+        (IsolationChoice::Serializable, "serializable"),
+    ] {
+        if isolation != IsolationChoice::All && isolation != iso {
+            continue;
+        }
+        for (m, style) in [
+            (MutatorsChoice::Atomic, "atomic"),
+            (MutatorsChoice::ReadWrite, "read-write"),
+        ] {
+            if mutators != MutatorsChoice::All && mutators != m {
+                continue;
+            }
+            let retries: &[bool] = if iso == IsolationChoice::Serializable {
+                &[false, true]
+            } else {
+                &[false]
+            };
+            for &retry in retries {
+                out.push(Setting {
+                    isolation: name.to_string(),
+                    mutators: style.to_string(),
+                    retry,
+                });
+            }
+        }
+    }
+    out
+}
+
+fn run_server(args: ConformArgs) -> ExitCode {
+    let adapter_dir = args
+        .adapter_dir
+        .clone()
+        .unwrap_or_else(server::default_adapter_dir);
+    let node = match server::check_environment(&args.node, &adapter_dir) {
+        Ok(v) => v,
+        Err(e) => return bad_input(&e),
+    };
+    if args.concurrent {
+        let (cluster, mut adapter, zero) = match server::start(&args.node, &adapter_dir) {
+            Ok(x) => x,
+            Err(e) => return bad_input(&e),
+        };
+        eprintln!("node {node}, Zero {zero}, Postgres {}", cluster.version);
+        let mut reports = Vec::new();
+        for setting in settings(args.isolation, args.mutators) {
+            let start = std::time::Instant::now();
+            match concurrent::run_setting(&mut adapter, &setting, args.rounds) {
+                Ok(r) => {
+                    eprintln!(
+                        "{} / {} / retry {}: {} rounds broke a property ({:.1}s)",
+                        setting.isolation,
+                        setting.mutators,
+                        setting.retry,
+                        r.violations(),
+                        start.elapsed().as_secs_f64()
+                    );
+                    reports.push(r);
+                }
+                Err(e) => return bad_input(&format!("{e}\n{}", cluster.log())),
+            }
+        }
+        let duplicated_deliveries = reports
+            .iter()
+            .flat_map(|r| &r.scenarios)
+            .map(|t| t.duplicated)
+            .sum();
+        let report = concurrent::Report {
+            zero,
+            postgres: cluster.version.clone(),
+            rounds: args.rounds,
+            duplicated_deliveries,
+            settings: reports,
+        };
+        if let Some(failed) = emit(args.json, &report, || report.to_text()) {
+            return failed;
+        }
+        return code(report.exit_code());
+    }
+    let seed = args.seed.unwrap_or_else(clock_seed);
+    let traces = match args.traces.as_deref() {
+        None => Some(conform::default_traces_dir()),
+        Some("none") => None,
+        Some(dir) => Some(PathBuf::from(dir)),
+    };
+    if let Some(dir) = &traces {
+        if !dir.is_dir() {
+            return bad_input(&format!("--traces {}: not a folder", dir.display()));
+        }
+    }
+    let protocol = match load_protocol(args.protocol.as_deref().unwrap_or("hardened")) {
+        Ok(p) => p,
+        Err(e) => return bad_input(&e),
+    };
+    let mutant = match args.mutant.as_deref() {
+        None => None,
+        Some(name) => match Mutant::from_name(name) {
+            Some(m) => Some(m),
+            None => {
+                return bad_input(&format!(
+                    "--mutant {name}: unknown (known: {})",
+                    Mutant::ALL.map(|m| m.name()).join(", ")
+                ))
+            }
+        },
+    };
+    let opts = server::Options {
+        node: args.node,
+        adapter_dir,
+        traces,
+        random: args.random,
+        seed,
+        steps: args.steps,
+        case: args.case,
+        protocol,
+        mutant,
+    };
+    eprintln!("seed {seed} (node {node})");
+    let start = std::time::Instant::now();
+    let mut done = 0;
+    let report = server::run(&opts, |r| {
+        done += 1;
+        if !args.json && !matches!(r.outcome, conform::Outcome::Agreed) {
+            eprintln!("{}: {:?}", r.name, r.outcome);
+        }
+    });
+    let report = match report {
+        Ok(r) => r,
+        Err(e) => return bad_input(&e),
+    };
+    eprintln!("{done} traces in {:.1}s", start.elapsed().as_secs_f64());
     if let Some(failed) = emit(args.json, &report, || report.to_text()) {
         return failed;
     }

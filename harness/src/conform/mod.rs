@@ -18,6 +18,9 @@
 //! Replicache's base-cookie check (deep equality) is the model's check of cookie and user.
 
 pub mod cli;
+pub mod concurrent;
+pub mod postgres;
+pub mod server;
 
 use crate::random::case_rng;
 use crate::trace::{Numbering, Trace};
@@ -104,12 +107,17 @@ pub fn check_environment(opts: &Options) -> Result<String, String> {
             opts.adapter_dir.display()
         ));
     }
-    let out = Command::new(&opts.node)
+    node_version(&opts.node)
+}
+
+/// `node --version`, or what is wrong.
+fn node_version(node: &str) -> Result<String, String> {
+    let out = Command::new(node)
         .arg("--version")
         .output()
-        .map_err(|e| format!("cannot run {}: {e} (Node 20 or newer is needed)", opts.node))?;
+        .map_err(|e| format!("cannot run {node}: {e} (Node 20 or newer is needed)"))?;
     if !out.status.success() {
-        return Err(format!("{} --version failed", opts.node));
+        return Err(format!("{node} --version failed"));
     }
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
 }
@@ -173,6 +181,18 @@ fn weight(a: &Action) -> u32 {
 /// Random case `case` of a seed: at most `steps` actions drawn among those the replicache
 /// profile enables, by `weight`.
 pub fn random_actions(setup: &Setup, seed: u64, case: u64, steps: usize) -> Vec<Action> {
+    random_actions_weighted(setup, seed, case, steps, weight)
+}
+
+/// Random case `case` of a seed: at most `steps` actions drawn among those `setup` enables, by
+/// `weight` (an action of weight 0 is never drawn).
+pub fn random_actions_weighted(
+    setup: &Setup,
+    seed: u64,
+    case: u64,
+    steps: usize,
+    weight: fn(&Action) -> u32,
+) -> Vec<Action> {
     let mut rng = case_rng(seed, case);
     let mut w = World::init(setup);
     let mut taken = Vec::new();
@@ -580,7 +600,7 @@ fn stop_outcome(stop: Stop, step: usize, action: String) -> Outcome {
 }
 
 /// The Node adapter: one JSON command per line, one JSON reply per line.
-struct Adapter {
+pub struct Adapter {
     child: Child,
     stdin: Option<ChildStdin>,
     stdout: BufReader<ChildStdout>,
@@ -589,16 +609,26 @@ struct Adapter {
 
 impl Adapter {
     fn spawn(opts: &Options, seed: u32) -> Result<Adapter, String> {
-        let mut child = Command::new(&opts.node)
-            .arg(opts.adapter_dir.join("adapter.mjs"))
-            .arg("--seed")
-            .arg(seed.to_string())
-            .current_dir(&opts.adapter_dir)
+        let args = ["--seed".to_string(), seed.to_string()];
+        Adapter::spawn_script(&opts.node, &opts.adapter_dir, "adapter.mjs", &args)
+    }
+
+    /// Starts `node DIR/SCRIPT ARGS...` in DIR.
+    fn spawn_script(
+        node: &str,
+        dir: &Path,
+        script: &str,
+        args: &[String],
+    ) -> Result<Adapter, String> {
+        let mut child = Command::new(node)
+            .arg(dir.join(script))
+            .args(args)
+            .current_dir(dir)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
-            .map_err(|e| format!("cannot start {}: {e}", opts.node))?;
+            .map_err(|e| format!("cannot start {node}: {e}"))?;
         let stdin = child.stdin.take();
         let stdout = child
             .stdout
