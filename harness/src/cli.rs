@@ -22,7 +22,7 @@ pub fn load_protocol(spec: &str) -> Result<Protocol, String> {
     let path = Path::new(spec);
     if !path.exists() {
         return Err(format!(
-            "--protocol {spec}: not hardened, documented or replicache, and no such file"
+            "--protocol {spec}: not hardened, documented, replicache or zero, and no such file"
         ));
     }
     let text = std::fs::read_to_string(path)

@@ -19,7 +19,7 @@ fn options(random: u64, seed: u64) -> Option<server::Options> {
         seed,
         steps: 40,
         case: None,
-        protocol: Protocol::hardened(),
+        protocol: Protocol::zero(),
         mutant: None,
     };
     match server::check_environment(&opts.node, &opts.adapter_dir) {
@@ -120,4 +120,29 @@ fn the_cluster_is_removed_when_dropped() {
     assert!(dir.join("data").join("PG_VERSION").is_file());
     drop(cluster);
     assert!(!dir.exists(), "{} is left behind", dir.display());
+}
+
+#[test]
+fn the_hardened_server_diverges_only_where_the_zero_profile_says() {
+    // Zero's endpoint processes a signed-out push (its mutators deny each mutation); the
+    // hardened server refuses it whole. That is the profile's one switch, and the only
+    // divergence.
+    let Some(mut opts) = options(20, 1) else {
+        return;
+    };
+    opts.traces = None;
+    opts.protocol = Protocol::hardened();
+    let report = server::run(&opts, |_| {}).expect("runs");
+    assert!(report.diverged >= 2, "{}", report.to_text());
+    for r in &report.results {
+        if let Outcome::Diverged { model, action, .. } = &r.outcome {
+            assert_eq!(
+                model,
+                &serde_json::json!({"refused": "signed out"}),
+                "{}: {action}",
+                r.name
+            );
+            assert!(action.contains("signed out"), "{}: {action}", r.name);
+        }
+    }
 }

@@ -175,3 +175,18 @@ fn bfs_witnesses_are_shortest() {
         );
     }
 }
+
+/// The `zero` profile (Zero's endpoint processes a signed-out push, and `auth.write` denies
+/// each of its mutations) keeps every property on the user switch: the signed-out pushes it
+/// adds are states of their own.
+#[test]
+fn the_zero_profile_verifies_the_user_switch() {
+    let opts = CheckOptions {
+        strategy: Strategy::Bfs,
+        threads: 2,
+        ..CheckOptions::default()
+    };
+    let config = presets::preset("user-switch").expect("preset exists");
+    let r = check::run(&Setup::new(config, Protocol::zero()), &opts);
+    assert_verified(&r, 90_446);
+}

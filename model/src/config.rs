@@ -204,6 +204,19 @@ pub enum PullFrom {
     Group,
 }
 
+/// What the server does with a push whose request carries no signed-in user.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SignedOutPush {
+    /// Refused whole: the watermark does not move, and the mutations wait in the outbox for a
+    /// login.
+    Refuse,
+    /// Processed like any push: `auth.write` denies every mutation of it, so each is processed
+    /// with no effect (Zero: the push endpoint runs every mutation, and a mutator that throws
+    /// for a signed-out user consumes its mutation with an error result).
+    Process,
+}
+
 /// The protocol's design switches (PROTOCOL.md §6), and the ways the real Replicache client
 /// differs from the page (the `replicache` profile). A missing field in JSON takes its hardened
 /// value.
@@ -254,6 +267,10 @@ pub struct Protocol {
     /// one.
     #[serde(skip_serializing_if = "is_false")]
     pub cookie_per_change: bool,
+    /// A push without a signed-in user: `refuse` (hardened), or `process` (Zero's push
+    /// endpoint, the `zero` profile: each mutation is denied and consumed).
+    #[serde(skip_serializing_if = "SignedOutPush::is_refuse")]
+    pub signed_out_push: SignedOutPush,
 }
 
 fn is_false(b: &bool) -> bool {
@@ -263,6 +280,12 @@ fn is_false(b: &bool) -> bool {
 impl GroupIdentity {
     fn is_per_user_idb(&self) -> bool {
         *self == GroupIdentity::IdbPerUser
+    }
+}
+
+impl SignedOutPush {
+    fn is_refuse(&self) -> bool {
+        *self == SignedOutPush::Refuse
     }
 }
 
@@ -309,6 +332,17 @@ impl Protocol {
             request_slots: false,
             pull_on_open: false,
             cookie_per_change: false,
+            signed_out_push: SignedOutPush::Refuse,
+        }
+    }
+
+    /// What Zero's server library (`@rocicorp/zero/server`, its push processor) does where it
+    /// differs from the hardened server (the profile in `harness/conformance/README.md`): a
+    /// push without a signed-in user is processed, and `auth.write` denies each mutation of it.
+    pub fn zero() -> Self {
+        Protocol {
+            signed_out_push: SignedOutPush::Process,
+            ..Protocol::hardened()
         }
     }
 
@@ -346,18 +380,20 @@ impl Protocol {
         }
     }
 
-    /// The protocol a name stands for: `"hardened"`, `"documented"` or `"replicache"`.
+    /// The protocol a name stands for: `"hardened"`, `"documented"`, `"replicache"` or
+    /// `"zero"`.
     pub fn from_name(name: &str) -> Option<Protocol> {
         match name {
             "hardened" => Some(Protocol::hardened()),
             "documented" => Some(Protocol::documented()),
             "replicache" => Some(Protocol::replicache()),
+            "zero" => Some(Protocol::zero()),
             _ => None,
         }
     }
 
-    /// `"hardened"`, `"documented"`, `"replicache"`, or `"custom"` for any other mix of
-    /// switches.
+    /// `"hardened"`, `"documented"`, `"replicache"`, `"zero"`, or `"custom"` for any other
+    /// mix of switches.
     pub fn name(&self) -> &'static str {
         if *self == Protocol::hardened() {
             "hardened"
@@ -365,6 +401,8 @@ impl Protocol {
             "documented"
         } else if *self == Protocol::replicache() {
             "replicache"
+        } else if *self == Protocol::zero() {
+            "zero"
         } else {
             "custom"
         }

@@ -34,7 +34,7 @@ pub mod world;
 pub use action::{Action, Op};
 pub use config::{
     ClientIdScope, Config, DuplicateTab, GroupIdentity, MidCounter, Protocol, PullFrom, ResetScope,
-    Scope, Setup,
+    Scope, Setup, SignedOutPush,
 };
 pub use history::{Created, History, Processed};
 pub use install::{Entry, Install};

@@ -31,7 +31,7 @@ pub struct ConformArgs {
     trace_out: Option<PathBuf>,
     /// The model's protocol: replicache (what the real client does), or another one (hardened,
     /// documented, a JSON file of switches) to see where it differs from the real client. With
-    /// --server, the protocol random traces are drawn under [default: hardened].
+    /// --server: the model's protocol there [default: zero, what Zero's endpoint does].
     #[arg(long)]
     protocol: Option<String>,
     /// Hold the model's server against a real push endpoint instead of the client: `zero`
@@ -256,7 +256,7 @@ fn run_server(args: ConformArgs) -> ExitCode {
             return bad_input(&format!("--traces {}: not a folder", dir.display()));
         }
     }
-    let protocol = match load_protocol(args.protocol.as_deref().unwrap_or("hardened")) {
+    let protocol = match load_protocol(args.protocol.as_deref().unwrap_or("zero")) {
         Ok(p) => p,
         Err(e) => return bad_input(&e),
     };

@@ -6,13 +6,14 @@
 //! to the endpoint too. The model's server is a separate copy (the "shadow"), so a trace recorded
 //! under a mutant or a documented flaw still supplies realistic pushes (retries, duplicates,
 //! reordering, a gap, pushes after a reset under a new clientID, a denied write, two groups),
-//! while the expectation is always the hardened server's (or a server mutant's, to show that the
-//! comparison has teeth). After each delivery the runner compares:
+//! while the expectation is always the server of the chosen protocol (the `zero` profile by
+//! default, or a server mutant's, to show that the comparison has teeth). After each delivery the runner compares:
 //!
 //! - the response: per mutation `applied`, `error` (a write `auth.write` denies: processed with
 //!   no effect), `alreadyProcessed` (at or below the watermark), or the whole push failed as
-//!   out of order with the mutations from the gap on left unprocessed; a signed-out request is
-//!   refused whole;
+//!   out of order with the mutations from the gap on left unprocessed; under the hardened
+//!   protocol a signed-out request is refused whole (the endpoint processes it: the `zero`
+//!   profile's `signed_out_push = process`);
 //! - every `(clientGroupID, clientID)`'s `last_mutation_id` as stored in Postgres (a client
 //!   with no row is at 0);
 //! - every row's value, and the set of mutations recorded with an error result.
@@ -24,7 +25,9 @@ use super::postgres::Cluster;
 use super::{load_traces, Adapter, Outcome, TraceResult};
 use crate::trace::Trace;
 use plasma_model::auth::{self, Table};
-use plasma_model::{Action, Config, History, Msg, Mutant, Op, Protocol, Pushed, Server, Setup};
+use plasma_model::{
+    Action, Config, History, Msg, Mutant, Op, Protocol, Pushed, Server, Setup, SignedOutPush,
+};
 use serde::Serialize;
 use serde_json::{json, Value};
 use std::fmt::Write as _;
@@ -66,7 +69,9 @@ pub struct Options {
     pub seed: u64,
     pub steps: usize,
     pub case: Option<u64>,
-    /// The protocol random traces are drawn under (the clients' side).
+    /// The model's protocol: random traces are drawn under it, and the model's server runs
+    /// with its switches (`zero`: what Zero's endpoint does; `hardened` diverges where the
+    /// profile says it would).
     pub protocol: Protocol,
     /// The model's server: hardened, or with this server-side mutant.
     pub mutant: Option<Mutant>,
@@ -142,6 +147,7 @@ fn push_command(config: &Config, group: u8, user: Option<u8>, mutations: &[Pushe
 
 /// The response the model's server gives, in the adapter's reduced form.
 fn expected_response(
+    protocol: &Protocol,
     shadow: &Server,
     history: &History,
     before: usize,
@@ -149,7 +155,8 @@ fn expected_response(
     user: Option<u8>,
     mutations: &[Pushed],
 ) -> Value {
-    if user.is_none() {
+    if user.is_none() && protocol.signed_out_push == SignedOutPush::Refuse {
+        // The endpoint answers before any mutation runs (an HTTP 401).
         return json!({"refused": "signed out"});
     }
     let processed = &history.processed[before..];
@@ -218,10 +225,11 @@ fn run_trace(
     name: &str,
     setup: &Setup,
     actions: &[Action],
+    protocol: &Protocol,
     mutant: Option<Mutant>,
 ) -> Result<TraceResult, String> {
     let config = &setup.config;
-    let server_setup = Setup::mutated(config.clone(), Protocol::hardened(), mutant);
+    let server_setup = Setup::mutated(config.clone(), protocol.clone(), mutant);
     let reply = adapter.send(reset_command(config, "read committed", "atomic", false))?;
     if reply.get("ok") != Some(&Value::Bool(true)) {
         return Err(format!("the server adapter could not reset: {reply}"));
@@ -260,7 +268,15 @@ fn run_trace(
                 denied.push(json!([group_name(*group), client_name(m.client), m.mid]));
             }
         }
-        let expected = expected_response(&shadow, &history, before, *group, *user, mutations);
+        let expected = expected_response(
+            &server_setup.protocol,
+            &shadow,
+            &history,
+            before,
+            *group,
+            *user,
+            mutations,
+        );
         let real = adapter.send(push_command(config, *group, *user, mutations))?;
         if let Some(e) = real.get("error") {
             return Err(format!("the server adapter failed on a push: {e}"));
@@ -480,22 +496,29 @@ pub fn run(opts: &Options, mut on_trace: impl FnMut(&TraceResult)) -> Result<Rep
             .iter()
             .filter(|a| matches!(a, Action::Deliver(Msg::PushReq { .. })))
             .count();
-        let r = run_trace(&mut adapter, name, setup, actions, opts.mutant)
-            .map_err(|e| format!("{name}: {e}\n{}", cluster.log()))?;
+        let r = run_trace(
+            &mut adapter,
+            name,
+            setup,
+            actions,
+            &opts.protocol,
+            opts.mutant,
+        )
+        .map_err(|e| format!("{name}: {e}\n{}", cluster.log()))?;
         on_trace(&r);
         results.push(r);
     }
     let _ = adapter.send(json!({"cmd": "quit"}));
     adapter.finish();
     let server = match opts.mutant {
-        None => "hardened".to_string(),
-        Some(m) => format!("hardened with mutant {}", m.name()),
+        None => opts.protocol.name().to_string(),
+        Some(m) => format!("{} with mutant {}", opts.protocol.name(), m.name()),
     };
     let mut rerun = format!(
         "plasma-check conform --server zero --random {} --seed {} --steps {}",
         opts.random, opts.seed, opts.steps
     );
-    if opts.protocol != Protocol::hardened() {
+    if opts.protocol != Protocol::zero() {
         let _ = write!(rerun, " --protocol {}", opts.protocol.name());
     }
     if let Some(m) = opts.mutant {

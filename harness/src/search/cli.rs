@@ -12,7 +12,7 @@ pub struct CheckArgs {
     /// A preset (tiny, small, default, auth, tabs3, wide) or a JSON file with a configuration object.
     #[arg(long, default_value = "default")]
     config: String,
-    /// hardened, documented, replicache, or a JSON file with an object of switches.
+    /// hardened, documented, replicache, zero, or a JSON file with an object of switches.
     #[arg(long, default_value = "hardened")]
     protocol: String,
     /// Check the hardened protocol with one deliberate bug (see `plasma-check mutants`).
