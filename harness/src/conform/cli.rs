@@ -47,6 +47,10 @@ pub struct ConformArgs {
     /// at-most-once, no lost mutation, the counter and the watermarks.
     #[arg(long, requires = "server")]
     concurrent: bool,
+    /// With --server: send the adapter commands of FILE (JSON lines; `#` lines are comments)
+    /// to a fresh endpoint and print each reply (the probes in harness/conformance/probes).
+    #[arg(long, value_name = "FILE", requires = "server", conflicts_with = "concurrent")]
+    script: Option<PathBuf>,
     /// With --concurrent: rounds per scenario.
     #[arg(long, default_value_t = 250, requires = "concurrent")]
     rounds: u32,
@@ -204,6 +208,9 @@ fn run_server(args: ConformArgs) -> ExitCode {
         Ok(v) => v,
         Err(e) => return bad_input(&e),
     };
+    if let Some(path) = &args.script {
+        return run_script(&args.node, &adapter_dir, path);
+    }
     if args.concurrent {
         let (cluster, mut adapter, zero) = match server::start(&args.node, &adapter_dir) {
             Ok(x) => x,
@@ -301,4 +308,34 @@ fn run_server(args: ConformArgs) -> ExitCode {
         return failed;
     }
     code(report.exit_code())
+}
+
+/// `--script`: every command of the file, one reply line each, on a fresh cluster.
+fn run_script(node: &str, adapter_dir: &std::path::Path, path: &std::path::Path) -> ExitCode {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) => return bad_input(&format!("--script {}: {e}", path.display())),
+    };
+    let (cluster, mut adapter, zero) = match server::start(node, adapter_dir) {
+        Ok(x) => x,
+        Err(e) => return bad_input(&e),
+    };
+    eprintln!("Zero {zero}, Postgres {}", cluster.version);
+    for (i, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let cmd: serde_json::Value = match serde_json::from_str(line) {
+            Ok(v) => v,
+            Err(e) => {
+                return bad_input(&format!("--script {} line {}: {e}", path.display(), i + 1))
+            }
+        };
+        match adapter.send(cmd) {
+            Ok(reply) => println!("{reply}"),
+            Err(e) => return bad_input(&e),
+        }
+    }
+    code(crate::exit::VERIFIED)
 }
