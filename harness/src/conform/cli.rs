@@ -49,7 +49,12 @@ pub struct ConformArgs {
     concurrent: bool,
     /// With --server: send the adapter commands of FILE (JSON lines; `#` lines are comments)
     /// to a fresh endpoint and print each reply (the probes in harness/conformance/probes).
-    #[arg(long, value_name = "FILE", requires = "server", conflicts_with = "concurrent")]
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "server",
+        conflicts_with = "concurrent"
+    )]
     script: Option<PathBuf>,
     /// With --concurrent: rounds per scenario.
     #[arg(long, default_value_t = 250, requires = "concurrent")]

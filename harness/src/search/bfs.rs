@@ -19,6 +19,7 @@
 //! levels of encodings then leave the heap, and the page cache holds what fits.
 
 use crate::search::check::{progress_line, CheckOptions};
+use crate::search::checkpoint::{self, Loaded, Meta};
 use crate::search::fingerprints::{Fingerprinter, Shared};
 use crate::search::levels::{Level, Part, PartWriter};
 use crate::search::report::{replayed_steps, PropertyReport, Report, Search};
@@ -286,6 +287,15 @@ impl Shift<'_> {
 
 /// Runs the search and reports like [`crate::search::check::run`] does.
 pub fn run(setup: &Setup, opts: &CheckOptions) -> Report {
+    run_from(setup, opts, None)
+}
+
+/// Continues the search a checkpoint stopped at ([`checkpoint::load`]).
+pub fn resume(setup: &Setup, opts: &CheckOptions, loaded: Loaded) -> Report {
+    run_from(setup, opts, Some(loaded))
+}
+
+fn run_from(setup: &Setup, opts: &CheckOptions, loaded: Option<Loaded>) -> Report {
     let start = Instant::now();
     let threads = opts.threads.max(1);
     let props = crate::search::check::selected(setup, opts);
@@ -318,40 +328,63 @@ pub fn run(setup: &Setup, opts: &CheckOptions) -> Report {
     };
     let spill_dir = spill.as_ref().map(|d| d.path());
 
-    let init = World::init(setup);
-    let visited = opts
-        .expect_states
-        .map_or_else(Shared::default, Shared::for_states);
-    let mut key = Fingerprinter::new(setup, opts.symmetry);
-    visited.reserve(1);
-    visited.insert(key.of(&init));
-    visited.add_len(1);
-    {
-        let mut f = found.lock().unwrap_or_else(|e| e.into_inner());
-        let mut healed = None;
-        for (p, slot) in props.iter().zip(f.iter_mut()) {
-            if p.check_with(setup, &init, &mut healed) != p.discovery_is_failure() {
-                *slot = Some(Witness {
-                    level: 0,
-                    parent: 0,
-                    action: 0,
-                });
-            }
-        }
-    }
-    let visited = RwLock::new(visited);
     // `done[k]`: the parent links of level k; only the current level keeps its states.
     let mut done: Vec<Level> = Vec::new();
     let mut level = Level::default();
-    let mut first = PartWriter::new(None).and_then(|mut w| {
-        w.push(&init.encode(), (0, 0))?;
-        w.finish()
-    });
-    match first {
-        Ok(part) => level.add(part),
-        Err(ref mut e) => stop_reason = Some(format!("cannot store a level: {e}")),
-    }
     let mut level_no = 0;
+    // Seconds spent before a resumed run started.
+    let mut before = 0.0;
+    let visited = match loaded {
+        Some(l) => {
+            done = l.done;
+            level = l.frontier;
+            level_no = l.meta.levels;
+            sizes = l.meta.sizes;
+            before = l.meta.seconds;
+            generated.store(l.meta.generated, Ordering::Relaxed);
+            let mut f = found.lock().unwrap_or_else(|e| e.into_inner());
+            for (slot, w) in f.iter_mut().zip(l.meta.found) {
+                *slot = w.map(|(level, parent, action)| Witness {
+                    level,
+                    parent,
+                    action,
+                });
+            }
+            l.visited
+        }
+        None => {
+            let init = World::init(setup);
+            let visited = opts
+                .expect_states
+                .map_or_else(Shared::default, Shared::for_states);
+            let mut key = Fingerprinter::new(setup, opts.symmetry);
+            visited.reserve(1);
+            visited.insert(key.of(&init));
+            visited.add_len(1);
+            let mut f = found.lock().unwrap_or_else(|e| e.into_inner());
+            let mut healed = None;
+            for (p, slot) in props.iter().zip(f.iter_mut()) {
+                if p.check_with(setup, &init, &mut healed) != p.discovery_is_failure() {
+                    *slot = Some(Witness {
+                        level: 0,
+                        parent: 0,
+                        action: 0,
+                    });
+                }
+            }
+            let first = PartWriter::new(None).and_then(|mut w| {
+                w.push(&init.encode(), (0, 0))?;
+                w.finish()
+            });
+            match first {
+                Ok(part) => level.add(part),
+                Err(e) => stop_reason = Some(format!("cannot store a level: {e}")),
+            }
+            visited
+        }
+    };
+    let visited = RwLock::new(visited);
+    let mut last_checkpoint = Instant::now();
     while !level.is_empty() && stop_reason.is_none() {
         if hunting(&found.lock().unwrap_or_else(|e| e.into_inner())) {
             stop_reason = Some("stopped at the first violation".to_string());
@@ -422,6 +455,54 @@ pub fn run(setup: &Setup, opts: &CheckOptions) -> Report {
             ),
             None => String::new(),
         };
+        if let Some(dir) = &opts.checkpoint {
+            let every = opts.checkpoint_every.unwrap_or(Duration::from_secs(600));
+            if last_checkpoint.elapsed() >= every && !level.is_empty() {
+                let written = Instant::now();
+                let meta = Meta {
+                    format: checkpoint::FORMAT.to_string(),
+                    engine: checkpoint::ENGINE.to_string(),
+                    model: checkpoint::model_digest(),
+                    config: setup.config.clone(),
+                    protocol: setup.protocol.clone(),
+                    mutant: setup.mutant.map(|m| m.name().to_string()),
+                    symmetry: opts.symmetry,
+                    properties: props.iter().map(|p| p.name.to_string()).collect(),
+                    levels: level_no,
+                    generated: generated.load(Ordering::Relaxed),
+                    unique: unique(&visited),
+                    sizes: sizes.clone(),
+                    seconds: before + start.elapsed().as_secs_f64(),
+                    found: found
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .iter()
+                        .map(|w| w.map(|w| (w.level, w.parent, w.action)))
+                        .collect(),
+                    frontier: level.len(),
+                };
+                let table = visited.read().unwrap_or_else(|e| e.into_inner());
+                match checkpoint::save(dir, &meta, &table, &done, &level) {
+                    Ok(()) => {
+                        if opts.progress {
+                            eprintln!(
+                                "checkpoint: level {level_no}, {} states, written to {} in {:.1}s",
+                                meta.unique,
+                                dir.display(),
+                                written.elapsed().as_secs_f64()
+                            );
+                        }
+                    }
+                    Err(e) => {
+                        stop_reason = Some(format!(
+                            "cannot write the checkpoint to {}: {e}",
+                            dir.display()
+                        ));
+                    }
+                }
+                last_checkpoint = Instant::now();
+            }
+        }
         let table = visited.read().map(|t| t.bytes()).unwrap_or(0);
         let heap: usize = done.iter().map(Level::heap_bytes).sum::<usize>() + level.heap_bytes();
         progress.tick(|| {
@@ -441,7 +522,7 @@ pub fn run(setup: &Setup, opts: &CheckOptions) -> Report {
     if let Some(bar) = progress.bar.take() {
         bar.finish_and_clear();
     }
-    let seconds = start.elapsed().as_secs_f64();
+    let seconds = before + start.elapsed().as_secs_f64();
     let complete = stop_reason.is_none();
     let found = found.into_inner().unwrap_or_else(|e| e.into_inner());
     let properties = props

@@ -51,6 +51,10 @@ pub struct CheckOptions {
     pub disk: Option<std::path::PathBuf>,
     /// Native BFS: size the visited table for this many states up front.
     pub expect_states: Option<usize>,
+    /// Native BFS: write a checkpoint into this folder at level boundaries.
+    pub checkpoint: Option<std::path::PathBuf>,
+    /// How often (at the first level boundary after this long; default 600 s).
+    pub checkpoint_every: Option<Duration>,
 }
 
 impl Default for CheckOptions {
@@ -68,6 +72,8 @@ impl Default for CheckOptions {
             properties: None,
             disk: None,
             expect_states: None,
+            checkpoint: None,
+            checkpoint_every: None,
         }
     }
 }

@@ -1,20 +1,25 @@
 //! `plasma-check check`: the exhaustive check's arguments and runner.
 
-use crate::cli::{bad_input, code, emit, load_setup, write_file};
+use crate::cli::{bad_input, code, emit, load_mutant, load_protocol, load_setup, write_file};
 use crate::presets;
 use crate::search::check::{self, CheckOptions, Engine, Strategy};
+use crate::search::checkpoint;
+use plasma_model::Setup;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 #[derive(clap::Args)]
 pub struct CheckArgs {
-    /// A preset (tiny, small, default, auth, tabs3, wide) or a JSON file with a configuration object.
-    #[arg(long, default_value = "default")]
-    config: String,
-    /// hardened, documented, replicache, zero, or a JSON file with an object of switches.
-    #[arg(long, default_value = "hardened")]
-    protocol: String,
+    /// A preset (tiny, small, default, auth, devices, user-switch, tabs3, wide, wide-faults,
+    /// big, ...: harness/docs/cli.md) or a JSON file with a configuration object [default:
+    /// default].
+    #[arg(long)]
+    config: Option<String>,
+    /// hardened, documented, replicache, zero, or a JSON file with an object of switches
+    /// [default: hardened].
+    #[arg(long)]
+    protocol: Option<String>,
     /// Check the hardened protocol with one deliberate bug (see `plasma-check mutants`).
     #[arg(long)]
     mutant: Option<String>,
@@ -51,20 +56,60 @@ pub struct CheckArgs {
     /// full): a table that grows needs its old and new copy at once.
     #[arg(long, value_name = "N")]
     expect_states: Option<usize>,
+    /// Native BFS: write a checkpoint into DIR at level boundaries (atomically: a run killed at
+    /// any moment resumes from the last one with --resume DIR).
+    #[arg(long, value_name = "DIR")]
+    checkpoint: Option<PathBuf>,
+    /// With --checkpoint or --resume: at the first level boundary after this many seconds since
+    /// the last checkpoint [default: 600].
+    #[arg(long, value_name = "SECS")]
+    checkpoint_every: Option<u64>,
+    /// Continue the native BFS a checkpoint in DIR stopped at, with the checkpoint's
+    /// configuration, protocol, mutant, symmetry and properties (those given must match), and
+    /// keep checkpointing into DIR.
+    #[arg(long, value_name = "DIR")]
+    resume: Option<PathBuf>,
     /// Print one JSON report on stdout instead of the table.
     #[arg(long)]
     json: bool,
 }
 
 pub fn run_check(args: CheckArgs) -> ExitCode {
-    let setup = match load_setup(
-        presets::load(&args.config),
-        &args.protocol,
-        args.mutant.as_deref(),
-    ) {
+    let meta = match &args.resume {
+        Some(dir) => match checkpoint::read_meta(dir) {
+            Ok(m) => Some(m),
+            Err(e) => return bad_input(&e),
+        },
+        None => None,
+    };
+    // Resuming, the checkpoint's setup is the default of every option.
+    let setup = match &meta {
+        None => load_setup(
+            presets::load(args.config.as_deref().unwrap_or("default")),
+            args.protocol.as_deref().unwrap_or("hardened"),
+            args.mutant.as_deref(),
+        ),
+        Some(m) => (|| {
+            let config = match &args.config {
+                Some(c) => presets::load(c)?,
+                None => m.config.clone(),
+            };
+            let protocol = match &args.protocol {
+                Some(p) => load_protocol(p)?,
+                None => m.protocol.clone(),
+            };
+            let mutant = match args.mutant.as_deref().or(m.mutant.as_deref()) {
+                Some(name) => Some(load_mutant(name)?),
+                None => None,
+            };
+            Ok(Setup::mutated(config, protocol, mutant))
+        })(),
+    };
+    let setup = match setup {
         Ok(s) => s,
         Err(e) => return bad_input(&e),
     };
+    let symmetry = args.symmetry || meta.as_ref().is_some_and(|m| m.symmetry);
     if args.threads == Some(0) {
         return bad_input("--threads must be at least 1");
     }
@@ -100,6 +145,28 @@ pub fn run_check(args: CheckArgs) -> ExitCode {
         );
     }
     let native_bfs = args.engine == Engine::Native && args.strategy == Strategy::Bfs;
+    if !native_bfs && (args.checkpoint.is_some() || args.resume.is_some()) {
+        return bad_input(
+            "--checkpoint and --resume are for the native BFS: drop --engine stateright and --strategy dfs",
+        );
+    }
+    if let Some(m) = &meta {
+        let names: Vec<&str> = match &only {
+            Some(o) => o.clone(),
+            None => m.properties.iter().map(String::as_str).collect(),
+        };
+        if let Err(e) = checkpoint::check_matches(m, &setup, symmetry, &names) {
+            return bad_input(&e);
+        }
+        if only.is_none() {
+            only = Some(
+                m.properties
+                    .iter()
+                    .filter_map(|n| plasma_properties::by_name(n).map(|p| p.name))
+                    .collect(),
+            );
+        }
+    }
     if !native_bfs && (args.disk.is_some() || args.expect_states.is_some()) {
         return bad_input(
             "--disk and --expect-states are for the native BFS: drop --engine stateright and --strategy dfs",
@@ -108,7 +175,7 @@ pub fn run_check(args: CheckArgs) -> ExitCode {
     if let Some(d) = args.disk.as_ref().filter(|d| !d.is_dir()) {
         return bad_input(&format!("--disk {}: no such folder", d.display()));
     }
-    if args.symmetry && args.engine == Engine::Stateright && args.strategy != Strategy::Dfs {
+    if symmetry && args.engine == Engine::Stateright && args.strategy != Strategy::Dfs {
         return bad_input(
             "--symmetry with --engine stateright needs --strategy dfs (stateright reduces symmetry only depth first)",
         );
@@ -128,14 +195,31 @@ pub fn run_check(args: CheckArgs) -> ExitCode {
         progress: true,
         stop_at_first_violation: false,
         stop_at: None,
-        symmetry: args.symmetry,
+        symmetry,
         engine: args.engine,
         properties: only,
         disk: args.disk.clone(),
         expect_states: args.expect_states,
+        checkpoint: args.checkpoint.clone().or(args.resume.clone()),
+        checkpoint_every: args.checkpoint_every.map(Duration::from_secs),
     };
     check::catch_interrupt();
-    let report = check::run(&setup, &opts);
+    let report = match &args.resume {
+        None => check::run(&setup, &opts),
+        Some(dir) => match checkpoint::load(dir, args.expect_states, threads) {
+            Ok(loaded) => {
+                eprintln!(
+                    "resuming {} at level {}: {} states stored, {:.0}s so far",
+                    dir.display(),
+                    loaded.meta.levels,
+                    loaded.meta.unique,
+                    loaded.meta.seconds
+                );
+                crate::search::bfs::resume(&setup, &opts, loaded)
+            }
+            Err(e) => return bad_input(&e),
+        },
+    };
     if let Some(dir) = &args.trace_out {
         for p in report.violated() {
             let Some(path) = &p.path else { continue };

@@ -324,6 +324,59 @@ impl Shared {
         }
     }
 
+    /// Writes every stored fingerprint (8 bytes each, little-endian, in slot order); returns
+    /// how many.
+    pub fn write_fingerprints(&self, w: &mut impl std::io::Write) -> std::io::Result<u64> {
+        let mut count = 0;
+        let mut buf = Vec::with_capacity(1 << 20);
+        for fp in self
+            .slots
+            .atomic()
+            .iter()
+            .map(|a| a.load(Ordering::Relaxed))
+        {
+            if fp != EMPTY {
+                buf.extend_from_slice(&fp.to_le_bytes());
+                count += 1;
+                if buf.len() >= 1 << 20 {
+                    w.write_all(&buf)?;
+                    buf.clear();
+                }
+            }
+        }
+        w.write_all(&buf)?;
+        Ok(count)
+    }
+
+    /// A table sized for `states` (at least) holding the fingerprints of `bytes` (as
+    /// [`Shared::write_fingerprints`] wrote them), inserted by `threads` threads.
+    pub fn from_fingerprints(bytes: &[u8], states: usize, threads: usize) -> Shared {
+        let count = bytes.len() / 8;
+        let table = Shared::for_states(states.max(count));
+        let per = count.div_ceil(threads.max(1)).max(1) * 8;
+        let stored = std::thread::scope(|s| {
+            let handles: Vec<_> = bytes
+                .chunks(per)
+                .map(|part| {
+                    let table = &table;
+                    s.spawn(move || {
+                        part.chunks_exact(8)
+                            .filter(|b| {
+                                let mut a = [0; 8];
+                                a.copy_from_slice(b);
+                                table.insert(u64::from_le_bytes(a))
+                            })
+                            .count()
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap_or(0)).sum()
+        });
+        table.add_len(stored);
+        table.reserved.store(stored, Ordering::Relaxed);
+        table
+    }
+
     /// Doubles the table until `extra` more inserts fit under 3/4 full, and forgets the
     /// reservations (every reserved insert is done when no thread holds the table). `threads`
     /// threads move the fingerprints, each a stretch of the old table: the other threads of a

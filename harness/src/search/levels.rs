@@ -3,7 +3,7 @@
 //! per state), to memory or to an unnamed file (`--disk`), and the level is then read chunk by
 //! chunk (a file memory-mapped).
 
-use std::io::Write;
+use std::io::{Read, Write};
 
 /// States a thread takes from a level at a time, and states to a compressed block.
 pub const CHUNK: usize = 512;
@@ -254,6 +254,110 @@ impl Level {
             .iter()
             .map(|p| heap(&p.states) + heap(&p.links) + p.marks.len() * 8)
             .sum()
+    }
+
+    /// Writes the parent links of every state, in level order (6 bytes each).
+    pub fn write_links(&self, w: &mut impl Write) -> std::io::Result<()> {
+        for p in &self.parts {
+            w.write_all(&p.links)?;
+        }
+        Ok(())
+    }
+
+    /// A level of parent links only (as [`Level::into_links`] leaves it), from
+    /// [`Level::write_links`]'s bytes.
+    pub fn from_links(links: Vec<u8>) -> std::io::Result<Level> {
+        if links.len() % LINK != 0 {
+            return Err(std::io::Error::other(format!(
+                "{} bytes of parent links is not a whole number of links",
+                links.len()
+            )));
+        }
+        let len = links.len() / LINK;
+        Ok(Level {
+            parts: vec![Part {
+                states: Stored::Memory(Vec::new()),
+                links: Stored::Memory(links),
+                len,
+                marks: Vec::new(),
+            }],
+            starts: vec![0],
+            chunks: Vec::new(),
+            len,
+        })
+    }
+
+    /// Writes the whole level (states and links, part by part) for [`Level::read_from`].
+    pub fn write_to(&self, w: &mut impl Write) -> std::io::Result<()> {
+        fn n(w: &mut impl Write, v: u64) -> std::io::Result<()> {
+            w.write_all(&v.to_le_bytes())
+        }
+        n(w, self.parts.len() as u64)?;
+        for p in &self.parts {
+            n(w, p.len as u64)?;
+            n(w, p.marks.len() as u64)?;
+            for &m in &p.marks {
+                n(w, m)?;
+            }
+            n(w, p.states.len() as u64)?;
+            w.write_all(&p.states)?;
+            n(w, p.links.len() as u64)?;
+            w.write_all(&p.links)?;
+        }
+        Ok(())
+    }
+
+    /// Reads a level [`Level::write_to`] wrote; `limit` bounds every length read (the file's
+    /// size), so that a corrupted file is an error, not a huge allocation.
+    pub fn read_from(r: &mut impl Read, limit: u64) -> std::io::Result<Level> {
+        fn bad(what: &str) -> std::io::Error {
+            std::io::Error::other(format!("corrupted level: {what}"))
+        }
+        fn n(r: &mut impl Read) -> std::io::Result<u64> {
+            let mut b = [0; 8];
+            r.read_exact(&mut b)?;
+            Ok(u64::from_le_bytes(b))
+        }
+        fn bytes(r: &mut impl Read, limit: u64) -> std::io::Result<Vec<u8>> {
+            let k = n(r)?;
+            if k > limit {
+                return Err(bad("byte count"));
+            }
+            let mut v = vec![0; k as usize];
+            r.read_exact(&mut v)?;
+            Ok(v)
+        }
+        let mut level = Level::default();
+        let parts = n(r)?;
+        if parts > limit {
+            return Err(bad("part count"));
+        }
+        for _ in 0..parts {
+            let len = n(r)?;
+            let marks = n(r)?;
+            if len > limit || marks > limit / 8 {
+                return Err(bad("part size"));
+            }
+            let marks = (0..marks)
+                .map(|_| n(r))
+                .collect::<std::io::Result<Vec<u64>>>()?;
+            let states = bytes(r, limit)?;
+            let links = bytes(r, limit)?;
+            let len = len as usize;
+            if links.len() != len * LINK
+                || marks.len() != len.div_ceil(CHUNK)
+                || marks.iter().any(|&m| m as usize >= states.len().max(1))
+            {
+                return Err(bad("a part's links, marks and states disagree"));
+            }
+            level.add(Part {
+                states: Stored::Memory(states),
+                links: Stored::Memory(links),
+                len,
+                marks,
+            });
+        }
+        Ok(level)
     }
 
     /// The level without its states: what path reconstruction needs.

@@ -8,11 +8,13 @@
 //! - [`native`]: the native single-threaded DFS over 64-bit fingerprints.
 //! - [`fingerprints`]: state fingerprints and the native engines' visited tables.
 //! - [`levels`]: the native BFS's levels, in memory or in files.
+//! - [`checkpoint`]: the native BFS's checkpoints, and resuming from one.
 //! - [`report`]: the report every engine returns (text, JSON, exit code).
 //! - [`cli`]: `plasma-check check`; [`explore`]: `plasma-check explore`.
 
 pub mod bfs;
 pub mod check;
+pub mod checkpoint;
 pub mod cli;
 pub mod explore;
 pub mod fingerprints;

@@ -1,0 +1,335 @@
+//! Checkpoints of the native breadth-first search, taken at level boundaries, so that a run
+//! that is killed (a CI timeout, a reboot, Ctrl-C, SIGKILL) resumes from its last checkpoint
+//! with `check --resume DIR` and ends with the same counts and verdicts as an uninterrupted run.
+//!
+//! A checkpoint is a folder `DIR/current` holding:
+//!
+//! - `meta.json`: what was checked (configuration, protocol, mutant, symmetry, properties, the
+//!   engine and the model's digest) and where the search stands (levels done, states generated
+//!   and stored, level sizes, seconds so far, the witnesses found);
+//! - `visited.bin`: every stored fingerprint (8 bytes each);
+//! - `links-K.bin`: the parent links of level K (6 bytes a state), for every level done: they
+//!   never change, so a later checkpoint hard-links them instead of writing them again;
+//! - `frontier.bin`: the level to expand next, states and links.
+//!
+//! It is written into `DIR/next`, every file synced, and then swapped in by renames (`current`
+//! to `old`, `next` to `current`, `old` removed): a crash at any moment leaves a whole
+//! checkpoint in `current` or, between the two renames, in `old`, which loading falls back to.
+
+use crate::search::fingerprints::Shared;
+use crate::search::levels::Level;
+use plasma_model::{Config, Protocol, Setup, World};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+use std::fs::File;
+use std::io::{BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+pub const FORMAT: &str = "plasma-checkpoint/1";
+pub const ENGINE: &str = "native-bfs";
+
+/// What a checkpoint records besides its bulk files.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Meta {
+    pub format: String,
+    pub engine: String,
+    /// [`model_digest`] of the binary that wrote it.
+    pub model: String,
+    pub config: Config,
+    pub protocol: Protocol,
+    pub mutant: Option<String>,
+    pub symmetry: bool,
+    /// The properties checked, by name.
+    pub properties: Vec<String>,
+    /// Levels expanded: the frontier is level `levels`.
+    pub levels: usize,
+    pub generated: usize,
+    pub unique: usize,
+    /// New states per level, level 0 included.
+    pub sizes: Vec<usize>,
+    pub seconds: f64,
+    /// Per property: the witness found so far, as (level, parent, action).
+    pub found: Vec<Option<(usize, u32, u16)>>,
+    pub frontier: usize,
+}
+
+/// A checkpoint read back, ready to continue.
+pub struct Loaded {
+    pub meta: Meta,
+    pub visited: Shared,
+    /// Parent links of every level done.
+    pub done: Vec<Level>,
+    pub frontier: Level,
+}
+
+/// A digest of the model's behaviour: the package version and the encodings of every state
+/// within 6 steps of `tiny` under the hardened protocol. A change to the state, its encoding,
+/// `enabled` or `step` changes it (almost surely), and a checkpoint of another model is refused.
+pub fn model_digest() -> String {
+    use std::hash::{Hash, Hasher};
+    let setup = Setup::new(
+        crate::presets::preset("tiny").unwrap_or_default(),
+        Protocol::hardened(),
+    );
+    let mut seen: BTreeSet<Vec<u8>> = BTreeSet::new();
+    let init = World::init(&setup);
+    seen.insert(init.encode());
+    let mut frontier = vec![init];
+    let mut actions = Vec::new();
+    for _ in 0..6 {
+        let mut next = Vec::new();
+        for w in &frontier {
+            actions.clear();
+            w.enabled(&setup, &mut actions);
+            for a in &actions {
+                if let Ok(s) = w.step(&setup, a) {
+                    if seen.insert(s.encode()) {
+                        next.push(s);
+                    }
+                }
+            }
+        }
+        frontier = next;
+    }
+    // SipHash with fixed keys: the same digest on every run and machine.
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    env!("CARGO_PKG_VERSION").hash(&mut h);
+    for e in &seen {
+        e.hash(&mut h);
+    }
+    format!("{:016x}-{}", h.finish(), seen.len())
+}
+
+fn sync_write(
+    path: &Path,
+    write: impl FnOnce(&mut BufWriter<&File>) -> std::io::Result<()>,
+) -> std::io::Result<()> {
+    let file = File::create(path)?;
+    let mut w = BufWriter::with_capacity(8 << 20, &file);
+    write(&mut w)?;
+    w.flush()?;
+    drop(w);
+    file.sync_all()
+}
+
+fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    File::open(dir)?.sync_all()
+}
+
+/// Writes a checkpoint into `dir` (created if needed), atomically replacing the one there.
+pub fn save(
+    dir: &Path,
+    meta: &Meta,
+    visited: &Shared,
+    done: &[Level],
+    frontier: &Level,
+) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let current = dir.join("current");
+    let next = dir.join("next");
+    let old = dir.join("old");
+    if next.exists() {
+        std::fs::remove_dir_all(&next)?;
+    }
+    std::fs::create_dir(&next)?;
+    for (k, level) in done.iter().enumerate() {
+        let name = format!("links-{k}.bin");
+        let before = current.join(&name);
+        let expect = (level.len() * 6) as u64;
+        if before.metadata().is_ok_and(|m| m.len() == expect)
+            && std::fs::hard_link(&before, next.join(&name)).is_ok()
+        {
+            continue;
+        }
+        sync_write(&next.join(&name), |w| level.write_links(w))?;
+    }
+    let mut count = 0;
+    sync_write(&next.join("visited.bin"), |w| {
+        count = visited.write_fingerprints(w)?;
+        Ok(())
+    })?;
+    if count as usize != meta.unique {
+        return Err(std::io::Error::other(format!(
+            "the visited table holds {count} fingerprints, the search counted {}",
+            meta.unique
+        )));
+    }
+    sync_write(&next.join("frontier.bin"), |w| frontier.write_to(w))?;
+    let text = serde_json::to_string_pretty(meta).map_err(std::io::Error::other)?;
+    sync_write(&next.join("meta.json"), |w| w.write_all(text.as_bytes()))?;
+    sync_dir(&next)?;
+    if current.exists() {
+        if old.exists() {
+            std::fs::remove_dir_all(&old)?;
+        }
+        std::fs::rename(&current, &old)?;
+        std::fs::rename(&next, &current)?;
+        sync_dir(dir)?;
+        std::fs::remove_dir_all(&old)?;
+    } else {
+        std::fs::rename(&next, &current)?;
+    }
+    sync_dir(dir)
+}
+
+/// The folder of the whole checkpoint in `dir`: `current`, or `old` if a crash came between
+/// the two renames of [`save`].
+fn whole(dir: &Path) -> Result<PathBuf, String> {
+    for name in ["current", "old"] {
+        let d = dir.join(name);
+        if d.join("meta.json").is_file() {
+            return Ok(d);
+        }
+    }
+    Err(format!(
+        "--resume {}: no checkpoint there (a folder written by check --checkpoint holds current/meta.json)",
+        dir.display()
+    ))
+}
+
+/// Reads a checkpoint's `meta.json`; the error says what is wrong.
+pub fn read_meta(dir: &Path) -> Result<Meta, String> {
+    let d = whole(dir)?;
+    let text = std::fs::read_to_string(d.join("meta.json"))
+        .map_err(|e| format!("--resume {}: cannot read meta.json: {e}", dir.display()))?;
+    let meta: Meta = serde_json::from_str(&text).map_err(|e| {
+        format!(
+            "--resume {}: corrupted checkpoint (meta.json: {e})",
+            dir.display()
+        )
+    })?;
+    if meta.format != FORMAT {
+        return Err(format!(
+            "--resume {}: format {:?}, expected {FORMAT:?}",
+            dir.display(),
+            meta.format
+        ));
+    }
+    Ok(meta)
+}
+
+/// Checks that a checkpoint continues this run: the message names the first mismatch.
+pub fn check_matches(
+    meta: &Meta,
+    setup: &Setup,
+    symmetry: bool,
+    properties: &[&str],
+) -> Result<(), String> {
+    let mismatch = |what: &str, theirs: String, ours: String| {
+        Err(format!(
+            "the checkpoint does not match this run: {what} is {theirs} in the checkpoint, {ours} here"
+        ))
+    };
+    if meta.engine != ENGINE {
+        return mismatch("the engine", meta.engine.clone(), ENGINE.to_string());
+    }
+    let digest = model_digest();
+    if meta.model != digest {
+        return mismatch(
+            "the model version",
+            meta.model.clone(),
+            format!("{digest} (another plasma-check binary wrote it)"),
+        );
+    }
+    if meta.config != setup.config {
+        let j = |c: &Config| serde_json::to_string(c).unwrap_or_default();
+        return mismatch("the configuration", j(&meta.config), j(&setup.config));
+    }
+    if meta.protocol != setup.protocol {
+        let j = |p: &Protocol| serde_json::to_string(p).unwrap_or_default();
+        return mismatch("the protocol", j(&meta.protocol), j(&setup.protocol));
+    }
+    let mutant = setup.mutant.map(|m| m.name().to_string());
+    if meta.mutant != mutant {
+        return mismatch(
+            "the mutant",
+            format!("{:?}", meta.mutant),
+            format!("{mutant:?}"),
+        );
+    }
+    if meta.symmetry != symmetry {
+        return mismatch(
+            "--symmetry",
+            meta.symmetry.to_string(),
+            symmetry.to_string(),
+        );
+    }
+    let mut ours: Vec<String> = properties.iter().map(|p| p.to_string()).collect();
+    let mut theirs = meta.properties.clone();
+    ours.sort();
+    theirs.sort();
+    if theirs != ours {
+        return mismatch("the properties", meta.properties.join(","), ours.join(","));
+    }
+    Ok(())
+}
+
+/// Loads a whole checkpoint (its meta already checked by [`check_matches`]); `expect_states`
+/// sizes the visited table as `--expect-states` does.
+pub fn load(dir: &Path, expect_states: Option<usize>, threads: usize) -> Result<Loaded, String> {
+    let meta = read_meta(dir)?;
+    let d = whole(dir)?;
+    let corrupted =
+        |what: String| format!("--resume {}: corrupted checkpoint ({what})", dir.display());
+    let visited_file =
+        File::open(d.join("visited.bin")).map_err(|e| corrupted(format!("visited.bin: {e}")))?;
+    let size = visited_file
+        .metadata()
+        .map_err(|e| corrupted(format!("visited.bin: {e}")))?
+        .len();
+    if size != meta.unique as u64 * 8 {
+        return Err(corrupted(format!(
+            "visited.bin holds {size} bytes, {} fingerprints take {}",
+            meta.unique,
+            meta.unique * 8
+        )));
+    }
+    let visited = if size == 0 {
+        Shared::for_states(expect_states.unwrap_or(0))
+    } else {
+        // SAFETY: a file of the checkpoint, only read while it is mapped.
+        let map = unsafe { memmap2::Mmap::map(&visited_file) }
+            .map_err(|e| corrupted(format!("visited.bin: {e}")))?;
+        Shared::from_fingerprints(&map, expect_states.unwrap_or(0), threads)
+    };
+    if visited.len() != meta.unique {
+        return Err(corrupted(format!(
+            "visited.bin holds {} distinct fingerprints, meta.json says {}",
+            visited.len(),
+            meta.unique
+        )));
+    }
+    let mut done = Vec::with_capacity(meta.levels);
+    for k in 0..meta.levels {
+        let bytes = std::fs::read(d.join(format!("links-{k}.bin")))
+            .map_err(|e| corrupted(format!("links-{k}.bin: {e}")))?;
+        let level =
+            Level::from_links(bytes).map_err(|e| corrupted(format!("links-{k}.bin: {e}")))?;
+        if meta.sizes.get(k) != Some(&level.len()) {
+            return Err(corrupted(format!(
+                "links-{k}.bin has {} links, level {k} had {:?} states",
+                level.len(),
+                meta.sizes.get(k)
+            )));
+        }
+        done.push(level);
+    }
+    let f =
+        File::open(d.join("frontier.bin")).map_err(|e| corrupted(format!("frontier.bin: {e}")))?;
+    let limit = f.metadata().map(|m| m.len()).unwrap_or(0);
+    let frontier = Level::read_from(&mut BufReader::with_capacity(8 << 20, f), limit)
+        .map_err(|e| corrupted(format!("frontier.bin: {e}")))?;
+    if frontier.len() != meta.frontier {
+        return Err(corrupted(format!(
+            "frontier.bin has {} states, meta.json says {}",
+            frontier.len(),
+            meta.frontier
+        )));
+    }
+    Ok(Loaded {
+        meta,
+        visited,
+        done,
+        frontier,
+    })
+}
