@@ -27,6 +27,9 @@ pub enum Engine {
     /// Our own engines: BFS on every thread (`bfs`: shortest counterexamples, fingerprints
     /// only), or a lean single-threaded DFS (`native`).
     Native,
+    /// Breadth first on timely dataflow: worker threads in one process, or several processes
+    /// and machines (`--processes`, `--process`, `--hostfile`).
+    Timely,
 }
 
 #[derive(Clone, Debug)]

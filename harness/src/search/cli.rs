@@ -3,7 +3,7 @@
 use crate::cli::{bad_input, code, emit, load_mutant, load_protocol, load_setup, write_file};
 use crate::presets;
 use crate::search::check::{self, CheckOptions, Engine, Strategy};
-use crate::search::checkpoint;
+use crate::search::{checkpoint, distributed};
 use plasma_model::Setup;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -25,9 +25,24 @@ pub struct CheckArgs {
     mutant: Option<String>,
     #[arg(long, value_enum, default_value_t = Strategy::Bfs)]
     strategy: Strategy,
-    /// Worker threads (default: all cores; counterexamples are shortest with 1).
-    #[arg(long)]
+    /// Worker threads (default: all cores; counterexamples are shortest with 1). With
+    /// --engine timely: worker threads per process.
+    #[arg(long, short = 'w')]
     threads: Option<usize>,
+    /// --engine timely: the number of processes of the run (each started with its --process).
+    #[arg(long, short = 'n', default_value_t = 1)]
+    processes: usize,
+    /// --engine timely: this process's index, 0 to processes - 1 (process 0 prints the report).
+    #[arg(long, short = 'p', default_value_t = 0)]
+    process: usize,
+    /// --engine timely: a file of `host:port` lines, one per process [default: 127.0.0.1 ports
+    /// 2101, 2102, ...].
+    #[arg(long, value_name = "FILE")]
+    hostfile: Option<PathBuf>,
+    /// --engine timely: give up (NOT VERIFIED, exit 3) after this many seconds without progress
+    /// (a frozen peer).
+    #[arg(long, value_name = "SECS", default_value_t = 300)]
+    peer_timeout: u64,
     /// Stop after this many generated states (the run is then NOT verified).
     #[arg(long)]
     max_states: Option<usize>,
@@ -204,6 +219,9 @@ pub fn run_check(args: CheckArgs) -> ExitCode {
         checkpoint_every: args.checkpoint_every.map(Duration::from_secs),
     };
     check::catch_interrupt();
+    if args.engine == Engine::Timely {
+        return run_distributed(&args, &setup, &opts);
+    }
     let report = match &args.resume {
         None => check::run(&setup, &opts),
         Some(dir) => match checkpoint::load(dir, args.expect_states, threads) {
@@ -237,4 +255,80 @@ pub fn run_check(args: CheckArgs) -> ExitCode {
         return failed;
     }
     code(report.exit_code())
+}
+
+/// `--engine timely`: this process's share of a distributed run; process 0 reports.
+fn run_distributed(args: &CheckArgs, setup: &Setup, opts: &CheckOptions) -> ExitCode {
+    if args.processes == 0 || args.process >= args.processes {
+        return bad_input(&format!(
+            "--process {} is not below --processes {}",
+            args.process, args.processes
+        ));
+    }
+    let addresses = match &args.hostfile {
+        Some(path) => match distributed::read_hostfile(path, args.processes) {
+            Ok(a) => a,
+            Err(e) => return bad_input(&e),
+        },
+        None => (0..args.processes)
+            .map(|i| format!("127.0.0.1:{}", 2101 + i))
+            .collect(),
+    };
+    let cluster = distributed::Cluster {
+        threads: opts.threads,
+        processes: args.processes,
+        process: args.process,
+        addresses,
+        peer_timeout: Duration::from_secs(args.peer_timeout),
+    };
+    // timely's networking prints connection messages on stdout: send them to stderr, and put
+    // stdout back for the report.
+    let saved = StdoutToStderr::new();
+    let result = distributed::run(setup, opts, &cluster);
+    drop(saved);
+    match result {
+        Ok(Some(report)) => {
+            if let Some(failed) = emit(args.json, &report, || report.to_table()) {
+                return failed;
+            }
+            code(report.exit_code())
+        }
+        Ok(None) => code(crate::exit::VERIFIED),
+        Err(e) => {
+            eprintln!("error: {e}: NOT VERIFIED");
+            code(crate::exit::NOT_VERIFIED)
+        }
+    }
+}
+
+/// While alive, file descriptor 1 writes to stderr; dropping it restores stdout.
+struct StdoutToStderr {
+    saved: i32,
+}
+
+impl StdoutToStderr {
+    fn new() -> StdoutToStderr {
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
+        // SAFETY: dup and dup2 on the process's own standard descriptors.
+        let saved = unsafe { libc::dup(1) };
+        if saved >= 0 {
+            unsafe { libc::dup2(2, 1) };
+        }
+        StdoutToStderr { saved }
+    }
+}
+
+impl Drop for StdoutToStderr {
+    fn drop(&mut self) {
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
+        if self.saved >= 0 {
+            // SAFETY: restores the descriptor saved by `new`.
+            unsafe {
+                libc::dup2(self.saved, 1);
+                libc::close(self.saved);
+            }
+        }
+    }
 }

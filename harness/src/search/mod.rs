@@ -6,6 +6,7 @@
 //! - [`bfs`]: the native breadth-first engine: parallel, level by level, shortest
 //!   counterexamples.
 //! - [`native`]: the native single-threaded DFS over 64-bit fingerprints.
+//! - [`distributed`]: the breadth-first engine on timely dataflow, across processes and machines.
 //! - [`fingerprints`]: state fingerprints and the native engines' visited tables.
 //! - [`levels`]: the native BFS's levels, in memory or in files.
 //! - [`checkpoint`]: the native BFS's checkpoints, and resuming from one.
@@ -16,6 +17,7 @@ pub mod bfs;
 pub mod check;
 pub mod checkpoint;
 pub mod cli;
+pub mod distributed;
 pub mod explore;
 pub mod fingerprints;
 pub mod levels;

@@ -1,0 +1,195 @@
+//! The timely engine against the native BFS: one process with two workers, and three processes
+//! of one worker on loopback, give the same unique counts, verdicts and counterexample lengths;
+//! a killed process makes the others exit 3 at once, and a frozen one after --peer-timeout.
+
+use serde_json::Value;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_plasma-check");
+
+/// What every engine must agree on.
+fn outcome(report: &Value) -> Value {
+    let props: Vec<Value> = report["properties"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .map(|p| serde_json::json!([p["name"], p["status"], p["steps"]]))
+        .collect();
+    serde_json::json!({
+        "unique": report["unique_states"],
+        "generated": report["states"],
+        "verified": report["verified"],
+        "properties": props,
+    })
+}
+
+fn json_of(out: std::process::Output) -> (i32, Value) {
+    let code = out.status.code().unwrap_or(-1);
+    let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not a JSON report ({e}): {}\n{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    (code, v)
+}
+
+fn check(args: &[&str]) -> (i32, Value) {
+    let out = Command::new(BIN)
+        .arg("check")
+        .args(args)
+        .arg("--json")
+        .output()
+        .expect("runs");
+    json_of(out)
+}
+
+/// Ports no other test of this run uses.
+fn hostfile(tag: u32, processes: u32) -> std::path::PathBuf {
+    let base = 20_000 + (std::process::id() % 2_000) * 20 + tag * 4;
+    let path = std::env::temp_dir().join(format!("plasma-hosts-{}-{tag}", std::process::id()));
+    let lines: Vec<String> = (0..processes)
+        .map(|i| format!("127.0.0.1:{}", base + i))
+        .collect();
+    std::fs::write(&path, lines.join("\n")).expect("hostfile");
+    path
+}
+
+fn spawn_process(args: &[&str], hosts: &std::path::Path, p: u32, n: u32) -> Child {
+    Command::new(BIN)
+        .arg("check")
+        .args(args)
+        .args(["--engine", "timely", "-w", "1", "-n", &n.to_string()])
+        .args(["-p", &p.to_string(), "--hostfile"])
+        .arg(hosts)
+        .arg("--json")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starts")
+}
+
+/// Three processes of one worker; process 0's report.
+fn three_processes(args: &[&str], tag: u32) -> (i32, Value) {
+    let hosts = hostfile(tag, 3);
+    let others: Vec<Child> = (1..3).map(|p| spawn_process(args, &hosts, p, 3)).collect();
+    let zero = spawn_process(args, &hosts, 0, 3);
+    let report = json_of(zero.wait_with_output().expect("process 0 ends"));
+    for (i, c) in others.into_iter().enumerate() {
+        let out = c.wait_with_output().expect("ends");
+        assert_eq!(out.status.code(), Some(0), "process {}", i + 1);
+        assert!(out.stdout.is_empty(), "only process 0 prints the report");
+    }
+    let _ = std::fs::remove_file(hosts);
+    report
+}
+
+fn agree(args: &[&str], tag: u32) {
+    let mut native = vec!["--threads", "1"];
+    native.extend_from_slice(args);
+    let (code, reference) = check(&native);
+    let mut two = vec!["--engine", "timely", "-w", "2"];
+    two.extend_from_slice(args);
+    let (code2, workers) = check(&two);
+    assert_eq!(workers["engine"], "timely");
+    assert_eq!(code2, code, "{args:?}: 1 x 2 workers");
+    assert_eq!(
+        outcome(&workers),
+        outcome(&reference),
+        "{args:?}: 1 x 2 workers"
+    );
+    let (code3, processes) = three_processes(args, tag);
+    assert_eq!(code3, code, "{args:?}: 3 processes");
+    assert_eq!(processes["threads"], 3);
+    assert_eq!(
+        outcome(&processes),
+        outcome(&reference),
+        "{args:?}: 3 processes"
+    );
+}
+
+#[test]
+fn tiny_agrees_with_the_native_engine() {
+    agree(&["--config", "tiny"], 0);
+}
+
+#[test]
+fn small_agrees_with_the_native_engine() {
+    agree(&["--config", "small"], 1);
+}
+
+#[test]
+fn three_mutants_agree_with_the_native_engine() {
+    for (i, m) in [
+        "watermark-per-group",
+        "reset-without-rotation",
+        "outbox-by-mid",
+    ]
+    .iter()
+    .enumerate()
+    {
+        agree(&["--config", "tiny", "--mutant", m], 2 + i as u32);
+    }
+}
+
+/// Waits for a child, at most `limit`.
+fn wait_bounded(c: &mut Child, limit: Duration) -> Option<i32> {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if let Ok(Some(s)) = c.try_wait() {
+            return s.code();
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = c.kill();
+    None
+}
+
+/// Starts three processes on `small`, lets them run, hurts process 2 with `signal`, and returns
+/// the exit codes of processes 0 and 1 and their stderr.
+fn hurt_one(signal: &str, tag: u32, extra: &[&str]) -> Vec<(Option<i32>, String)> {
+    let hosts = hostfile(tag, 3);
+    let mut args = vec!["--config", "small"];
+    args.extend_from_slice(extra);
+    let mut procs: Vec<Child> = (0..3).map(|p| spawn_process(&args, &hosts, p, 3)).collect();
+    std::thread::sleep(Duration::from_millis(1500));
+    let victim = procs[2].id().to_string();
+    let status = Command::new("kill")
+        .args([signal, &victim])
+        .status()
+        .expect("kill");
+    assert!(status.success());
+    let mut out = Vec::new();
+    for c in procs.iter_mut().take(2) {
+        let code = wait_bounded(c, Duration::from_secs(30));
+        let mut err = String::new();
+        if let Some(mut e) = c.stderr.take() {
+            use std::io::Read;
+            let _ = e.read_to_string(&mut err);
+        }
+        out.push((code, err));
+    }
+    let _ = procs[2].kill();
+    let _ = procs[2].wait();
+    let _ = std::fs::remove_file(hosts);
+    out
+}
+
+#[test]
+fn a_killed_process_makes_the_others_exit_3() {
+    for (code, err) in hurt_one("-KILL", 10, &[]) {
+        assert_eq!(code, Some(3), "{err}");
+        assert!(err.contains("NOT VERIFIED"), "{err}");
+    }
+}
+
+#[test]
+fn a_frozen_process_makes_the_others_exit_3_after_the_peer_timeout() {
+    for (code, err) in hurt_one("-STOP", 11, &["--peer-timeout", "3"]) {
+        assert_eq!(code, Some(3), "{err}");
+        assert!(err.contains("no progress for 3s"), "{err}");
+    }
+}
