@@ -193,3 +193,54 @@ fn a_frozen_process_makes_the_others_exit_3_after_the_peer_timeout() {
         assert!(err.contains("no progress for 3s"), "{err}");
     }
 }
+
+#[test]
+fn a_killed_timely_run_resumes_from_its_workers_checkpoints() {
+    let dir = std::env::temp_dir().join(format!("plasma-tck-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let d = dir.display().to_string();
+    let args = ["--config", "small", "--engine", "timely", "-w", "2"];
+    let mut child = Command::new(BIN)
+        .arg("check")
+        .args(args)
+        .args(["--checkpoint", &d])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starts");
+    // Both workers have checkpointed level 10.
+    let start = Instant::now();
+    while !(0..2).all(|w| dir.join(format!("worker-{w}/meta-10.json")).is_file()) {
+        assert!(start.elapsed() < Duration::from_secs(120), "no checkpoint");
+        if let Ok(Some(s)) = child.try_wait() {
+            panic!("the run ended ({s}) before level 10 was checkpointed");
+        }
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    child.kill().expect("SIGKILL");
+    let _ = child.wait();
+    let mut resume = args.to_vec();
+    resume.extend_from_slice(&["--resume", &d]);
+    let (code, resumed) = check(&resume);
+    assert_eq!(code, 0, "{resumed}");
+    let (_, reference) = check(&["--config", "small", "--threads", "1"]);
+    assert_eq!(outcome(&resumed), outcome(&reference));
+    // Another configuration, or another number of workers, is refused.
+    let out = Command::new(BIN)
+        .args([
+            "check", "--config", "tiny", "--engine", "timely", "-w", "2", "--resume", &d,
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("the configuration"));
+    let out = Command::new(BIN)
+        .args([
+            "check", "--config", "small", "--engine", "timely", "-w", "1", "--resume", &d,
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("workers"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

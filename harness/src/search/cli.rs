@@ -90,7 +90,11 @@ pub struct CheckArgs {
 }
 
 pub fn run_check(args: CheckArgs) -> ExitCode {
-    let meta = match &args.resume {
+    let meta = match args
+        .resume
+        .as_ref()
+        .filter(|_| args.engine != Engine::Timely)
+    {
         Some(dir) => match checkpoint::read_meta(dir) {
             Ok(m) => Some(m),
             Err(e) => return bad_input(&e),
@@ -160,9 +164,10 @@ pub fn run_check(args: CheckArgs) -> ExitCode {
         );
     }
     let native_bfs = args.engine == Engine::Native && args.strategy == Strategy::Bfs;
-    if !native_bfs && (args.checkpoint.is_some() || args.resume.is_some()) {
+    let breadth_first = native_bfs || args.engine == Engine::Timely;
+    if !breadth_first && (args.checkpoint.is_some() || args.resume.is_some()) {
         return bad_input(
-            "--checkpoint and --resume are for the native BFS: drop --engine stateright and --strategy dfs",
+            "--checkpoint and --resume are for the native BFS and the timely engine: drop --engine stateright and --strategy dfs",
         );
     }
     if let Some(m) = &meta {
@@ -280,6 +285,8 @@ fn run_distributed(args: &CheckArgs, setup: &Setup, opts: &CheckOptions) -> Exit
         process: args.process,
         addresses,
         peer_timeout: Duration::from_secs(args.peer_timeout),
+        checkpoint: args.checkpoint.clone().or(args.resume.clone()),
+        resume: args.resume.is_some(),
     };
     // timely's networking prints connection messages on stdout: send them to stderr, and put
     // stdout back for the report.
@@ -294,7 +301,8 @@ fn run_distributed(args: &CheckArgs, setup: &Setup, opts: &CheckOptions) -> Exit
             code(report.exit_code())
         }
         Ok(None) => code(crate::exit::VERIFIED),
-        Err(e) => {
+        Err(distributed::Failure::BadInput(e)) => bad_input(&e),
+        Err(distributed::Failure::Failed(e)) => {
             eprintln!("error: {e}: NOT VERIFIED");
             code(crate::exit::NOT_VERIFIED)
         }

@@ -29,9 +29,7 @@ use std::time::{Duration, Instant};
 use timely::container::CapacityContainerBuilder;
 use timely::dataflow::channels::pact::Exchange;
 use timely::dataflow::operators::generic::operator::Operator;
-use timely::dataflow::operators::{
-    Capability, Concat, ConnectLoop, Feedback, Input, Probe, ToStream,
-};
+use timely::dataflow::operators::{Capability, Concat, ConnectLoop, Feedback, Input, Probe};
 use timely::dataflow::{InputHandle, ProbeHandle};
 
 /// A state in flight: its fingerprint (the owner is chosen by it), its encoding, and the path
@@ -51,6 +49,215 @@ pub struct Cluster {
     /// Seconds without any progress (a level, or records from a peer) before the run is given
     /// up as NOT VERIFIED: a frozen peer otherwise leaves the others waiting for ever.
     pub peer_timeout: Duration,
+    /// Each worker checkpoints its share of every level into `DIR/worker-<index>/`.
+    pub checkpoint: Option<std::path::PathBuf>,
+    /// Continue from the checkpoint in `checkpoint` (the latest level every worker wrote).
+    pub resume: bool,
+}
+
+/// What a worker's checkpoint of a level records.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct WorkerMeta {
+    format: String,
+    model: String,
+    config: plasma_model::Config,
+    protocol: plasma_model::Protocol,
+    mutant: Option<String>,
+    symmetry: bool,
+    properties: Vec<String>,
+    /// Workers of the run (the fingerprints are shared out among them).
+    peers: usize,
+    worker: usize,
+    /// The level whose records `records-<level>.bin` holds, before they were deduplicated.
+    level: u32,
+    /// Fingerprints of `visited.bin` that belong to the levels before it.
+    visited: u64,
+    summary: Summary,
+}
+
+const WORKER_FORMAT: &str = "plasma-timely-checkpoint/1";
+
+/// A worker's checkpoint folder: `visited.bin` (its fingerprints, appended level by level),
+/// and for the last two levels `records-<t>.bin` (the level's records) and `meta-<t>.json`.
+/// Workers move in step (none expands level t + 1 before every worker has expanded level t,
+/// and a worker writes level t's checkpoint before it expands it), so the latest level every
+/// worker has is at most one behind any worker's latest.
+struct Store {
+    dir: std::path::PathBuf,
+    visited: std::io::BufWriter<std::fs::File>,
+    visited_len: u64,
+}
+
+fn worker_dir(root: &std::path::Path, worker: usize) -> std::path::PathBuf {
+    root.join(format!("worker-{worker}"))
+}
+
+impl Store {
+    /// Opens a worker's folder; resuming, `visited.bin` is cut back to `keep` fingerprints.
+    fn open(root: &std::path::Path, worker: usize, keep: Option<u64>) -> std::io::Result<Store> {
+        let dir = worker_dir(root, worker);
+        std::fs::create_dir_all(&dir)?;
+        let path = dir.join("visited.bin");
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)?;
+        let len = keep.unwrap_or(0);
+        file.set_len(len * 8)?;
+        Ok(Store {
+            dir,
+            visited: std::io::BufWriter::with_capacity(1 << 20, file),
+            visited_len: len,
+        })
+    }
+
+    fn append(&mut self, fps: &[u64]) -> std::io::Result<()> {
+        use std::io::Write;
+        for fp in fps {
+            self.visited.write_all(&fp.to_le_bytes())?;
+        }
+        self.visited_len += fps.len() as u64;
+        Ok(())
+    }
+
+    /// Writes level `meta.level`'s checkpoint: the fingerprints so far synced, the records,
+    /// then the meta (each written to a temporary name, synced and renamed); level - 2 goes.
+    fn checkpoint(&mut self, meta: &WorkerMeta, records: &[Record]) -> std::io::Result<()> {
+        use std::io::Write;
+        self.visited.flush()?;
+        self.visited.get_ref().sync_all()?;
+        let t = meta.level;
+        let write = |name: &str, bytes: &dyn Fn(&mut dyn Write) -> std::io::Result<()>| {
+            let tmp = self.dir.join(format!("{name}.tmp"));
+            let f = std::fs::File::create(&tmp)?;
+            let mut w = std::io::BufWriter::with_capacity(1 << 20, &f);
+            bytes(&mut w)?;
+            w.flush()?;
+            drop(w);
+            f.sync_all()?;
+            std::fs::rename(&tmp, self.dir.join(name))
+        };
+        write(&format!("records-{t}.bin"), &|w| {
+            for (fp, enc, path) in records {
+                w.write_all(&fp.to_le_bytes())?;
+                w.write_all(&(enc.len() as u32).to_le_bytes())?;
+                w.write_all(enc)?;
+                w.write_all(&(path.len() as u32).to_le_bytes())?;
+                for a in path {
+                    w.write_all(&a.to_le_bytes())?;
+                }
+            }
+            Ok(())
+        })?;
+        let text = serde_json::to_string(meta).map_err(std::io::Error::other)?;
+        write(&format!("meta-{t}.json"), &|w| w.write_all(text.as_bytes()))?;
+        std::fs::File::open(&self.dir)?.sync_all()?;
+        if t >= 2 {
+            let _ = std::fs::remove_file(self.dir.join(format!("records-{}.bin", t - 2)));
+            let _ = std::fs::remove_file(self.dir.join(format!("meta-{}.json", t - 2)));
+        }
+        Ok(())
+    }
+}
+
+fn read_records(path: &std::path::Path) -> Result<Vec<Record>, String> {
+    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let bad = || format!("{}: corrupted records", path.display());
+    let mut out = Vec::new();
+    let mut at = 0;
+    let take = |at: &mut usize, n: usize| -> Result<&[u8], String> {
+        let s = bytes.get(*at..*at + n).ok_or_else(bad)?;
+        *at += n;
+        Ok(s)
+    };
+    while at < bytes.len() {
+        let fp = u64::from_le_bytes(take(&mut at, 8)?.try_into().map_err(|_| bad())?);
+        let n = u32::from_le_bytes(take(&mut at, 4)?.try_into().map_err(|_| bad())?) as usize;
+        let enc = take(&mut at, n)?.to_vec();
+        let k = u32::from_le_bytes(take(&mut at, 4)?.try_into().map_err(|_| bad())?) as usize;
+        let path = take(&mut at, 2 * k)?
+            .chunks_exact(2)
+            .map(|c| u16::from_le_bytes([c[0], c[1]]))
+            .collect();
+        out.push((fp, enc, path));
+    }
+    Ok(out)
+}
+
+/// The level to resume at: the latest one every worker checkpointed, with each worker's meta
+/// checked against this run. The message names what is missing or does not match.
+fn resume_level(
+    root: &std::path::Path,
+    workers: usize,
+    expected: &WorkerMeta,
+) -> Result<(u32, Vec<WorkerMeta>), String> {
+    let mut latest: Vec<Vec<u32>> = Vec::new();
+    for w in 0..workers {
+        let dir = worker_dir(root, w);
+        let levels: Vec<u32> = std::fs::read_dir(&dir)
+            .map_err(|e| format!("--resume: {}: {e} (a checkpoint of {workers} workers has worker-0 to worker-{})", dir.display(), workers - 1))?
+            .flatten()
+            .filter_map(|e| {
+                let name = e.file_name().to_str()?.to_string();
+                name.strip_prefix("meta-")?.strip_suffix(".json")?.parse().ok()
+            })
+            .collect();
+        latest.push(levels);
+    }
+    let common = latest[0]
+        .iter()
+        .copied()
+        .filter(|t| latest.iter().all(|l| l.contains(t)))
+        .max()
+        .ok_or_else(|| {
+            format!(
+                "--resume {}: no level that every worker checkpointed",
+                root.display()
+            )
+        })?;
+    let mut metas = Vec::new();
+    for w in 0..workers {
+        let path = worker_dir(root, w).join(format!("meta-{common}.json"));
+        let text =
+            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let m: WorkerMeta = serde_json::from_str(&text)
+            .map_err(|e| format!("--resume: corrupted checkpoint ({}: {e})", path.display()))?;
+        let mismatch = |what: &str| {
+            Err(format!(
+                "the checkpoint does not match this run: {what} differs ({})",
+                path.display()
+            ))
+        };
+        if m.format != WORKER_FORMAT {
+            return mismatch("the format");
+        }
+        if m.model != expected.model {
+            return mismatch("the model version (another plasma-check binary wrote it)");
+        }
+        if m.config != expected.config {
+            return mismatch("the configuration");
+        }
+        if m.protocol != expected.protocol {
+            return mismatch("the protocol");
+        }
+        if m.mutant != expected.mutant {
+            return mismatch("the mutant");
+        }
+        if m.symmetry != expected.symmetry {
+            return mismatch("--symmetry");
+        }
+        if m.properties != expected.properties {
+            return mismatch("the properties");
+        }
+        if m.peers != workers || m.worker != w {
+            return Err(format!(
+                "the checkpoint does not match this run: it was written by {} workers, this run has {workers}",
+                m.peers
+            ));
+        }
+        metas.push(m);
+    }
+    Ok((common, metas))
 }
 
 /// What one worker found.
@@ -113,13 +320,22 @@ fn now_secs(start: Instant) -> u64 {
     start.elapsed().as_secs()
 }
 
-/// Runs the search; `Err` when a worker or a peer failed (the message names it). Only process 0
-/// gets a report (`Ok(None)` elsewhere).
+/// Why a distributed run gave no report.
+#[derive(Debug)]
+pub enum Failure {
+    /// The options or the checkpoint to resume do not fit (exit 2).
+    BadInput(String),
+    /// A worker or a peer failed (exit 3, NOT VERIFIED).
+    Failed(String),
+}
+
+/// Runs the search; `Err` when it cannot start or a worker failed (the message names it). Only
+/// process 0 gets a report (`Ok(None)` elsewhere).
 pub fn run(
     setup: &Setup,
     opts: &CheckOptions,
     cluster: &Cluster,
-) -> Result<Option<Report>, String> {
+) -> Result<Option<Report>, Failure> {
     let start = Instant::now();
     let props = crate::search::check::selected(setup, opts);
     let names: Vec<&'static str> = props.iter().map(|p| p.name).collect();
@@ -157,6 +373,28 @@ pub fn run(
         );
         std::process::exit(crate::exit::NOT_VERIFIED);
     }));
+    let workers = cluster.threads.max(1) * cluster.processes.max(1);
+    let expected = WorkerMeta {
+        format: WORKER_FORMAT.to_string(),
+        model: crate::search::checkpoint::model_digest(),
+        config: setup.config.clone(),
+        protocol: setup.protocol.clone(),
+        mutant: setup.mutant.map(|m| m.name().to_string()),
+        symmetry: opts.symmetry,
+        properties: names.iter().map(|n| n.to_string()).collect(),
+        peers: workers,
+        worker: 0,
+        level: 0,
+        visited: 0,
+        summary: Summary::default(),
+    };
+    let resumed: Option<(u32, Vec<WorkerMeta>)> = match (&cluster.checkpoint, cluster.resume) {
+        (Some(root), true) => {
+            Some(resume_level(root, workers, &expected).map_err(Failure::BadInput)?)
+        }
+        _ => None,
+    };
+    let root = cluster.checkpoint.clone();
     let setup_w = setup.clone();
     let symmetry = opts.symmetry;
     let show = opts.progress && cluster.process == 0;
@@ -168,11 +406,40 @@ pub fn run(
             .iter()
             .filter_map(|n| plasma_properties::by_name(n))
             .collect();
-        let summary = Rc::new(RefCell::new(Summary {
-            worker: index,
-            found: vec![None; props.len()],
-            ..Summary::default()
+        let mine = resumed.as_ref().map(|(t, metas)| (*t, metas[index].clone()));
+        let summary = Rc::new(RefCell::new(match &mine {
+            Some((_, m)) => m.summary.clone(),
+            None => Summary {
+                worker: index,
+                found: vec![None; props.len()],
+                ..Summary::default()
+            },
         }));
+        let mut store = root.as_ref().map(|r| {
+            Store::open(r, index, mine.as_ref().map(|(_, m)| m.visited))
+                .unwrap_or_else(|e| panic!("cannot open the checkpoint of worker {index}: {e}"))
+        });
+        let mut visited = Fingerprints::default();
+        let mut seed: Vec<Record> = Vec::new();
+        let mut seed_level = 0u32;
+        if let (Some((t, m)), Some(r)) = (&mine, &root) {
+            let dir = worker_dir(r, index);
+            let bytes = std::fs::read(dir.join("visited.bin"))
+                .unwrap_or_else(|e| panic!("cannot read the checkpoint of worker {index}: {e}"));
+            for c in bytes.chunks_exact(8).take(m.visited as usize) {
+                let mut a = [0; 8];
+                a.copy_from_slice(c);
+                visited.insert(u64::from_le_bytes(a));
+            }
+            seed = read_records(&dir.join(format!("records-{t}.bin")))
+                .unwrap_or_else(|e| panic!("cannot read the checkpoint of worker {index}: {e}"));
+            seed_level = *t;
+        }
+        let mut seeds: InputHandle<u32, CapacityContainerBuilder<Vec<Record>>> = InputHandle::new();
+        let meta_base = WorkerMeta {
+            worker: index,
+            ..expected.clone()
+        };
         let probe = ProbeHandle::new();
         {
             let summary = Rc::clone(&summary);
@@ -180,23 +447,14 @@ pub fn run(
             let setup = setup.clone();
             worker.dataflow::<u32, _, _>(|scope| {
                 let mut key = Fingerprinter::new(&setup, symmetry);
-                let init = World::init(&setup);
-                let mut encoded = Vec::new();
-                let fp = key.of_keeping(&init, &mut encoded);
-                let seed: Vec<Record> = if index == 0 {
-                    vec![(fp, encoded, Vec::new())]
-                } else {
-                    Vec::new()
-                };
                 let (handle, looped) = scope.feedback(1u32);
-                seed.to_stream(scope)
-                    .container::<Vec<Record>>()
+                scope
+                    .input_from(&mut seeds)
                     .concat(looped)
                     .unary_frontier(
                         Exchange::new(|r: &Record| r.0),
                         "Expand",
                         move |_cap, _info| {
-                            let mut visited = Fingerprints::default();
                             let mut pending: BTreeMap<u32, (Capability<u32>, Vec<Record>)> =
                                 BTreeMap::new();
                             let mut actions: Vec<Action> = Vec::new();
@@ -221,6 +479,18 @@ pub fn run(
                                     // Each state keeps its least path: the same counterexamples
                                     // on every run, whatever order the records arrived in.
                                     records.sort_unstable();
+                                    if let Some(store) = store.as_mut() {
+                                        let meta = WorkerMeta {
+                                            level: t,
+                                            visited: store.visited_len,
+                                            summary: summary.borrow().clone(),
+                                            ..meta_base.clone()
+                                        };
+                                        if let Err(e) = store.checkpoint(&meta, &records) {
+                                            panic!("cannot write the checkpoint of worker {index}: {e}");
+                                        }
+                                    }
+                                    let mut fresh: Vec<u64> = Vec::new();
                                     let mut s = summary.borrow_mut();
                                     let mut session = output.session(&cap);
                                     let mut new = 0u64;
@@ -230,6 +500,9 @@ pub fn run(
                                         }
                                         if !visited.insert(fp) {
                                             continue;
+                                        }
+                                        if store.is_some() {
+                                            fresh.push(fp);
                                         }
                                         new += 1;
                                         let Some(w) = World::decode(&bytes) else {
@@ -267,6 +540,11 @@ pub fn run(
                                     }
                                     s.unique += new;
                                     *s.sizes.entry(t).or_default() += new;
+                                    if let Some(store) = store.as_mut() {
+                                        if let Err(e) = store.append(&fresh) {
+                                            panic!("cannot write the checkpoint of worker {index}: {e}");
+                                        }
+                                    }
                                     progress.store(now_secs(start), Ordering::Relaxed);
                                     if show && index == 0 {
                                         eprintln!(
@@ -289,6 +567,19 @@ pub fn run(
                     .connect_loop(handle);
             });
         }
+        // The first level: the initial state at worker 0, or each worker's share of the level
+        // the checkpoint stopped at.
+        if mine.is_none() && index == 0 {
+            let init = World::init(&setup);
+            let mut encoded = Vec::new();
+            let fp = Fingerprinter::new(&setup, symmetry).of_keeping(&init, &mut encoded);
+            seed.push((fp, encoded, Vec::new()));
+        }
+        seeds.advance_to(seed_level);
+        for r in seed {
+            seeds.send(r);
+        }
+        seeds.close();
         // The summaries, to worker 0.
         let mut input: InputHandle<u32, CapacityContainerBuilder<Vec<String>>> = InputHandle::new();
         let collected = Rc::new(RefCell::new(Vec::<String>::new()));
@@ -317,34 +608,35 @@ pub fn run(
         while worker.step_or_park(None) {}
         let all = collected.borrow().clone();
         all
-    })?;
+    })
+    .map_err(Failure::Failed)?;
     let mut summaries: Vec<Summary> = Vec::new();
     for (w, result) in guards.join().into_iter().enumerate() {
         match result {
             Ok(texts) => {
                 for t in texts {
-                    let s: Summary = serde_json::from_str(&t)
-                        .map_err(|e| format!("worker {w} sent an unreadable summary: {e}"))?;
+                    let s: Summary = serde_json::from_str(&t).map_err(|e| {
+                        Failure::Failed(format!("worker {w} sent an unreadable summary: {e}"))
+                    })?;
                     summaries.push(s);
                 }
             }
             Err(e) => {
-                return Err(format!(
+                return Err(Failure::Failed(format!(
                     "worker {w} of process {} failed: {e}",
                     cluster.process
-                ))
+                )))
             }
         }
     }
     if cluster.process != 0 {
         return Ok(None);
     }
-    let workers = cluster.threads.max(1) * cluster.processes.max(1);
     if summaries.len() != workers {
-        return Err(format!(
-            "{} of {workers} workers reported: NOT VERIFIED",
+        return Err(Failure::Failed(format!(
+            "{} of {workers} workers reported",
             summaries.len()
-        ));
+        )));
     }
     // The least witness over all workers: shortest, then the least path.
     let mut found: Vec<Option<(u32, Vec<u16>)>> = vec![None; props.len()];
