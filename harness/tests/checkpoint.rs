@@ -156,3 +156,22 @@ fn a_corrupted_or_mismatched_checkpoint_is_refused() {
     assert!(stderr.contains("no checkpoint"), "{stderr}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_killed_depth_first_check_resumes_from_its_stack() {
+    let args = [
+        "--config",
+        "small",
+        "--strategy",
+        "dfs",
+        "--mutant",
+        "ack-on-push-response",
+    ];
+    let (code, resumed) = kill_and_resume(&args, 1, "dfs");
+    let (full_code, full, _) = check(&args);
+    assert_eq!(full_code, 1);
+    assert_eq!(code, 1, "{resumed}");
+    // The same states in the same order: the same counts and the same (depth-first) paths.
+    assert_eq!(outcome(&resumed), outcome(&full));
+    assert_eq!(resumed["properties"], full["properties"]);
+}

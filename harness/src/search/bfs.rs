@@ -480,6 +480,8 @@ fn run_from(setup: &Setup, opts: &CheckOptions, loaded: Option<Loaded>) -> Repor
                         .map(|w| w.map(|w| (w.level, w.parent, w.action)))
                         .collect(),
                     frontier: level.len(),
+                    paths: Vec::new(),
+                    max_depth: level_no,
                 };
                 let table = visited.read().unwrap_or_else(|e| e.into_inner());
                 match checkpoint::save(dir, &meta, &table, &done, &level) {

@@ -27,6 +27,7 @@ use std::path::{Path, PathBuf};
 
 pub const FORMAT: &str = "plasma-checkpoint/1";
 pub const ENGINE: &str = "native-bfs";
+pub const ENGINE_DFS: &str = "native-dfs";
 
 /// What a checkpoint records besides its bulk files.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -51,6 +52,141 @@ pub struct Meta {
     /// Per property: the witness found so far, as (level, parent, action).
     pub found: Vec<Option<(usize, u32, u16)>>,
     pub frontier: usize,
+    /// The native DFS: per property, the path found so far (action numbers).
+    #[serde(default)]
+    pub paths: Vec<Option<Vec<u16>>>,
+    /// The native DFS: the deepest stack so far.
+    #[serde(default)]
+    pub max_depth: usize,
+}
+
+/// One frame of the native DFS's stack: the state's encoding, the action taken below it, and
+/// the new successors it has yet to descend into.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StackFrame {
+    pub state: Vec<u8>,
+    pub taken: usize,
+    pub fresh: Vec<usize>,
+}
+
+/// A native DFS checkpoint read back.
+pub struct LoadedDfs {
+    pub meta: Meta,
+    pub visited: crate::search::fingerprints::Fingerprints,
+    pub stack: Vec<StackFrame>,
+}
+
+/// Swaps the checkpoint written into `DIR/next` in as `DIR/current`.
+fn swap_in(dir: &Path) -> std::io::Result<()> {
+    let (current, next, old) = (dir.join("current"), dir.join("next"), dir.join("old"));
+    sync_dir(&next)?;
+    if current.exists() {
+        if old.exists() {
+            std::fs::remove_dir_all(&old)?;
+        }
+        std::fs::rename(&current, &old)?;
+        std::fs::rename(&next, &current)?;
+        sync_dir(dir)?;
+        std::fs::remove_dir_all(&old)?;
+    } else {
+        std::fs::rename(&next, &current)?;
+    }
+    sync_dir(dir)
+}
+
+/// Writes a native DFS checkpoint (the visited fingerprints and the stack) into `dir`,
+/// atomically as [`save`] does.
+pub fn save_dfs(
+    dir: &Path,
+    meta: &Meta,
+    visited: &mut crate::search::fingerprints::Fingerprints,
+    stack: &[StackFrame],
+) -> std::io::Result<()> {
+    std::fs::create_dir_all(dir)?;
+    let next = dir.join("next");
+    if next.exists() {
+        std::fs::remove_dir_all(&next)?;
+    }
+    std::fs::create_dir(&next)?;
+    sync_write(&next.join("visited.bin"), |w| {
+        visited.write_fingerprints(w).map(|_| ())
+    })?;
+    sync_write(&next.join("stack.bin"), |w| {
+        for f in stack {
+            w.write_all(&(f.state.len() as u32).to_le_bytes())?;
+            w.write_all(&f.state)?;
+            w.write_all(&(f.taken as u32).to_le_bytes())?;
+            w.write_all(&(f.fresh.len() as u32).to_le_bytes())?;
+            for &i in &f.fresh {
+                w.write_all(&(i as u32).to_le_bytes())?;
+            }
+        }
+        Ok(())
+    })?;
+    let text = serde_json::to_string_pretty(meta).map_err(std::io::Error::other)?;
+    sync_write(&next.join("meta.json"), |w| w.write_all(text.as_bytes()))?;
+    swap_in(dir)
+}
+
+/// Loads a native DFS checkpoint (its meta already checked by [`check_matches`]).
+pub fn load_dfs(dir: &Path) -> Result<LoadedDfs, String> {
+    let meta = read_meta(dir)?;
+    let d = whole(dir)?;
+    let corrupted =
+        |what: String| format!("--resume {}: corrupted checkpoint ({what})", dir.display());
+    let bytes =
+        std::fs::read(d.join("visited.bin")).map_err(|e| corrupted(format!("visited.bin: {e}")))?;
+    if bytes.len() as u64 != meta.unique as u64 * 8 {
+        return Err(corrupted(format!(
+            "visited.bin holds {} bytes, {} fingerprints take {}",
+            bytes.len(),
+            meta.unique,
+            meta.unique * 8
+        )));
+    }
+    let visited = crate::search::fingerprints::Fingerprints::from_fingerprints(&bytes);
+    let raw =
+        std::fs::read(d.join("stack.bin")).map_err(|e| corrupted(format!("stack.bin: {e}")))?;
+    let short = || corrupted("stack.bin is cut short".to_string());
+    let u32_at = |at: &mut usize| -> Result<u32, String> {
+        let b = raw.get(*at..*at + 4).ok_or_else(short)?;
+        *at += 4;
+        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    let mut stack = Vec::new();
+    let mut at = 0;
+    while at < raw.len() {
+        let n = u32_at(&mut at)? as usize;
+        let state = raw.get(at..at + n).ok_or_else(short)?.to_vec();
+        at += n;
+        if World::decode(&state).is_none() {
+            return Err(corrupted(
+                "stack.bin holds a state that does not decode".to_string(),
+            ));
+        }
+        let taken = u32_at(&mut at)? as usize;
+        let k = u32_at(&mut at)? as usize;
+        let fresh = (0..k)
+            .map(|_| u32_at(&mut at).map(|i| i as usize))
+            .collect::<Result<Vec<_>, _>>()?;
+        stack.push(StackFrame {
+            state,
+            taken,
+            fresh,
+        });
+    }
+    if stack.len() != meta.levels {
+        return Err(corrupted(format!(
+            "stack.bin holds {} frames, meta.json says {}",
+            stack.len(),
+            meta.levels
+        )));
+    }
+    Ok(LoadedDfs {
+        meta,
+        visited,
+        stack,
+    })
 }
 
 /// A checkpoint read back, ready to continue.
@@ -127,7 +263,6 @@ pub fn save(
     std::fs::create_dir_all(dir)?;
     let current = dir.join("current");
     let next = dir.join("next");
-    let old = dir.join("old");
     if next.exists() {
         std::fs::remove_dir_all(&next)?;
     }
@@ -157,19 +292,7 @@ pub fn save(
     sync_write(&next.join("frontier.bin"), |w| frontier.write_to(w))?;
     let text = serde_json::to_string_pretty(meta).map_err(std::io::Error::other)?;
     sync_write(&next.join("meta.json"), |w| w.write_all(text.as_bytes()))?;
-    sync_dir(&next)?;
-    if current.exists() {
-        if old.exists() {
-            std::fs::remove_dir_all(&old)?;
-        }
-        std::fs::rename(&current, &old)?;
-        std::fs::rename(&next, &current)?;
-        sync_dir(dir)?;
-        std::fs::remove_dir_all(&old)?;
-    } else {
-        std::fs::rename(&next, &current)?;
-    }
-    sync_dir(dir)
+    swap_in(dir)
 }
 
 /// The folder of the whole checkpoint in `dir`: `current`, or `old` if a crash came between
@@ -211,6 +334,7 @@ pub fn read_meta(dir: &Path) -> Result<Meta, String> {
 /// Checks that a checkpoint continues this run: the message names the first mismatch.
 pub fn check_matches(
     meta: &Meta,
+    engine: &str,
     setup: &Setup,
     symmetry: bool,
     properties: &[&str],
@@ -220,8 +344,8 @@ pub fn check_matches(
             "the checkpoint does not match this run: {what} is {theirs} in the checkpoint, {ours} here"
         ))
     };
-    if meta.engine != ENGINE {
-        return mismatch("the engine", meta.engine.clone(), ENGINE.to_string());
+    if meta.engine != engine {
+        return mismatch("the engine", meta.engine.clone(), engine.to_string());
     }
     let digest = model_digest();
     if meta.model != digest {
@@ -332,4 +456,40 @@ pub fn load(dir: &Path, expect_states: Option<usize>, threads: usize) -> Result<
         done,
         frontier,
     })
+}
+
+/// A path as the numbers of its actions among the enabled ones, state by state.
+pub fn numbers_of(setup: &Setup, path: &[plasma_model::Action]) -> Vec<u16> {
+    let mut world = World::init(setup);
+    let mut out = Vec::with_capacity(path.len());
+    let mut enabled = Vec::new();
+    for a in path {
+        enabled.clear();
+        world.enabled(setup, &mut enabled);
+        let n = enabled.iter().position(|e| e == a).unwrap_or(0);
+        out.push(n as u16);
+        world = match world.step(setup, a) {
+            Ok(next) => next,
+            Err(e) => unreachable!("a found path replays: {e}"),
+        };
+    }
+    out
+}
+
+/// The actions a path of action numbers stands for, from the initial state.
+pub fn actions_of(setup: &Setup, numbers: &[u16]) -> Vec<plasma_model::Action> {
+    let mut world = World::init(setup);
+    let mut path = Vec::with_capacity(numbers.len());
+    let mut enabled = Vec::new();
+    for &n in numbers {
+        enabled.clear();
+        world.enabled(setup, &mut enabled);
+        let a = enabled[usize::from(n)].clone();
+        world = match world.step(setup, &a) {
+            Ok(next) => next,
+            Err(e) => unreachable!("a stored path replays: {e}"),
+        };
+        path.push(a);
+    }
+    path
 }

@@ -23,8 +23,9 @@ pub struct CheckArgs {
     /// Check the hardened protocol with one deliberate bug (see `plasma-check mutants`).
     #[arg(long)]
     mutant: Option<String>,
-    #[arg(long, value_enum, default_value_t = Strategy::Bfs)]
-    strategy: Strategy,
+    /// bfs (default; resuming, the checkpoint's) or dfs.
+    #[arg(long, value_enum)]
+    strategy: Option<Strategy>,
     /// Worker threads (default: all cores; counterexamples are shortest with 1). With
     /// --engine timely: worker threads per process.
     #[arg(long, short = 'w')]
@@ -157,17 +158,27 @@ pub fn run_check(args: CheckArgs) -> ExitCode {
         }
         only = Some(picked);
     }
-    let native_dfs = args.engine == Engine::Native && args.strategy == Strategy::Dfs;
+    let strategy = args.strategy.unwrap_or(
+        if meta
+            .as_ref()
+            .is_some_and(|m| m.engine == checkpoint::ENGINE_DFS)
+        {
+            Strategy::Dfs
+        } else {
+            Strategy::Bfs
+        },
+    );
+    let native_dfs = args.engine == Engine::Native && strategy == Strategy::Dfs;
     if native_dfs && args.threads.is_some_and(|t| t > 1) {
         return bad_input(
             "--engine native --strategy dfs is single-threaded: drop --threads, or search breadth first (--strategy bfs) on every thread",
         );
     }
-    let native_bfs = args.engine == Engine::Native && args.strategy == Strategy::Bfs;
-    let breadth_first = native_bfs || args.engine == Engine::Timely;
-    if !breadth_first && (args.checkpoint.is_some() || args.resume.is_some()) {
+    let native_bfs = args.engine == Engine::Native && strategy == Strategy::Bfs;
+    let ours = args.engine != Engine::Stateright;
+    if !ours && (args.checkpoint.is_some() || args.resume.is_some()) {
         return bad_input(
-            "--checkpoint and --resume are for the native BFS and the timely engine: drop --engine stateright and --strategy dfs",
+            "--checkpoint and --resume are for our engines (native BFS and DFS, timely): drop --engine stateright",
         );
     }
     if let Some(m) = &meta {
@@ -175,7 +186,12 @@ pub fn run_check(args: CheckArgs) -> ExitCode {
             Some(o) => o.clone(),
             None => m.properties.iter().map(String::as_str).collect(),
         };
-        if let Err(e) = checkpoint::check_matches(m, &setup, symmetry, &names) {
+        let engine = if native_dfs {
+            checkpoint::ENGINE_DFS
+        } else {
+            checkpoint::ENGINE
+        };
+        if let Err(e) = checkpoint::check_matches(m, engine, &setup, symmetry, &names) {
             return bad_input(&e);
         }
         if only.is_none() {
@@ -195,7 +211,7 @@ pub fn run_check(args: CheckArgs) -> ExitCode {
     if let Some(d) = args.disk.as_ref().filter(|d| !d.is_dir()) {
         return bad_input(&format!("--disk {}: no such folder", d.display()));
     }
-    if symmetry && args.engine == Engine::Stateright && args.strategy != Strategy::Dfs {
+    if symmetry && args.engine == Engine::Stateright && strategy != Strategy::Dfs {
         return bad_input(
             "--symmetry with --engine stateright needs --strategy dfs (stateright reduces symmetry only depth first)",
         );
@@ -208,7 +224,7 @@ pub fn run_check(args: CheckArgs) -> ExitCode {
             .unwrap_or(1),
     };
     let opts = CheckOptions {
-        strategy: args.strategy,
+        strategy,
         threads,
         max_states: args.max_states,
         timeout: args.timeout.map(Duration::from_secs),
@@ -229,6 +245,19 @@ pub fn run_check(args: CheckArgs) -> ExitCode {
     }
     let report = match &args.resume {
         None => check::run(&setup, &opts),
+        Some(dir) if native_dfs => match checkpoint::load_dfs(dir) {
+            Ok(loaded) => {
+                eprintln!(
+                    "resuming {} at depth {}: {} states stored, {:.0}s so far",
+                    dir.display(),
+                    loaded.meta.levels,
+                    loaded.meta.unique,
+                    loaded.meta.seconds
+                );
+                crate::search::native::resume(&setup, &opts, loaded)
+            }
+            Err(e) => return bad_input(&e),
+        },
         Some(dir) => match checkpoint::load(dir, args.expect_states, threads) {
             Ok(loaded) => {
                 eprintln!(

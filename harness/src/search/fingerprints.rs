@@ -222,6 +222,37 @@ fn place(slots: &mut [u64], fp: u64) -> bool {
     }
 }
 
+impl Fingerprints {
+    /// Writes every stored fingerprint (8 bytes each, little-endian); returns how many.
+    pub fn write_fingerprints(&mut self, w: &mut impl std::io::Write) -> std::io::Result<u64> {
+        let mut count = 0;
+        let mut buf = Vec::with_capacity(1 << 20);
+        for &fp in self.slots.plain().iter() {
+            if fp != EMPTY {
+                buf.extend_from_slice(&fp.to_le_bytes());
+                count += 1;
+                if buf.len() >= 1 << 20 {
+                    w.write_all(&buf)?;
+                    buf.clear();
+                }
+            }
+        }
+        w.write_all(&buf)?;
+        Ok(count)
+    }
+
+    /// The set of the fingerprints [`Fingerprints::write_fingerprints`] wrote.
+    pub fn from_fingerprints(bytes: &[u8]) -> Fingerprints {
+        let mut set = Fingerprints::default();
+        for c in bytes.chunks_exact(8) {
+            let mut a = [0; 8];
+            a.copy_from_slice(c);
+            set.insert(u64::from_le_bytes(a));
+        }
+        set
+    }
+}
+
 /// The visited set the parallel engine's threads share: the same open addressing over 64-bit
 /// fingerprints, each slot an atomic claimed by compare-and-swap, so inserts take no lock. The
 /// table does not grow while threads insert: a search reserves room ([`Shared::reserve`])

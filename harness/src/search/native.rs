@@ -16,6 +16,7 @@
 //! where a general hash set reads its control bytes and then the slot).
 
 use crate::search::check::{progress_line, CheckOptions};
+use crate::search::checkpoint::{self, LoadedDfs, Meta, StackFrame};
 use crate::search::fingerprints::Fingerprinter;
 use crate::search::report::{replayed_steps, PropertyReport, Report, Search};
 use plasma_model::{Action, Setup, Source, World};
@@ -93,6 +94,15 @@ fn expand(
 
 /// Runs the search and reports like [`crate::search::check::run`] does.
 pub fn run(setup: &Setup, opts: &CheckOptions) -> Report {
+    run_from(setup, opts, None)
+}
+
+/// Continues the search a checkpoint stopped at ([`checkpoint::load_dfs`]).
+pub fn resume(setup: &Setup, opts: &CheckOptions, loaded: LoadedDfs) -> Report {
+    run_from(setup, opts, Some(loaded))
+}
+
+fn run_from(setup: &Setup, opts: &CheckOptions, loaded: Option<LoadedDfs>) -> Report {
     let start = Instant::now();
     let mut key = Fingerprinter::new(setup, opts.symmetry);
     let props = crate::search::check::selected(setup, opts);
@@ -127,24 +137,53 @@ pub fn run(setup: &Setup, opts: &CheckOptions) -> Report {
             }
         }
     };
-    discover(&init, &Vec::new, &mut found, &mut undecided);
-    let mut frames = vec![Frame::new(init.clone()), Frame::new(init)];
     let mut fps = Vec::new();
-    {
-        let (root, rest) = frames.split_at_mut(1);
-        root[0].world.enabled(setup, &mut root[0].actions);
-        generated += expand(
-            setup,
-            &mut root[0],
-            &mut rest[0].world,
-            &mut key,
-            &mut visited,
-            &mut fps,
-        );
-    }
     // `frames[..depth]` is the stack; the frames beyond it are buffers for reuse.
-    let mut depth = 1;
+    let mut frames;
+    let mut depth;
+    // Seconds spent before a resumed run started.
+    let mut before = 0.0;
+    match loaded {
+        None => {
+            discover(&init, &Vec::new, &mut found, &mut undecided);
+            frames = vec![Frame::new(init.clone()), Frame::new(init)];
+            let (root, rest) = frames.split_at_mut(1);
+            root[0].world.enabled(setup, &mut root[0].actions);
+            generated += expand(
+                setup,
+                &mut root[0],
+                &mut rest[0].world,
+                &mut key,
+                &mut visited,
+                &mut fps,
+            );
+            depth = 1;
+        }
+        Some(l) => {
+            visited = l.visited;
+            generated = l.meta.generated;
+            max_depth = l.meta.max_depth;
+            before = l.meta.seconds;
+            for (slot, path) in found.iter_mut().zip(&l.meta.paths) {
+                *slot = path.as_ref().map(|n| checkpoint::actions_of(setup, n));
+            }
+            undecided = found.iter().filter(|f| f.is_none()).count();
+            frames = Vec::with_capacity(l.stack.len() + 2);
+            for f in &l.stack {
+                let Some(world) = World::decode(&f.state) else {
+                    unreachable!("load_dfs checked every state");
+                };
+                let mut frame = Frame::new(world);
+                frame.world.enabled(setup, &mut frame.actions);
+                frame.taken = f.taken;
+                frame.fresh = f.fresh.clone();
+                frames.push(frame);
+            }
+            depth = frames.len();
+        }
+    }
     let mut next_report = 0x10000;
+    let mut last_checkpoint = Instant::now();
 
     while depth > 0 {
         let top = depth - 1;
@@ -158,6 +197,58 @@ pub fn run(setup: &Setup, opts: &CheckOptions) -> Report {
             stop_reason = crate::search::check::limit_reached(opts, generated, elapsed);
             if stop_reason.is_some() {
                 break;
+            }
+            if let Some(dir) = &opts.checkpoint {
+                let every = opts.checkpoint_every.unwrap_or(Duration::from_secs(600));
+                if last_checkpoint.elapsed() >= every {
+                    let written = Instant::now();
+                    let stack: Vec<StackFrame> = frames[..depth]
+                        .iter()
+                        .map(|f| StackFrame {
+                            state: f.world.encode(),
+                            taken: f.taken,
+                            fresh: f.fresh.clone(),
+                        })
+                        .collect();
+                    let meta = Meta {
+                        format: checkpoint::FORMAT.to_string(),
+                        engine: checkpoint::ENGINE_DFS.to_string(),
+                        model: checkpoint::model_digest(),
+                        config: setup.config.clone(),
+                        protocol: setup.protocol.clone(),
+                        mutant: setup.mutant.map(|m| m.name().to_string()),
+                        symmetry: opts.symmetry,
+                        properties: props.iter().map(|p| p.name.to_string()).collect(),
+                        levels: depth,
+                        generated,
+                        unique: visited.len(),
+                        sizes: Vec::new(),
+                        seconds: before + elapsed.as_secs_f64(),
+                        found: Vec::new(),
+                        frontier: 0,
+                        paths: found
+                            .iter()
+                            .map(|p| p.as_ref().map(|a| checkpoint::numbers_of(setup, a)))
+                            .collect(),
+                        max_depth,
+                    };
+                    if let Err(e) = checkpoint::save_dfs(dir, &meta, &mut visited, &stack) {
+                        stop_reason = Some(format!(
+                            "cannot write the checkpoint to {}: {e}",
+                            dir.display()
+                        ));
+                        break;
+                    }
+                    if opts.progress {
+                        eprintln!(
+                            "checkpoint: depth {depth}, {} states, written to {} in {:.1}s",
+                            meta.unique,
+                            dir.display(),
+                            written.elapsed().as_secs_f64()
+                        );
+                    }
+                    last_checkpoint = Instant::now();
+                }
             }
             let line = || progress_line(generated, visited.len(), max_depth, elapsed);
             if let Some(bar) = &bar {
@@ -212,7 +303,7 @@ pub fn run(setup: &Setup, opts: &CheckOptions) -> Report {
     if let Some(bar) = bar {
         bar.finish_and_clear();
     }
-    let seconds = start.elapsed().as_secs_f64();
+    let seconds = before + start.elapsed().as_secs_f64();
     let complete = stop_reason.is_none();
     let properties = props
         .iter()
