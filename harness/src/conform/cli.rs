@@ -103,21 +103,28 @@ fn clock_seed() -> u64 {
         .unwrap_or(1)
 }
 
+/// `--traces`: the repository's snapshots by default, none for `none`, else a folder.
+fn traces_dir(arg: Option<&str>) -> Result<Option<PathBuf>, String> {
+    let traces = match arg {
+        None => Some(conform::default_traces_dir()),
+        Some("none") => None,
+        Some(dir) => Some(PathBuf::from(dir)),
+    };
+    match &traces {
+        Some(dir) if !dir.is_dir() => Err(format!("--traces {}: not a folder", dir.display())),
+        _ => Ok(traces),
+    }
+}
+
 pub fn run_conform(args: ConformArgs) -> ExitCode {
     if args.server.is_some() {
         return run_server(args);
     }
     let seed = args.seed.unwrap_or_else(clock_seed);
-    let traces = match args.traces.as_deref() {
-        None => Some(conform::default_traces_dir()),
-        Some("none") => None,
-        Some(dir) => Some(PathBuf::from(dir)),
+    let traces = match traces_dir(args.traces.as_deref()) {
+        Ok(t) => t,
+        Err(e) => return bad_input(&e),
     };
-    if let Some(dir) = &traces {
-        if !dir.is_dir() {
-            return bad_input(&format!("--traces {}: not a folder", dir.display()));
-        }
-    }
     let protocol = match load_protocol(args.protocol.as_deref().unwrap_or("replicache")) {
         Ok(p) => p,
         Err(e) => return bad_input(&e),
@@ -258,16 +265,10 @@ fn run_server(args: ConformArgs) -> ExitCode {
         return code(report.exit_code());
     }
     let seed = args.seed.unwrap_or_else(clock_seed);
-    let traces = match args.traces.as_deref() {
-        None => Some(conform::default_traces_dir()),
-        Some("none") => None,
-        Some(dir) => Some(PathBuf::from(dir)),
+    let traces = match traces_dir(args.traces.as_deref()) {
+        Ok(t) => t,
+        Err(e) => return bad_input(&e),
     };
-    if let Some(dir) = &traces {
-        if !dir.is_dir() {
-            return bad_input(&format!("--traces {}: not a folder", dir.display()));
-        }
-    }
     let protocol = match load_protocol(args.protocol.as_deref().unwrap_or("zero")) {
         Ok(p) => p,
         Err(e) => return bad_input(&e),

@@ -299,37 +299,7 @@ impl Report {
             "plasma-check conform: the {} protocol against Replicache {} (seed {})\n",
             self.protocol, self.replicache, self.seed
         );
-        let w = self
-            .results
-            .iter()
-            .map(|r| r.name.len())
-            .max()
-            .unwrap_or(5)
-            .max(5);
-        let _ = writeln!(s, "  {:w$}  {:>5}  outcome", "trace", "steps");
-        for r in &self.results {
-            let random = r.name.starts_with("random-");
-            if random && r.outcome == Outcome::Agreed {
-                continue;
-            }
-            let outcome = match &r.outcome {
-                Outcome::Agreed => "agreed".to_string(),
-                Outcome::Diverged { step, what, .. } => format!("DIVERGED at step {step}: {what}"),
-                Outcome::Skipped { reason } => format!("skipped: {reason}"),
-            };
-            let _ = writeln!(s, "  {:w$}  {:>5}  {outcome}", r.name, r.steps);
-            for n in &r.notes {
-                let _ = writeln!(s, "  {:w$}         {n}", "");
-            }
-        }
-        let random_agreed = self
-            .results
-            .iter()
-            .filter(|r| r.name.starts_with("random-") && r.outcome == Outcome::Agreed)
-            .count();
-        if random_agreed > 0 {
-            let _ = writeln!(s, "  ({random_agreed} random traces agreed, not listed)");
-        }
+        write_rows(&mut s, &self.results);
         let _ = writeln!(
             s,
             "\n{} traces: {} agreed, {} skipped, {} diverged ({} steps run)",
@@ -346,23 +316,62 @@ impl Report {
         for (why, n) in &reasons {
             let _ = writeln!(s, "  skipped {n}: {why}");
         }
-        if let Some(r) = self.first_divergence() {
-            if let Outcome::Diverged {
-                step,
-                action,
-                what,
-                model,
-                real,
-            } = &r.outcome
-            {
-                let _ = writeln!(s, "\nfirst divergence: {} at step {step}: {action}", r.name);
-                let _ = writeln!(s, "  {what}");
-                let _ = writeln!(s, "  model: {model}");
-                let _ = writeln!(s, "  real:  {real}");
-            }
-        }
+        write_first_divergence(&mut s, &self.results);
         let _ = writeln!(s, "\nrerun: {}", self.rerun);
         s
+    }
+}
+
+/// The trace table: snapshot traces one per line (with their notes), random ones only when
+/// they did not agree.
+pub(crate) fn write_rows(s: &mut String, results: &[TraceResult]) {
+    let w = results
+        .iter()
+        .map(|r| r.name.len())
+        .max()
+        .unwrap_or(5)
+        .max(5);
+    let _ = writeln!(s, "  {:w$}  {:>5}  outcome", "trace", "steps");
+    for r in results {
+        if r.name.starts_with("random-") && r.outcome == Outcome::Agreed {
+            continue;
+        }
+        let outcome = match &r.outcome {
+            Outcome::Agreed => "agreed".to_string(),
+            Outcome::Diverged { step, what, .. } => format!("DIVERGED at step {step}: {what}"),
+            Outcome::Skipped { reason } => format!("skipped: {reason}"),
+        };
+        let _ = writeln!(s, "  {:w$}  {:>5}  {outcome}", r.name, r.steps);
+        for n in &r.notes {
+            let _ = writeln!(s, "  {:w$}         {n}", "");
+        }
+    }
+    let agreed = results
+        .iter()
+        .filter(|r| r.name.starts_with("random-") && r.outcome == Outcome::Agreed)
+        .count();
+    if agreed > 0 {
+        let _ = writeln!(s, "  ({agreed} random traces agreed, not listed)");
+    }
+}
+
+/// The first divergence in full: the step, what differs, both sides.
+pub(crate) fn write_first_divergence(s: &mut String, results: &[TraceResult]) {
+    let first = results.iter().find_map(|r| match &r.outcome {
+        Outcome::Diverged {
+            step,
+            action,
+            what,
+            model,
+            real,
+        } => Some((r, step, action, what, model, real)),
+        _ => None,
+    });
+    if let Some((r, step, action, what, model, real)) = first {
+        let _ = writeln!(s, "\nfirst divergence: {} at step {step}: {action}", r.name);
+        let _ = writeln!(s, "  {what}");
+        let _ = writeln!(s, "  model: {model}");
+        let _ = writeln!(s, "  real:  {real}");
     }
 }
 

@@ -375,57 +375,13 @@ impl Report {
              (seed {})\n",
             self.server, self.zero, self.postgres, self.seed
         );
-        let w = self
-            .results
-            .iter()
-            .map(|r| r.name.len())
-            .max()
-            .unwrap_or(5)
-            .max(5);
-        let _ = writeln!(s, "  {:w$}  {:>5}  outcome", "trace", "steps");
-        let mut random_agreed = 0;
-        for r in &self.results {
-            if r.name.starts_with("random-") && r.outcome == Outcome::Agreed {
-                random_agreed += 1;
-                continue;
-            }
-            let outcome = match &r.outcome {
-                Outcome::Agreed => "agreed".to_string(),
-                Outcome::Diverged { step, what, .. } => format!("DIVERGED at step {step}: {what}"),
-                Outcome::Skipped { reason } => format!("skipped: {reason}"),
-            };
-            let _ = writeln!(s, "  {:w$}  {:>5}  {outcome}", r.name, r.steps);
-            for n in &r.notes {
-                let _ = writeln!(s, "  {:w$}         {n}", "");
-            }
-        }
-        if random_agreed > 0 {
-            let _ = writeln!(s, "  ({random_agreed} random traces agreed, not listed)");
-        }
+        super::write_rows(&mut s, &self.results);
         let _ = writeln!(
             s,
             "\n{} traces: {} agreed, {} diverged ({} pushes delivered to the endpoint)",
             self.traces_run, self.agreed, self.diverged, self.pushes
         );
-        if let Some(r) = self
-            .results
-            .iter()
-            .find(|r| matches!(r.outcome, Outcome::Diverged { .. }))
-        {
-            if let Outcome::Diverged {
-                step,
-                action,
-                what,
-                model,
-                real,
-            } = &r.outcome
-            {
-                let _ = writeln!(s, "\nfirst divergence: {} at step {step}: {action}", r.name);
-                let _ = writeln!(s, "  {what}");
-                let _ = writeln!(s, "  model: {model}");
-                let _ = writeln!(s, "  real:  {real}");
-            }
-        }
+        super::write_first_divergence(&mut s, &self.results);
         let _ = writeln!(s, "\nrerun: {}", self.rerun);
         s
     }

@@ -460,14 +460,6 @@ fn run_from(setup: &Setup, opts: &CheckOptions, loaded: Option<Loaded>) -> Repor
             if last_checkpoint.elapsed() >= every && !level.is_empty() {
                 let written = Instant::now();
                 let meta = Meta {
-                    format: checkpoint::FORMAT.to_string(),
-                    engine: checkpoint::ENGINE.to_string(),
-                    model: checkpoint::model_digest(),
-                    config: setup.config.clone(),
-                    protocol: setup.protocol.clone(),
-                    mutant: setup.mutant.map(|m| m.name().to_string()),
-                    symmetry: opts.symmetry,
-                    properties: props.iter().map(|p| p.name.to_string()).collect(),
                     levels: level_no,
                     generated: generated.load(Ordering::Relaxed),
                     unique: unique(&visited),
@@ -480,8 +472,8 @@ fn run_from(setup: &Setup, opts: &CheckOptions, loaded: Option<Loaded>) -> Repor
                         .map(|w| w.map(|w| (w.level, w.parent, w.action)))
                         .collect(),
                     frontier: level.len(),
-                    paths: Vec::new(),
                     max_depth: level_no,
+                    ..Meta::new(checkpoint::ENGINE, setup, opts.symmetry, &props)
                 };
                 let table = visited.read().unwrap_or_else(|e| e.into_inner());
                 match checkpoint::save(dir, &meta, &table, &done, &level) {
@@ -566,20 +558,7 @@ fn path_to(setup: &Setup, levels: &[Level], w: Witness) -> Vec<Action> {
         at = parent as usize;
     }
     numbers.reverse();
-    let mut world = World::init(setup);
-    let mut path = Vec::with_capacity(numbers.len());
-    let mut enabled = Vec::new();
-    for n in numbers {
-        enabled.clear();
-        world.enabled(setup, &mut enabled);
-        let a = enabled[usize::from(n)].clone();
-        world = match world.step(setup, &a) {
-            Ok(next) => next,
-            Err(e) => unreachable!("a stored path replays: {e}"),
-        };
-        path.push(a);
-    }
-    path
+    checkpoint::actions_of(setup, &numbers)
 }
 
 #[cfg(test)]

@@ -60,6 +60,37 @@ pub struct Meta {
     pub max_depth: usize,
 }
 
+impl Meta {
+    /// The meta of a checkpoint of `engine` for this setup, with the search's position still
+    /// to fill in.
+    pub fn new(
+        engine: &str,
+        setup: &Setup,
+        symmetry: bool,
+        properties: &[&'static plasma_properties::Property],
+    ) -> Meta {
+        Meta {
+            format: FORMAT.to_string(),
+            engine: engine.to_string(),
+            model: model_digest(),
+            config: setup.config.clone(),
+            protocol: setup.protocol.clone(),
+            mutant: setup.mutant.map(|m| m.name().to_string()),
+            symmetry,
+            properties: properties.iter().map(|p| p.name.to_string()).collect(),
+            levels: 0,
+            generated: 0,
+            unique: 0,
+            sizes: Vec::new(),
+            seconds: 0.0,
+            found: Vec::new(),
+            frontier: 0,
+            paths: Vec::new(),
+            max_depth: 0,
+        }
+    }
+}
+
 /// One frame of the native DFS's stack: the state's encoding, the action taken below it, and
 /// the new successors it has yet to descend into.
 #[derive(Clone, Debug, PartialEq)]

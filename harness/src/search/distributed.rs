@@ -659,7 +659,7 @@ pub fn run(
         .iter()
         .zip(found)
         .map(|(p, w)| {
-            let path = w.map(|(_, numbers)| replay_numbers(setup, &numbers));
+            let path = w.map(|(_, numbers)| crate::search::checkpoint::actions_of(setup, &numbers));
             let trace = path.as_ref().map(|a| replayed_steps(setup, a));
             PropertyReport::of(p, true, path, trace)
         })
@@ -674,22 +674,4 @@ pub fn run(
         seconds: start.elapsed().as_secs_f64(),
     };
     Ok(Some(Report::of_search(setup, opts, search, properties)))
-}
-
-/// The actions a path of action numbers stands for, from the initial state.
-fn replay_numbers(setup: &Setup, numbers: &[u16]) -> Vec<Action> {
-    let mut world = World::init(setup);
-    let mut path = Vec::with_capacity(numbers.len());
-    let mut enabled = Vec::new();
-    for &n in numbers {
-        enabled.clear();
-        world.enabled(setup, &mut enabled);
-        let a = enabled[usize::from(n)].clone();
-        world = match world.step(setup, &a) {
-            Ok(next) => next,
-            Err(e) => unreachable!("a stored path replays: {e}"),
-        };
-        path.push(a);
-    }
-    path
 }

@@ -222,23 +222,29 @@ fn place(slots: &mut [u64], fp: u64) -> bool {
     }
 }
 
+/// Writes the stored (non-empty) slots, 8 bytes each, little-endian; returns how many.
+fn write_stored(
+    slots: impl Iterator<Item = u64>,
+    w: &mut impl std::io::Write,
+) -> std::io::Result<u64> {
+    let mut count = 0;
+    let mut buf = Vec::with_capacity(1 << 20);
+    for fp in slots.filter(|&fp| fp != EMPTY) {
+        buf.extend_from_slice(&fp.to_le_bytes());
+        count += 1;
+        if buf.len() >= 1 << 20 {
+            w.write_all(&buf)?;
+            buf.clear();
+        }
+    }
+    w.write_all(&buf)?;
+    Ok(count)
+}
+
 impl Fingerprints {
     /// Writes every stored fingerprint (8 bytes each, little-endian); returns how many.
     pub fn write_fingerprints(&mut self, w: &mut impl std::io::Write) -> std::io::Result<u64> {
-        let mut count = 0;
-        let mut buf = Vec::with_capacity(1 << 20);
-        for &fp in self.slots.plain().iter() {
-            if fp != EMPTY {
-                buf.extend_from_slice(&fp.to_le_bytes());
-                count += 1;
-                if buf.len() >= 1 << 20 {
-                    w.write_all(&buf)?;
-                    buf.clear();
-                }
-            }
-        }
-        w.write_all(&buf)?;
-        Ok(count)
+        write_stored(self.slots.plain().iter().copied(), w)
     }
 
     /// The set of the fingerprints [`Fingerprints::write_fingerprints`] wrote.
@@ -358,25 +364,13 @@ impl Shared {
     /// Writes every stored fingerprint (8 bytes each, little-endian, in slot order); returns
     /// how many.
     pub fn write_fingerprints(&self, w: &mut impl std::io::Write) -> std::io::Result<u64> {
-        let mut count = 0;
-        let mut buf = Vec::with_capacity(1 << 20);
-        for fp in self
-            .slots
-            .atomic()
-            .iter()
-            .map(|a| a.load(Ordering::Relaxed))
-        {
-            if fp != EMPTY {
-                buf.extend_from_slice(&fp.to_le_bytes());
-                count += 1;
-                if buf.len() >= 1 << 20 {
-                    w.write_all(&buf)?;
-                    buf.clear();
-                }
-            }
-        }
-        w.write_all(&buf)?;
-        Ok(count)
+        write_stored(
+            self.slots
+                .atomic()
+                .iter()
+                .map(|a| a.load(Ordering::Relaxed)),
+            w,
+        )
     }
 
     /// A table sized for `states` (at least) holding the fingerprints of `bytes` (as

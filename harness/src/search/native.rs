@@ -211,26 +211,16 @@ fn run_from(setup: &Setup, opts: &CheckOptions, loaded: Option<LoadedDfs>) -> Re
                         })
                         .collect();
                     let meta = Meta {
-                        format: checkpoint::FORMAT.to_string(),
-                        engine: checkpoint::ENGINE_DFS.to_string(),
-                        model: checkpoint::model_digest(),
-                        config: setup.config.clone(),
-                        protocol: setup.protocol.clone(),
-                        mutant: setup.mutant.map(|m| m.name().to_string()),
-                        symmetry: opts.symmetry,
-                        properties: props.iter().map(|p| p.name.to_string()).collect(),
                         levels: depth,
                         generated,
                         unique: visited.len(),
-                        sizes: Vec::new(),
                         seconds: before + elapsed.as_secs_f64(),
-                        found: Vec::new(),
-                        frontier: 0,
                         paths: found
                             .iter()
                             .map(|p| p.as_ref().map(|a| checkpoint::numbers_of(setup, a)))
                             .collect(),
                         max_depth,
+                        ..Meta::new(checkpoint::ENGINE_DFS, setup, opts.symmetry, &props)
                     };
                     if let Err(e) = checkpoint::save_dfs(dir, &meta, &mut visited, &stack) {
                         stop_reason = Some(format!(
