@@ -21,7 +21,8 @@ use crate::search::report::{replayed_steps, PropertyReport, Report, Search};
 use plasma_model::{Action, Setup, World};
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
-use std::collections::BTreeMap;
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -491,8 +492,13 @@ pub fn run(
                                         }
                                     }
                                     let mut fresh: Vec<u64> = Vec::new();
+                                    let mut scratch: Vec<u8> = Vec::new();
                                     let mut s = summary.borrow_mut();
-                                    let mut session = output.session(&cap);
+                                    // The level's successors, each once with its least
+                                    // path: a state reached from several parents of this
+                                    // worker travels once.
+                                    let mut next: HashMap<u64, (Vec<u8>, Vec<u16>)> =
+                                        HashMap::new();
                                     let mut new = 0u64;
                                     for (i, (fp, bytes, path)) in records.into_iter().enumerate() {
                                         if i % 4096 == 0 {
@@ -528,15 +534,33 @@ pub fn run(
                                         w.enabled(&setup, &mut actions);
                                         s.generated += actions.len() as u64;
                                         for (k, a) in actions.iter().enumerate() {
-                                            let Ok(next) = w.step(&setup, a) else {
+                                            let Ok(succ) = w.step(&setup, a) else {
                                                 unreachable!("an enabled action is refused");
                                             };
-                                            let mut enc = Vec::new();
-                                            let fp = key.of_keeping(&next, &mut enc);
-                                            let mut p = path.clone();
-                                            p.push(k as u16);
-                                            session.give((fp, enc, p));
+                                            scratch.clear();
+                                            let fp = key.of_keeping(&succ, &mut scratch);
+                                            let shorter = |old: &Vec<u16>| {
+                                                (&old[..old.len() - 1], old[old.len() - 1])
+                                                    > (&path[..], k as u16)
+                                            };
+                                            match next.entry(fp) {
+                                                Entry::Vacant(e) => {
+                                                    let mut p = path.clone();
+                                                    p.push(k as u16);
+                                                    e.insert((scratch.clone(), p));
+                                                }
+                                                Entry::Occupied(mut e) if shorter(&e.get().1) => {
+                                                    let mut p = path.clone();
+                                                    p.push(k as u16);
+                                                    e.get_mut().1 = p;
+                                                }
+                                                Entry::Occupied(_) => {}
+                                            }
                                         }
+                                    }
+                                    let mut session = output.session(&cap);
+                                    for (fp, (enc, p)) in next {
+                                        session.give((fp, enc, p));
                                     }
                                     s.unique += new;
                                     *s.sizes.entry(t).or_default() += new;
