@@ -72,17 +72,18 @@ pub struct CheckArgs {
     /// full): a table that grows needs its old and new copy at once.
     #[arg(long, value_name = "N")]
     expect_states: Option<usize>,
-    /// Native BFS: write a checkpoint into DIR at level boundaries (atomically: a run killed at
-    /// any moment resumes from the last one with --resume DIR).
+    /// Write checkpoints into DIR, atomically, so that a run killed at any moment resumes from
+    /// the last one with --resume DIR: the native BFS at level boundaries, the native DFS its
+    /// stack, the timely engine each worker's share of every level.
     #[arg(long, value_name = "DIR")]
     checkpoint: Option<PathBuf>,
-    /// With --checkpoint or --resume: at the first level boundary after this many seconds since
-    /// the last checkpoint [default: 600].
+    /// Native engines, with --checkpoint or --resume: a checkpoint this many seconds after the
+    /// last one (the BFS at the next level boundary) [default: 600].
     #[arg(long, value_name = "SECS")]
     checkpoint_every: Option<u64>,
-    /// Continue the native BFS a checkpoint in DIR stopped at, with the checkpoint's
-    /// configuration, protocol, mutant, symmetry and properties (those given must match), and
-    /// keep checkpointing into DIR.
+    /// Continue the search a checkpoint in DIR stopped at, with the checkpoint's configuration,
+    /// protocol, mutant, symmetry, properties and strategy (those given must match), and keep
+    /// checkpointing into DIR. The timely engine: give the run's options again.
     #[arg(long, value_name = "DIR")]
     resume: Option<PathBuf>,
     /// Print one JSON report on stdout instead of the table.
