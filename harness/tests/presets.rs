@@ -3,7 +3,7 @@
 
 use plasma_check::exit;
 use plasma_check::presets;
-use plasma_check::search::check::{self, CheckOptions, Strategy};
+use plasma_check::search::check::{self, CheckOptions, Engine, Strategy};
 use plasma_check::search::report::{Report, Status};
 use plasma_model::{Protocol, Setup};
 
@@ -14,6 +14,7 @@ const AUTH: usize = 45_681_486;
 const DEVICES: usize = 81_648;
 const USER_SWITCH: usize = 63_508;
 const BIG: usize = 1_021_528_768;
+const REPLICACHE_TINY: usize = 1_361_563_424;
 
 fn check(preset: &str, strategy: Strategy, threads: usize) -> Report {
     let config = presets::preset(preset).expect("preset exists");
@@ -126,9 +127,27 @@ fn big_native_bfs() {
         threads: 2,
         expect_states: Some(1_100_000_000),
         disk: Some(spill),
+        engine: Engine::Native,
         ..CheckOptions::default()
     };
     assert_verified(&check::run(&Setup::hardened(config), &opts), BIG);
+}
+
+/// The `replicache` profile (what the real client does) on `tiny`.
+#[test]
+#[ignore = "about 70 minutes and 19 GB on 2 cores (release); run with --ignored"]
+fn replicache_tiny_native_bfs() {
+    let config = presets::preset("tiny").expect("preset exists");
+    let opts = CheckOptions {
+        strategy: Strategy::Bfs,
+        threads: 2,
+        expect_states: Some(1_400_000_000),
+        disk: Some(std::env::temp_dir()),
+        engine: Engine::Native,
+        ..CheckOptions::default()
+    };
+    let r = check::run(&Setup::new(config, Protocol::replicache()), &opts);
+    assert_verified(&r, REPLICACHE_TINY);
 }
 
 /// Every state reachable in at most `depth` steps.
