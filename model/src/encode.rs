@@ -235,15 +235,19 @@ impl World {
 
 /// Writes into a fixed buffer. A local struct, so its length stays in a register (a sink that
 /// escapes into calls keeps its length in memory, and every byte written then waits for the
-/// previous one's store). Bytes beyond the buffer are only counted: the caller then encodes
+/// previous one's store). Writes land at the length modulo [`ENCODER_BYTES`], in a buffer with
+/// room for the widest `put` beyond that: the index needs no bounds check, and an encoding longer
+/// than the buffer only wraps around, which the caller sees from the length and then encodes
 /// again into a vector.
 struct Cursor<'a> {
-    buf: &'a mut [u8; ENCODER_BYTES],
+    buf: &'a mut [u8; ENCODER_BYTES + PUT_MAX],
     len: usize,
 }
 
-/// Encodings up to this many bytes go through the fixed buffer.
+/// Encodings up to this many bytes go through the fixed buffer (a power of two).
 const ENCODER_BYTES: usize = 512;
+/// The widest `put` of the encoding.
+const PUT_MAX: usize = 8;
 
 impl Sink for Cursor<'_> {
     #[inline(always)]
@@ -256,18 +260,14 @@ impl Sink for Cursor<'_> {
     }
     #[inline(always)]
     fn push(&mut self, byte: u8) {
-        if let Some(dst) = self.buf.get_mut(self.len) {
-            *dst = byte;
-        }
+        self.buf[self.len % ENCODER_BYTES] = byte;
         self.len += 1;
     }
     #[inline(always)]
     fn put<const K: usize>(&mut self, bytes: [u8; K]) {
-        if let Some(dst) = self.buf.get_mut(self.len..self.len + K) {
-            for (d, b) in dst.iter_mut().zip(bytes) {
-                *d = b;
-            }
-        }
+        const { assert!(K <= PUT_MAX) };
+        let at = self.len % ENCODER_BYTES;
+        self.buf[at..at + K].copy_from_slice(&bytes);
         self.len += K;
     }
 }
@@ -275,14 +275,14 @@ impl Sink for Cursor<'_> {
 /// A reusable buffer for encodings: a driver that fingerprints millions of states keeps one,
 /// so that no state pays for a fresh buffer.
 pub struct Encoder {
-    buf: [u8; ENCODER_BYTES],
+    buf: [u8; ENCODER_BYTES + PUT_MAX],
     long: Vec<u8>,
 }
 
 impl Default for Encoder {
     fn default() -> Self {
         Encoder {
-            buf: [0; ENCODER_BYTES],
+            buf: [0; ENCODER_BYTES + PUT_MAX],
             long: Vec::new(),
         }
     }

@@ -74,9 +74,18 @@ impl Install {
 
     /// clientIDs with pending entries, in order.
     pub fn clients_with_pending(&self) -> SmallVec<[ClientId; 4]> {
-        let mut out: SmallVec<[ClientId; 4]> = self.outbox.keys().map(|&(c, _)| c).collect();
-        out.dedup();
-        out
+        self.pending_clients().collect()
+    }
+
+    /// [`Install::clients_with_pending`] without collecting them: the outbox is ordered by
+    /// `(clientID, mutationID)`, so each clientID's entries are adjacent.
+    pub fn pending_clients(&self) -> impl Iterator<Item = ClientId> + '_ {
+        let mut last = None;
+        self.outbox.keys().filter_map(move |&(c, _)| {
+            let new = last != Some(c);
+            last = Some(c);
+            new.then_some(c)
+        })
     }
 
     /// Removes a clientID's slice and returns the serials it held.

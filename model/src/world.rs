@@ -204,17 +204,15 @@ impl World {
                     out.push(Action::Mutate { tab: t, op });
                 }
             }
-            let slices = self.push_slices(setup, t);
+            let slices = self.push_slices_iter(setup, t).count();
             let sends = match setup.protocol.push_scope {
-                Scope::Slice => slices.len(),
-                Scope::Group => usize::from(!slices.is_empty()),
+                Scope::Slice => slices,
+                Scope::Group => usize::from(slices > 0),
             };
             // With request slots, asking while a request is out queues one (sends nothing).
             match tab.push {
-                Slot::Idle if !slices.is_empty() && sends <= room => {
-                    out.push(Action::Push { tab: t })
-                }
-                Slot::Open if !slices.is_empty() => out.push(Action::Push { tab: t }),
+                Slot::Idle if slices > 0 && sends <= room => out.push(Action::Push { tab: t }),
+                Slot::Open if slices > 0 => out.push(Action::Push { tab: t }),
                 _ => {}
             }
             match tab.pull {
@@ -448,19 +446,26 @@ impl World {
     /// The clientID slices a Push from `tab` carries: its own, and (with `orphan_recovery`) every
     /// slice whose clientID no open tab of the installation holds. Only non-empty slices.
     pub fn push_slices(&self, setup: &Setup, tab: TabId) -> SmallVec<[ClientId; 4]> {
+        self.push_slices_iter(setup, tab).collect()
+    }
+
+    /// [`World::push_slices`] without collecting them (what `enabled` needs is their number).
+    fn push_slices_iter<'a>(
+        &'a self,
+        setup: &'a Setup,
+        tab: TabId,
+    ) -> impl Iterator<Item = ClientId> + 'a {
         let t = &self.tabs[usize::from(tab)];
         let inst = &self.installs[usize::from(t.install)];
         let group = setup.protocol.push_scope == Scope::Group;
-        inst.clients_with_pending()
-            .into_iter()
-            .filter(|&c| {
+        inst.pending_clients()
+            .filter(move |&c| {
                 group
                     || c == t.client
                     || (setup.protocol.orphan_recovery
                         && !self.open_tabs_of(t.install).any(|(_, o)| o.client == c))
             })
-            .filter(|&c| self.signed_in_owns(setup, t.install, c))
-            .collect()
+            .filter(move |&c| self.signed_in_owns(setup, t.install, c))
     }
 
     /// Whether the installation's signed-in user may push a clientID's slice. Under
