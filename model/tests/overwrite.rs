@@ -142,5 +142,8 @@ fn the_buffered_encoder_agrees_with_encode_at_every_length() {
         assert_eq!(encoder.encode(&w), &bytes[..]);
         lengths.push(bytes.len());
     }
-    assert!(lengths[0] < 512 && *lengths.last().unwrap_or(&0) > 1024, "{lengths:?}");
+    assert!(
+        lengths[0] < 512 && *lengths.last().unwrap_or(&0) > 1024,
+        "{lengths:?}"
+    );
 }
