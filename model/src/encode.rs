@@ -423,6 +423,13 @@ impl Reader<'_> {
     }
 }
 
+/// A map or the network read back must come in the order the encoding writes it (ascending,
+/// no key twice): anything else is not an encoding.
+#[inline]
+fn ascending(in_order: bool) -> Option<()> {
+    in_order.then_some(())
+}
+
 /// Reads `n` items, `n` being the next byte, into a fresh collection.
 macro_rules! many {
     ($r:ident, $item:expr) => {{
@@ -450,15 +457,15 @@ impl World {
         );
         let mut clients = VecMap::new();
         for _ in 0..r.u8()? {
-            clients.insert((r.u8()?, r.u8()?), r.u8()?);
+            ascending(clients.push_ascending((r.u8()?, r.u8()?), r.u8()?))?;
         }
         let mut auth_ctx = VecMap::new();
         for _ in 0..r.u8()? {
-            auth_ctx.insert((r.u8()?, r.u8()?), r.opt()?);
+            ascending(auth_ctx.push_ascending((r.u8()?, r.u8()?), r.opt()?))?;
         }
         let mut served = VecMap::new();
         for _ in 0..r.u8()? {
-            served.insert(r.u8()?, r.u8()?);
+            ascending(served.push_ascending(r.u8()?, r.u8()?))?;
         }
         let server = Server {
             version,
@@ -476,11 +483,11 @@ impl World {
             for _ in 0..r.u8()? {
                 let key = (r.u8()?, r.u8()?);
                 let (op, serial) = (r.op()?, r.u8()?);
-                outbox.insert(key, Entry { op, serial });
+                ascending(outbox.push_ascending(key, Entry { op, serial }))?;
             }
             let mut next_mid = VecMap::new();
             for _ in 0..r.u8()? {
-                next_mid.insert(r.u8()?, r.u8()?);
+                ascending(next_mid.push_ascending(r.u8()?, r.u8()?))?;
             }
             installs.push(Install {
                 group,
@@ -516,7 +523,7 @@ impl World {
         let mut network = Network::default();
         for _ in 0..r.u8()? {
             let copies = r.u8()?;
-            network.send_copies(r.msg()?, copies);
+            ascending(network.push_ascending(r.msg()?, copies))?;
         }
         let created = many!(r, {
             let (install, tab, group, client, mid, user) =

@@ -195,6 +195,17 @@ impl Network {
         }
     }
 
+    /// Adds `copies` copies of a message that orders after every message present (what a
+    /// decoder reading the network in order does, without searching); false, and nothing added,
+    /// if it does not.
+    pub fn push_ascending(&mut self, msg: Msg, copies: u8) -> bool {
+        if self.msgs.last().is_some_and(|(last, _)| *last >= msg) {
+            return false;
+        }
+        self.msgs.push((msg, copies));
+        true
+    }
+
     /// Takes one copy of `msg` out of the network; false if none is in flight.
     pub fn take(&mut self, msg: &Msg) -> bool {
         // A scan for equality: a handful of messages, and `==` gives up at the first field that

@@ -239,6 +239,16 @@ impl<K: Ord + Copy, V: Copy, const N: usize> VecMap<K, V, N> {
         }
     }
 
+    /// Appends an entry whose key is greater than every key present (what a decoder reading a
+    /// map in key order does, without searching); false, and nothing added, otherwise.
+    pub fn push_ascending(&mut self, key: K, value: V) -> bool {
+        if self.entries.last().is_some_and(|(last, _)| *last >= key) {
+            return false;
+        }
+        self.entries.push((key, value));
+        true
+    }
+
     pub fn remove(&mut self, key: &K) -> Option<V> {
         self.find(key).ok().map(|i| self.entries.remove(i).1)
     }

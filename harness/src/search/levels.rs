@@ -74,11 +74,14 @@ impl std::ops::Deref for Stored {
 const LINK: usize = 6;
 
 /// A thread's part of the next level, being written: each state as its encoding's length (one
-/// byte below 128, else two) and the encoding, `CHUNK` states to a block compressed with LZ4
-/// (states of one chunk share most of their bytes: a level takes a fraction of its raw size),
-/// and each state's parent link.
+/// byte below 128, else two) and the encoding, `CHUNK` states to a block, and each state's
+/// parent link. A level written to a file (`--disk`, the runs of a billion states) compresses
+/// its blocks with LZ4 (states of one chunk share most of their bytes: a block takes a
+/// fraction of its raw size); a level in memory keeps them raw, because compressing took a
+/// tenth of the search's instructions (about 900 a state, callgrind on `tiny`).
 pub struct PartWriter {
     states: Sink,
+    compress: bool,
     links: Sink,
     len: usize,
     written: u64,
@@ -92,6 +95,7 @@ impl PartWriter {
     pub fn new(dir: Option<&std::path::Path>) -> std::io::Result<PartWriter> {
         Ok(PartWriter {
             states: Sink::new(dir)?,
+            compress: dir.is_some(),
             links: Sink::new(dir)?,
             len: 0,
             written: 0,
@@ -120,19 +124,26 @@ impl PartWriter {
         Ok(())
     }
 
-    /// Writes the chunk being filled as one compressed block.
+    /// Writes the chunk being filled as one block: its raw size, its packed size (0 for a raw
+    /// block: LZ4 never packs a block into nothing), then its bytes.
     fn flush(&mut self) -> std::io::Result<()> {
         if self.block.is_empty() {
             return Ok(());
         }
-        let packed = lz4_flex::compress(&self.block);
         self.marks.push(self.written);
-        // The block's raw and packed sizes, then the packed bytes.
         self.states
             .write(&(self.block.len() as u32).to_le_bytes())?;
-        self.states.write(&(packed.len() as u32).to_le_bytes())?;
-        self.states.write(&packed)?;
-        self.written += 8 + packed.len() as u64;
+        let stored = if self.compress {
+            let packed = lz4_flex::compress(&self.block);
+            self.states.write(&(packed.len() as u32).to_le_bytes())?;
+            self.states.write(&packed)?;
+            packed.len()
+        } else {
+            self.states.write(&0u32.to_le_bytes())?;
+            self.states.write(&self.block)?;
+            self.block.len()
+        };
+        self.written += 8 + stored as u64;
         self.block.clear();
         Ok(())
     }
@@ -217,7 +228,9 @@ impl Level {
             |k: usize| u32::from_le_bytes([stored[k], stored[k + 1], stored[k + 2], stored[k + 3]]);
         let (n, packed) = (size(0) as usize, size(4) as usize);
         buf.resize(n, 0);
-        if lz4_flex::decompress_into(&stored[8..8 + packed], buf).ok() != Some(n) {
+        if packed == 0 {
+            buf.copy_from_slice(&stored[8..8 + n]);
+        } else if lz4_flex::decompress_into(&stored[8..8 + packed], buf).ok() != Some(n) {
             unreachable!("a level holds only whole blocks");
         }
         let bytes: &'b [u8] = buf;
