@@ -316,19 +316,63 @@ impl Hash for World {
     }
 }
 
-/// Reads an encoding back: the encoding is lossless, so a search may keep states as their
-/// encodings (a few dozen bytes) and decode them when it expands them.
-struct Reader<'a> {
+/// Where a [`Reader`] takes bytes from: the next byte, and how many were taken.
+trait Input {
+    fn byte(&mut self) -> Option<u8>;
+    fn taken(&self) -> usize;
+}
+
+/// An encoding of any length: every byte checked against the end.
+struct Checked<'a> {
     bytes: &'a [u8],
     at: usize,
 }
 
-impl Reader<'_> {
+impl Input for Checked<'_> {
     #[inline]
-    fn u8(&mut self) -> Option<u8> {
+    fn byte(&mut self) -> Option<u8> {
         let b = *self.bytes.get(self.at)?;
         self.at += 1;
         Some(b)
+    }
+    fn taken(&self) -> usize {
+        self.at
+    }
+}
+
+/// Encodings shorter than this are decoded from a zero-padded copy (a power of two).
+const PADDED_BYTES: usize = 512;
+
+/// A short encoding in a zero-padded buffer, read at the position modulo its size: no byte
+/// needs a bounds check. Reading past the encoding yields padding instead of an error, which
+/// the decoder then sees in the bytes taken (more than the encoding's length).
+struct Padded<'a> {
+    buf: &'a [u8; PADDED_BYTES],
+    at: usize,
+}
+
+impl Input for Padded<'_> {
+    #[inline]
+    fn byte(&mut self) -> Option<u8> {
+        let b = self.buf[self.at % PADDED_BYTES];
+        self.at += 1;
+        Some(b)
+    }
+    fn taken(&self) -> usize {
+        self.at
+    }
+}
+
+/// Reads an encoding back: the encoding is lossless, so a search may keep states as their
+/// encodings (a few dozen bytes) and decode them when it expands them.
+struct Reader<I: Input> {
+    input: I,
+}
+
+impl<I: Input> Reader<I> {
+    #[inline]
+    fn u8(&mut self) -> Option<u8> {
+        self.input.byte()
     }
     #[inline]
     fn opt(&mut self) -> Option<Option<u8>> {
@@ -446,7 +490,28 @@ impl World {
     /// The state whose encoding `bytes` is ([`World::encode`]'s inverse); `None` if `bytes` is
     /// not a whole encoding.
     pub fn decode(bytes: &[u8]) -> Option<World> {
-        let mut r = Reader { bytes, at: 0 };
+        let world = if bytes.len() < PADDED_BYTES {
+            let mut buf = [0; PADDED_BYTES];
+            buf[..bytes.len()].copy_from_slice(bytes);
+            let mut r = Reader {
+                input: Padded { buf: &buf, at: 0 },
+            };
+            (World::read(&mut r), r.input.taken())
+        } else {
+            let mut r = Reader {
+                input: Checked { bytes, at: 0 },
+            };
+            (World::read(&mut r), r.input.taken())
+        };
+        match world {
+            (Some(world), taken) if taken == bytes.len() => Some(world),
+            _ => None,
+        }
+    }
+
+    /// Reads a whole state; the caller checks that the encoding ended there.
+    #[inline]
+    fn read<I: Input>(r: &mut Reader<I>) -> Option<World> {
         let version = r.u8()?;
         let rows = many!(
             r,
@@ -567,6 +632,6 @@ impl World {
             duplicates: r.u8()?,
             auth_changes: r.u8()?,
         };
-        (r.at == bytes.len()).then_some(world)
+        Some(world)
     }
 }
