@@ -72,12 +72,7 @@ impl Install {
         self.slice(client).last().map_or(0, |(mid, _)| mid)
     }
 
-    /// clientIDs with pending entries, in order.
-    pub fn clients_with_pending(&self) -> SmallVec<[ClientId; 4]> {
-        self.pending_clients().collect()
-    }
-
-    /// [`Install::clients_with_pending`] without collecting them: the outbox is ordered by
+    /// clientIDs with pending entries, in order, each once: the outbox is ordered by
     /// `(clientID, mutationID)`, so each clientID's entries are adjacent.
     pub fn pending_clients(&self) -> impl Iterator<Item = ClientId> + '_ {
         let mut last = None;
