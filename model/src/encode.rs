@@ -386,12 +386,12 @@ impl<I: Input> Reader<I> {
             v => Op::Set { row, value: v - 1 },
         })
     }
-    fn rows(&mut self) -> Option<crate::Rows> {
-        let mut rows = crate::Rows::new();
+    fn rows_into(&mut self, rows: &mut crate::Rows) -> Option<()> {
+        rows.clear();
         for _ in 0..self.u8()? {
             rows.push(self.opt()?);
         }
-        Some(rows)
+        Some(())
     }
     fn slot(&mut self) -> Option<Slot> {
         Some(match self.u8()? {
@@ -474,126 +474,136 @@ fn ascending(in_order: bool) -> Option<()> {
     in_order.then_some(())
 }
 
-/// Reads `n` items, `n` being the next byte, into a fresh collection.
-macro_rules! many {
-    ($r:ident, $item:expr) => {{
-        let n = $r.u8()?;
-        let mut v = CopyVec::new();
-        for _ in 0..n {
-            v.push($item);
-        }
-        v
-    }};
-}
-
 impl World {
     /// The state whose encoding `bytes` is ([`World::encode`]'s inverse); `None` if `bytes` is
     /// not a whole encoding.
     pub fn decode(bytes: &[u8]) -> Option<World> {
-        let world = if bytes.len() < PADDED_BYTES {
+        let mut world = World::empty();
+        world.decode_from(bytes).then_some(world)
+    }
+
+    /// [`World::decode`] into `self`, reusing its collections: a driver that decodes millions
+    /// of states keeps one, and no state is built up and then moved into place. False, with
+    /// `self` holding an unspecified state, if `bytes` is not a whole encoding.
+    pub fn decode_from(&mut self, bytes: &[u8]) -> bool {
+        let taken = if bytes.len() < PADDED_BYTES {
             let mut buf = [0; PADDED_BYTES];
             buf[..bytes.len()].copy_from_slice(bytes);
             let mut r = Reader {
                 input: Padded { buf: &buf, at: 0 },
             };
-            (World::read(&mut r), r.input.taken())
+            self.read(&mut r).map(|()| r.input.taken())
         } else {
             let mut r = Reader {
                 input: Checked { bytes, at: 0 },
             };
-            (World::read(&mut r), r.input.taken())
+            self.read(&mut r).map(|()| r.input.taken())
         };
-        match world {
-            (Some(world), taken) if taken == bytes.len() => Some(world),
-            _ => None,
+        taken == Some(bytes.len())
+    }
+
+    /// A state with every collection empty, for [`World::decode_from`] to fill.
+    fn empty() -> World {
+        World {
+            server: Server {
+                version: 0,
+                rows: CopyVec::new(),
+                clients: VecMap::new(),
+                auth_ctx: VecMap::new(),
+                served: VecMap::new(),
+            },
+            installs: SmallVec::new(),
+            tabs: SmallVec::new(),
+            network: Network::default(),
+            history: History::default(),
+            next_client: 0,
+            resets: 0,
+            drops: 0,
+            duplicates: 0,
+            auth_changes: 0,
         }
     }
 
-    /// Reads a whole state; the caller checks that the encoding ended there.
+    /// Reads a whole state into `self`; the caller checks that the encoding ended there.
     #[inline]
-    fn read<I: Input>(r: &mut Reader<I>) -> Option<World> {
-        let version = r.u8()?;
-        let rows = many!(
-            r,
-            ServerRow {
+    fn read<I: Input>(&mut self, r: &mut Reader<I>) -> Option<()> {
+        let s = &mut self.server;
+        s.version = r.u8()?;
+        s.rows.clear();
+        for _ in 0..r.u8()? {
+            s.rows.push(ServerRow {
                 value: r.opt()?,
                 row_version: r.u8()?,
-            }
-        );
-        let mut clients = VecMap::new();
-        for _ in 0..r.u8()? {
-            ascending(clients.push_ascending((r.u8()?, r.u8()?), r.u8()?))?;
+            });
         }
-        let mut auth_ctx = VecMap::new();
+        s.clients.clear();
         for _ in 0..r.u8()? {
-            ascending(auth_ctx.push_ascending((r.u8()?, r.u8()?), r.opt()?))?;
+            ascending(s.clients.push_ascending((r.u8()?, r.u8()?), r.u8()?))?;
         }
-        let mut served = VecMap::new();
+        s.auth_ctx.clear();
         for _ in 0..r.u8()? {
-            ascending(served.push_ascending(r.u8()?, r.u8()?))?;
+            ascending(s.auth_ctx.push_ascending((r.u8()?, r.u8()?), r.opt()?))?;
         }
-        let server = Server {
-            version,
-            rows,
-            clients,
-            auth_ctx,
-            served,
-        };
-        let mut installs = SmallVec::new();
+        s.served.clear();
         for _ in 0..r.u8()? {
-            let group = r.u8()?;
-            let base = r.rows()?;
-            let (cookie, signed_in, base_user) = (r.opt()?, r.opt()?, r.opt()?);
-            let mut outbox = VecMap::new();
+            ascending(s.served.push_ascending(r.u8()?, r.u8()?))?;
+        }
+        let n = usize::from(r.u8()?);
+        self.installs.truncate(n);
+        while self.installs.len() < n {
+            self.installs.push(Install::new(0, 0, None));
+        }
+        for inst in self.installs.iter_mut() {
+            inst.group = r.u8()?;
+            r.rows_into(&mut inst.base)?;
+            (inst.cookie, inst.signed_in, inst.base_user) = (r.opt()?, r.opt()?, r.opt()?);
+            inst.outbox.clear();
             for _ in 0..r.u8()? {
                 let key = (r.u8()?, r.u8()?);
                 let (op, serial) = (r.op()?, r.u8()?);
-                ascending(outbox.push_ascending(key, Entry { op, serial }))?;
+                ascending(inst.outbox.push_ascending(key, Entry { op, serial }))?;
             }
-            let mut next_mid = VecMap::new();
+            inst.next_mid.clear();
             for _ in 0..r.u8()? {
-                ascending(next_mid.push_ascending(r.u8()?, r.u8()?))?;
+                ascending(inst.next_mid.push_ascending(r.u8()?, r.u8()?))?;
             }
-            installs.push(Install {
-                group,
-                base,
-                cookie,
-                outbox,
-                next_mid,
-                signed_in,
-                base_user,
+        }
+        let n = usize::from(r.u8()?);
+        self.tabs.truncate(n);
+        while self.tabs.len() < n {
+            self.tabs.push(Tab {
+                install: 0,
+                client: 0,
+                status: TabStatus::Open,
+                view: CopyVec::new(),
+                mem_mid: None,
+                push: Slot::Idle,
+                pull: Slot::Idle,
             });
         }
-        let mut tabs = SmallVec::new();
-        for _ in 0..r.u8()? {
-            let (install, client) = (r.u8()?, r.u8()?);
-            let status = match r.u8()? {
+        for t in self.tabs.iter_mut() {
+            (t.install, t.client) = (r.u8()?, r.u8()?);
+            t.status = match r.u8()? {
                 0 => TabStatus::Open,
                 1 => TabStatus::Closed,
                 2 => TabStatus::Restored,
                 _ => return None,
             };
-            let mem_mid = r.opt()?;
-            let (push, pull) = (r.slot()?, r.slot()?);
-            tabs.push(Tab {
-                install,
-                client,
-                status,
-                view: r.rows()?,
-                mem_mid,
-                push,
-                pull,
-            });
+            t.mem_mid = r.opt()?;
+            (t.push, t.pull) = (r.slot()?, r.slot()?);
+            r.rows_into(&mut t.view)?;
         }
-        let mut network = Network::default();
+        self.network.clear();
         for _ in 0..r.u8()? {
             let copies = r.u8()?;
-            ascending(network.push_ascending(r.msg()?, copies))?;
+            ascending(self.network.push_ascending(r.msg()?, copies))?;
         }
-        let created = many!(r, {
+        let h = &mut self.history;
+        h.created.clear();
+        for _ in 0..r.u8()? {
             let (install, tab, group, client, mid, user) =
                 (r.u8()?, r.u8()?, r.u8()?, r.u8()?, r.u8()?, r.opt()?);
-            Created {
+            h.created.push(Created {
                 install,
                 tab,
                 group,
@@ -601,37 +611,30 @@ impl World {
                 mid,
                 op: r.op()?,
                 user,
-            }
-        });
-        let processed = many!(
-            r,
-            Processed {
+            });
+        }
+        h.processed.clear();
+        for _ in 0..r.u8()? {
+            h.processed.push(Processed {
                 serial: r.u8()?,
                 applied: r.u8()? != 0,
                 user: r.opt()?,
-            }
-        );
-        let discarded = many!(r, r.u8()?);
-        let wiped = many!(r, r.u8()?);
-        let history = History {
-            created,
-            processed,
-            discarded,
-            wiped,
-            broken: r.u8()?,
-        };
-        let world = World {
-            server,
-            installs,
-            tabs,
-            network,
-            history,
-            next_client: r.u8()?,
-            resets: r.u8()?,
-            drops: r.u8()?,
-            duplicates: r.u8()?,
-            auth_changes: r.u8()?,
-        };
-        Some(world)
+            });
+        }
+        h.discarded.clear();
+        for _ in 0..r.u8()? {
+            h.discarded.push(r.u8()?);
+        }
+        h.wiped.clear();
+        for _ in 0..r.u8()? {
+            h.wiped.push(r.u8()?);
+        }
+        h.broken = r.u8()?;
+        self.next_client = r.u8()?;
+        self.resets = r.u8()?;
+        self.drops = r.u8()?;
+        self.duplicates = r.u8()?;
+        self.auth_changes = r.u8()?;
+        Some(())
     }
 }

@@ -195,6 +195,11 @@ impl Network {
         }
     }
 
+    /// Takes every message out of the network.
+    pub fn clear(&mut self) {
+        self.msgs.clear();
+    }
+
     /// Adds `copies` copies of a message that orders after every message present (what a
     /// decoder reading the network in order does, without searching); false, and nothing added,
     /// if it does not.

@@ -144,6 +144,8 @@ impl Shift<'_> {
             healed: None,
         };
         let mut unpacked = Vec::new();
+        // Each state of the level is decoded into this one buffer.
+        let mut parent = World::init(self.setup);
         while !self.stop.load(Ordering::Relaxed) {
             let limit = crate::search::check::limit_reached(
                 self.opts,
@@ -166,9 +168,9 @@ impl Shift<'_> {
             let mut room = 0;
             let (mut generated, mut stored) = (0, 0);
             for (i, bytes) in self.level.states(chunk, &mut unpacked) {
-                let Some(parent) = World::decode(bytes) else {
+                if !parent.decode_from(bytes) {
                     unreachable!("a level holds only whole encodings");
-                };
+                }
                 self.successors(&parent, &mut scratch, &table);
                 let n = scratch.fps.len();
                 while room < n {
