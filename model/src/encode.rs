@@ -3,13 +3,12 @@
 //! fingerprint (one bulk write, not one hasher call per field), and comparing encodings orders
 //! states (symmetry reduction picks the least encoding among renamings).
 
-use crate::history::{Created, History, Processed};
+use crate::history::{Created, Processed};
 use crate::install::{Entry, Install};
-use crate::network::{Msg, Network, Patch, Pushed};
+use crate::network::{Msg, Patch, Pushed};
 use crate::server::{Server, ServerRow};
 use crate::tab::{Slot, Tab, TabStatus};
-use crate::{CopyVec, Op, VecMap, World};
-use smallvec::SmallVec;
+use crate::{CopyVec, Op, Tracked, VecMap, World};
 use std::hash::{Hash, Hasher};
 
 /// An encoded state.
@@ -136,93 +135,149 @@ fn msg(out: &mut impl Sink, m: &Msg) {
     }
 }
 
+/// The parts of an encoding, in the order it writes them: one for each collection a state
+/// tracks changes to ([`crate::Tracked`]), and the counters (with the history's `broken`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Segment {
+    Server = 0,
+    Installs = 1,
+    Tabs = 2,
+    Network = 3,
+    History = 4,
+    Counters = 5,
+}
+
+/// The number of [`Segment`]s.
+pub const SEGMENTS: usize = 6;
+
+/// The bytes of [`Segment::Counters`].
+pub const COUNTERS: usize = 6;
+
+impl Segment {
+    pub const ALL: [Segment; SEGMENTS] = [
+        Segment::Server,
+        Segment::Installs,
+        Segment::Tabs,
+        Segment::Network,
+        Segment::History,
+        Segment::Counters,
+    ];
+}
+
 impl World {
-    /// Appends the state's encoding to `out`.
+    /// Appends the state's encoding to `out`: its segments in order.
     #[inline]
     pub fn encode_into(&self, out: &mut impl Sink) {
-        let s = &self.server;
-        out.push(s.version);
-        out.push(s.rows.len() as u8);
-        for r in s.rows.iter() {
-            out.put([opt(r.value), r.row_version]);
+        for seg in Segment::ALL {
+            self.encode_segment(seg, out);
         }
-        out.push(s.clients.len() as u8);
-        for (&(g, c), &m) in s.clients.iter() {
-            out.put([g, c, m]);
-        }
-        out.push(s.auth_ctx.len() as u8);
-        for (&(g, c), &u) in s.auth_ctx.iter() {
-            out.put([g, c, opt(u)]);
-        }
-        out.push(s.served.len() as u8);
-        for (&g, &v) in s.served.iter() {
-            out.put([g, v]);
-        }
-        out.push(self.installs.len() as u8);
-        for i in self.installs.iter() {
-            out.push(i.group);
-            rows(out, &i.base);
-            out.put([opt(i.cookie), opt(i.signed_in), opt(i.base_user)]);
-            out.push(i.outbox.len() as u8);
-            for (&(c, m), e) in i.outbox.iter() {
-                out.put([c, m]);
-                op(out, &e.op);
-                out.push(e.serial);
+    }
+
+    /// Appends one segment of the state's encoding to `out`.
+    #[inline(always)]
+    pub fn encode_segment(&self, seg: Segment, out: &mut impl Sink) {
+        match seg {
+            Segment::Server => {
+                let s = &self.server;
+                out.push(s.version);
+                out.push(s.rows.len() as u8);
+                for r in s.rows.iter() {
+                    out.put([opt(r.value), r.row_version]);
+                }
+                out.push(s.clients.len() as u8);
+                for (&(g, c), &m) in s.clients.iter() {
+                    out.put([g, c, m]);
+                }
+                out.push(s.auth_ctx.len() as u8);
+                for (&(g, c), &u) in s.auth_ctx.iter() {
+                    out.put([g, c, opt(u)]);
+                }
+                out.push(s.served.len() as u8);
+                for (&g, &v) in s.served.iter() {
+                    out.put([g, v]);
+                }
             }
-            out.push(i.next_mid.len() as u8);
-            for (&c, &m) in i.next_mid.iter() {
-                out.put([c, m]);
+            Segment::Installs => {
+                out.push(self.installs.len() as u8);
+                for i in self.installs.iter() {
+                    out.push(i.group);
+                    rows(out, &i.base);
+                    out.put([opt(i.cookie), opt(i.signed_in), opt(i.base_user)]);
+                    out.push(i.outbox.len() as u8);
+                    for (&(c, m), e) in i.outbox.iter() {
+                        out.put([c, m]);
+                        op(out, &e.op);
+                        out.push(e.serial);
+                    }
+                    out.push(i.next_mid.len() as u8);
+                    for (&c, &m) in i.next_mid.iter() {
+                        out.put([c, m]);
+                    }
+                }
             }
+            Segment::Tabs => {
+                out.push(self.tabs.len() as u8);
+                for t in self.tabs.iter() {
+                    let status = match t.status {
+                        TabStatus::Open => 0,
+                        TabStatus::Closed => 1,
+                        TabStatus::Restored => 2,
+                    };
+                    out.put([
+                        t.install,
+                        t.client,
+                        status,
+                        opt(t.mem_mid),
+                        t.push.code(),
+                        t.pull.code(),
+                    ]);
+                    rows(out, &t.view);
+                }
+            }
+            Segment::Network => {
+                out.push(self.network.distinct_len() as u8);
+                for (m, n) in self.network.iter() {
+                    out.push(n);
+                    msg(out, m);
+                }
+            }
+            Segment::History => {
+                let h = &self.history;
+                out.push(h.created.len() as u8);
+                for c in h.created.iter() {
+                    out.put([c.install, c.tab, c.group, c.client, c.mid, opt(c.user)]);
+                    op(out, &c.op);
+                }
+                out.push(h.processed.len() as u8);
+                for p in h.processed.iter() {
+                    out.put([p.serial, u8::from(p.applied), opt(p.user)]);
+                }
+                // Byte by byte: these lists are short, and a slice copy of unknown length is a call.
+                out.push(h.discarded.len() as u8);
+                for &s in h.discarded.iter() {
+                    out.push(s);
+                }
+                out.push(h.wiped.len() as u8);
+                for &s in h.wiped.iter() {
+                    out.push(s);
+                }
+            }
+            Segment::Counters => out.put(self.counters()),
         }
-        out.push(self.tabs.len() as u8);
-        for t in self.tabs.iter() {
-            let status = match t.status {
-                TabStatus::Open => 0,
-                TabStatus::Closed => 1,
-                TabStatus::Restored => 2,
-            };
-            out.put([
-                t.install,
-                t.client,
-                status,
-                opt(t.mem_mid),
-                t.push.code(),
-                t.pull.code(),
-            ]);
-            rows(out, &t.view);
-        }
-        out.push(self.network.distinct_len() as u8);
-        for (m, n) in self.network.iter() {
-            out.push(n);
-            msg(out, m);
-        }
-        let h = &self.history;
-        out.push(h.created.len() as u8);
-        for c in h.created.iter() {
-            out.put([c.install, c.tab, c.group, c.client, c.mid, opt(c.user)]);
-            op(out, &c.op);
-        }
-        out.push(h.processed.len() as u8);
-        for p in h.processed.iter() {
-            out.put([p.serial, u8::from(p.applied), opt(p.user)]);
-        }
-        // Byte by byte: these lists are short, and a slice copy of unknown length is a call.
-        out.push(h.discarded.len() as u8);
-        for &s in h.discarded.iter() {
-            out.push(s);
-        }
-        out.push(h.wiped.len() as u8);
-        for &s in h.wiped.iter() {
-            out.push(s);
-        }
-        out.put([
-            h.broken,
+    }
+
+    /// The [`Segment::Counters`] of the encoding: few enough bytes to hash as one number.
+    #[inline]
+    pub fn counters(&self) -> [u8; COUNTERS] {
+        [
+            self.history.broken,
             self.next_client,
             self.resets,
             self.drops,
             self.duplicates,
             self.auth_changes,
-        ]);
+        ]
     }
 
     /// The state's encoding.
@@ -303,6 +358,47 @@ impl Encoder {
         } else {
             self.long.clear();
             w.encode_into(&mut self.long);
+            &self.long
+        }
+    }
+}
+
+impl Encoder {
+    /// The encoding of `w`, with where each [`Segment`] ends in it.
+    #[inline]
+    pub fn encode_segments(&mut self, w: &World, ends: &mut [usize; SEGMENTS]) -> &[u8] {
+        let mut cursor = Cursor {
+            buf: &mut self.buf,
+            len: 0,
+        };
+        for (seg, end) in Segment::ALL.into_iter().zip(ends.iter_mut()) {
+            w.encode_segment(seg, &mut cursor);
+            *end = cursor.len;
+        }
+        let len = cursor.len;
+        if len <= ENCODER_BYTES {
+            &self.buf[..len]
+        } else {
+            self.long.clear();
+            w.encode_into(&mut self.long);
+            &self.long
+        }
+    }
+
+    /// One segment of the encoding of `w`.
+    #[inline]
+    pub fn encode_segment(&mut self, w: &World, seg: Segment) -> &[u8] {
+        let mut cursor = Cursor {
+            buf: &mut self.buf,
+            len: 0,
+        };
+        w.encode_segment(seg, &mut cursor);
+        let len = cursor.len;
+        if len <= ENCODER_BYTES {
+            &self.buf[..len]
+        } else {
+            self.long.clear();
+            w.encode_segment(seg, &mut self.long);
             &self.long
         }
     }
@@ -486,18 +582,23 @@ impl World {
     /// of states keeps one, and no state is built up and then moved into place. False, with
     /// `self` holding an unspecified state, if `bytes` is not a whole encoding.
     pub fn decode_from(&mut self, bytes: &[u8]) -> bool {
+        self.decode_segments(bytes, &mut [0; SEGMENTS])
+    }
+
+    /// [`World::decode_from`], also writing where each [`Segment`] of `bytes` ends.
+    pub fn decode_segments(&mut self, bytes: &[u8], ends: &mut [usize; SEGMENTS]) -> bool {
         let taken = if bytes.len() < PADDED_BYTES {
             let mut buf = [0; PADDED_BYTES];
             buf[..bytes.len()].copy_from_slice(bytes);
             let mut r = Reader {
                 input: Padded { buf: &buf, at: 0 },
             };
-            self.read(&mut r).map(|()| r.input.taken())
+            self.read(&mut r, ends).map(|()| r.input.taken())
         } else {
             let mut r = Reader {
                 input: Checked { bytes, at: 0 },
             };
-            self.read(&mut r).map(|()| r.input.taken())
+            self.read(&mut r, ends).map(|()| r.input.taken())
         };
         taken == Some(bytes.len())
     }
@@ -505,17 +606,17 @@ impl World {
     /// A state with every collection empty, for [`World::decode_from`] to fill.
     fn empty() -> World {
         World {
-            server: Server {
+            server: Tracked::new(Server {
                 version: 0,
                 rows: CopyVec::new(),
                 clients: VecMap::new(),
                 auth_ctx: VecMap::new(),
                 served: VecMap::new(),
-            },
-            installs: SmallVec::new(),
-            tabs: SmallVec::new(),
-            network: Network::default(),
-            history: History::default(),
+            }),
+            installs: Tracked::default(),
+            tabs: Tracked::default(),
+            network: Tracked::default(),
+            history: Tracked::default(),
             next_client: 0,
             resets: 0,
             drops: 0,
@@ -526,7 +627,7 @@ impl World {
 
     /// Reads a whole state into `self`; the caller checks that the encoding ended there.
     #[inline]
-    fn read<I: Input>(&mut self, r: &mut Reader<I>) -> Option<()> {
+    fn read<I: Input>(&mut self, r: &mut Reader<I>, ends: &mut [usize; SEGMENTS]) -> Option<()> {
         let s = &mut self.server;
         s.version = r.u8()?;
         s.rows.clear();
@@ -548,6 +649,7 @@ impl World {
         for _ in 0..r.u8()? {
             ascending(s.served.push_ascending(r.u8()?, r.u8()?))?;
         }
+        ends[Segment::Server as usize] = r.input.taken();
         let n = usize::from(r.u8()?);
         self.installs.truncate(n);
         while self.installs.len() < n {
@@ -568,6 +670,7 @@ impl World {
                 ascending(inst.next_mid.push_ascending(r.u8()?, r.u8()?))?;
             }
         }
+        ends[Segment::Installs as usize] = r.input.taken();
         let n = usize::from(r.u8()?);
         self.tabs.truncate(n);
         while self.tabs.len() < n {
@@ -593,11 +696,13 @@ impl World {
             (t.push, t.pull) = (r.slot()?, r.slot()?);
             r.rows_into(&mut t.view)?;
         }
+        ends[Segment::Tabs as usize] = r.input.taken();
         self.network.clear();
         for _ in 0..r.u8()? {
             let copies = r.u8()?;
             ascending(self.network.push_ascending(r.msg()?, copies))?;
         }
+        ends[Segment::Network as usize] = r.input.taken();
         let h = &mut self.history;
         h.created.clear();
         for _ in 0..r.u8()? {
@@ -629,12 +734,14 @@ impl World {
         for _ in 0..r.u8()? {
             h.wiped.push(r.u8()?);
         }
+        ends[Segment::History as usize] = r.input.taken();
         h.broken = r.u8()?;
         self.next_client = r.u8()?;
         self.resets = r.u8()?;
         self.drops = r.u8()?;
         self.duplicates = r.u8()?;
         self.auth_changes = r.u8()?;
+        ends[Segment::Counters as usize] = r.input.taken();
         Some(())
     }
 }

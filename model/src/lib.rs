@@ -28,6 +28,7 @@ pub mod network;
 pub mod server;
 pub mod symmetry;
 pub mod tab;
+pub mod tracked;
 pub mod vecmap;
 pub mod world;
 
@@ -45,6 +46,7 @@ pub use server::{Server, ServerRow};
 pub use smallvec;
 pub use symmetry::{Canonical, Symmetry};
 pub use tab::{Slot, Tab, TabStatus};
+pub use tracked::Tracked;
 pub use vecmap::{CopyVec, VecMap};
 pub use world::{Refusal, Source, World};
 

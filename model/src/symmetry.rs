@@ -328,7 +328,7 @@ impl World {
             new.install = i(tab.install);
             new.client = c(tab.client);
         }
-        w.network = crate::Network::default();
+        *w.network = crate::Network::default();
         for (m, n) in self.network.iter() {
             w.network.send_copies(rename_msg(m, &t, &i, &c), n);
         }

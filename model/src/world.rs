@@ -9,20 +9,23 @@ use crate::install::{Entry, Install};
 use crate::network::{Msg, Network, Patch, Pushed};
 use crate::server::Server;
 use crate::tab::{Slot, Tab, TabStatus};
+use crate::tracked::Tracked;
 use crate::Rows;
 use crate::{Action, ClientId, InstallId, Mid, Mutant, Op, TabId, UserId, Version};
 use smallvec::SmallVec;
 use std::fmt;
 
-/// `Hash` hashes the compact encoding (see [`crate::encode`]).
+/// `Hash` hashes the compact encoding (see [`crate::encode`]). The five collections are
+/// [`Tracked`]: each remembers being changed, so that a driver re-encodes only those an action
+/// changed (one of them for 77% of the successors of `default`).
 #[derive(Debug, PartialEq, Eq)]
 pub struct World {
-    pub server: Server,
-    pub installs: SmallVec<[Install; 2]>,
+    pub server: Tracked<Server>,
+    pub installs: Tracked<SmallVec<[Install; 2]>>,
     /// Every tab ever created, in creation order (closed ones stay, so numbers are stable).
-    pub tabs: SmallVec<[Tab; 4]>,
-    pub network: Network,
-    pub history: History,
+    pub tabs: Tracked<SmallVec<[Tab; 4]>>,
+    pub network: Tracked<Network>,
+    pub history: Tracked<History>,
     /// The next clientID to mint.
     pub next_client: ClientId,
     /// `ResetLocalState` calls so far.
@@ -159,11 +162,11 @@ impl World {
             })
             .collect();
         let mut w = World {
-            server: Server::new(rows),
-            installs,
-            tabs,
-            network: Network::default(),
-            history: History::default(),
+            server: Tracked::new(Server::new(rows)),
+            installs: Tracked::new(installs),
+            tabs: Tracked::new(tabs),
+            network: Tracked::default(),
+            history: Tracked::default(),
             next_client: c.installs,
             resets: 0,
             drops: 0,
@@ -176,6 +179,29 @@ impl World {
             }
         }
         w
+    }
+
+    /// Which collections were changed since [`World::forget_changes`]: bit `k` for
+    /// [`crate::encode::Segment`] `k` (the counters, not tracked, are always marked).
+    #[inline]
+    pub fn changes(&self) -> u8 {
+        use crate::encode::Segment;
+        (u8::from(self.server.changed()) << Segment::Server as u8)
+            | (u8::from(self.installs.changed()) << Segment::Installs as u8)
+            | (u8::from(self.tabs.changed()) << Segment::Tabs as u8)
+            | (u8::from(self.network.changed()) << Segment::Network as u8)
+            | (u8::from(self.history.changed()) << Segment::History as u8)
+            | (1 << Segment::Counters as u8)
+    }
+
+    /// Clears the marks [`World::changes`] reads.
+    #[inline]
+    pub fn forget_changes(&mut self) {
+        self.server.forget_change();
+        self.installs.forget_change();
+        self.tabs.forget_change();
+        self.network.forget_change();
+        self.history.forget_change();
     }
 
     /// The actions an exhaustive or random search may take: every action `step` accepts, within
@@ -768,7 +794,7 @@ impl World {
             client
         };
         let inst = &mut self.installs[usize::from(install)];
-        let history = &mut self.history;
+        let history: &mut History = &mut self.history;
         for (s, c) in history.created.iter().enumerate() {
             let s = s as u8;
             let confirmed =

@@ -20,9 +20,10 @@
 
 use crate::search::check::{progress_line, CheckOptions};
 use crate::search::checkpoint::{self, Loaded, Meta};
-use crate::search::fingerprints::{Fingerprinter, Shared};
+use crate::search::fingerprints::{Fingerprinter, SegmentHashes, Shared, Spans};
 use crate::search::levels::{Level, Part, PartWriter};
 use crate::search::report::{replayed_steps, PropertyReport, Report, Search};
+use plasma_model::encode::{Segment, SEGMENTS};
 use plasma_model::{Action, Setup, Source, World};
 use plasma_properties::Property;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -123,9 +124,15 @@ struct Scratch {
     actions: Vec<Action>,
     pool: Vec<World>,
     fps: Vec<u64>,
-    /// The successors' encodings, end to end, and where each ends.
-    encoded: Vec<u8>,
-    ends: Vec<usize>,
+    /// The parent's segment hashes (from its bytes), and room for a successor's.
+    parent: SegmentHashes,
+    child: SegmentHashes,
+    /// The segments each successor changed, encoded end to end, and where each successor's
+    /// are (by action): the encoding of a successor found new is assembled from these and the
+    /// parent's bytes.
+    kept: Vec<u8>,
+    spans: Vec<Spans>,
+    assembled: Vec<u8>,
     healed: Option<World>,
 }
 
@@ -139,8 +146,11 @@ impl Shift<'_> {
             actions: Vec::new(),
             pool: Vec::new(),
             fps: Vec::new(),
-            encoded: Vec::new(),
-            ends: Vec::new(),
+            parent: [0; SEGMENTS],
+            child: [0; SEGMENTS],
+            kept: Vec::new(),
+            spans: Vec::new(),
+            assembled: Vec::new(),
             healed: None,
         };
         let mut unpacked = Vec::new();
@@ -168,9 +178,13 @@ impl Shift<'_> {
             let mut room = 0;
             let (mut generated, mut stored) = (0, 0);
             for (i, bytes) in self.level.states(chunk, &mut unpacked) {
-                if !parent.decode_from(bytes) {
+                let mut ends = [0; SEGMENTS];
+                if !parent.decode_segments(bytes, &mut ends) {
                     unreachable!("a level holds only whole encodings");
                 }
+                scratch
+                    .key
+                    .of_encoded(&parent, bytes, &ends, &mut scratch.parent);
                 self.successors(&parent, &mut scratch, &table);
                 let n = scratch.fps.len();
                 while room < n {
@@ -205,8 +219,22 @@ impl Shift<'_> {
                     if !self.open.is_empty() {
                         self.discover(&scratch.pool[k], link, &mut scratch.healed);
                     }
-                    let from = if k == 0 { 0 } else { scratch.ends[k - 1] };
-                    out.push(&scratch.encoded[from..scratch.ends[k]], link)?;
+                    let encoding = &mut scratch.assembled;
+                    encoding.clear();
+                    let mut from = 0;
+                    for (seg, (span, &end)) in scratch.spans[k].iter().zip(&ends).enumerate() {
+                        match *span {
+                            Some((a, b)) => encoding.extend_from_slice(&scratch.kept[a..b]),
+                            // The counters, never kept, are the successor's own.
+                            None if seg == Segment::Counters as usize => {
+                                encoding.extend_from_slice(&scratch.pool[k].counters())
+                            }
+                            None => encoding.extend_from_slice(&bytes[from..end]),
+                        }
+                        from = end;
+                    }
+                    debug_assert_eq!(*encoding, scratch.pool[k].encode());
+                    out.push(encoding, link)?;
                 }
             }
             table.unreserve(room);
@@ -232,8 +260,9 @@ impl Shift<'_> {
         out.finish()
     }
 
-    /// Computes every successor of `parent` into the scratch pool, with its encoding and
-    /// fingerprint (its table slot prefetched).
+    /// Computes every successor of `parent` into the scratch pool, with its fingerprint (its
+    /// table slot prefetched): only the segments the action changed are encoded, and a
+    /// successor is encoded whole only once it is found new.
     fn successors(&self, parent: &World, s: &mut Scratch, table: &Shared) {
         s.actions.clear();
         parent.enabled(self.setup, &mut s.actions);
@@ -241,16 +270,23 @@ impl Shift<'_> {
             s.pool.push(parent.clone());
         }
         s.fps.clear();
-        s.encoded.clear();
-        s.ends.clear();
+        s.kept.clear();
+        s.spans.clear();
         let source = Source::of(parent);
         for (a, w) in s.actions.iter().zip(s.pool.iter_mut()) {
             w.overwrite_from(source);
+            w.forget_changes();
             if w.apply(self.setup, a).is_err() {
                 unreachable!("an enabled action is refused");
             }
-            let fp = s.key.of_keeping(w, &mut s.encoded);
-            s.ends.push(s.encoded.len());
+            s.spans.push([None; SEGMENTS]);
+            let spans = s
+                .spans
+                .last_mut()
+                .unwrap_or_else(|| unreachable!("just pushed"));
+            let fp = s
+                .key
+                .of_child_keeping(w, &s.parent, &mut s.child, &mut s.kept, spans);
             table.prefetch(fp);
             s.fps.push(fp);
         }
