@@ -10,6 +10,10 @@ use std::ops::{Deref, DerefMut};
 pub struct Tracked<T> {
     value: T,
     changed: bool,
+    /// Known to own no heap memory: set when the state was copied in one `memcpy` from a
+    /// state found inline ([`crate::World::overwrite_from`]), cleared by any mutable borrow.
+    /// It spares the copy that follows the walk over the collections.
+    inline: bool,
 }
 
 impl<T> Tracked<T> {
@@ -17,7 +21,14 @@ impl<T> Tracked<T> {
         Tracked {
             value,
             changed: false,
+            inline: false,
         }
+    }
+
+    /// Records that the value owns no heap memory (the caller checked it).
+    #[inline]
+    pub(crate) fn known_inline(&mut self) {
+        self.inline = true;
     }
 
     /// Whether the part was mutably borrowed since the marks were last cleared.
@@ -44,6 +55,7 @@ impl<T> DerefMut for Tracked<T> {
     #[inline]
     fn deref_mut(&mut self) -> &mut T {
         self.changed = true;
+        self.inline = false;
         &mut self.value
     }
 }
@@ -62,6 +74,7 @@ impl<T: Clone> Clone for Tracked<T> {
     fn clone_from(&mut self, source: &Self) {
         self.value.clone_from(&source.value);
         self.changed = true;
+        self.inline = false;
     }
 }
 
@@ -83,7 +96,7 @@ impl<T: fmt::Debug> fmt::Debug for Tracked<T> {
 impl<T: crate::vecmap::Inline> crate::vecmap::Inline for Tracked<T> {
     #[inline]
     fn is_inline(&self) -> bool {
-        self.value.is_inline()
+        self.inline || self.value.is_inline()
     }
 }
 

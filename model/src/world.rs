@@ -328,13 +328,22 @@ impl World {
         match source {
             Source::Inline(source) if self.is_inline() => {
                 // SAFETY: `is_inline` checks every field (the list `fieldwise_clone!` proves
-                // complete) and holds only if no collection in the state has spilled; a
+                // complete) and holds only if no collection in the state has spilled (a
+                // `Tracked` collection may answer from its mark, set below right after such a
+                // check and cleared by every mutable borrow, the only way to change it); a
                 // `Source::Inline` is built only after that check and borrows its state, which
                 // therefore cannot have changed since. Both states are then plain bytes that
                 // own nothing: overwriting `self` leaks nothing, and the copy shares nothing
                 // with `source` (an inline `SmallVec` holds no pointer, only its length and
                 // its elements, all `Copy`).
                 unsafe { std::ptr::copy_nonoverlapping(source, self, 1) }
+                // Until a collection is borrowed mutably, the next copy into `self` need not
+                // walk it to know it owns nothing.
+                self.server.known_inline();
+                self.installs.known_inline();
+                self.tabs.known_inline();
+                self.network.known_inline();
+                self.history.known_inline();
             }
             Source::Inline(source) | Source::Spilled(source) => self.clone_from(source),
         }

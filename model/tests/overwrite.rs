@@ -49,6 +49,25 @@ fn overwrite_equals_the_source_inline_or_spilled() {
     }
 }
 
+/// A copy made by `memcpy` remembers that its collections own nothing, until one is borrowed
+/// mutably: a state that spills in place must not pass for inline (the next `memcpy` into it
+/// would leak, and one out of it would share its heap memory).
+#[test]
+fn a_copy_marked_inline_forgets_it_when_it_spills_in_place() {
+    let s = setup();
+    let init = World::init(&s);
+    let mut w = init.clone();
+    w.overwrite(&init);
+    assert!(w.is_inline());
+    for i in 0..9 {
+        w.apply(&s, &set(0, i % 4, i + 1)).expect("mutates");
+    }
+    assert!(!w.is_inline(), "the outbox spilled in place");
+    // Copied field by field then (a spilled vector keeps its heap buffer).
+    w.overwrite(&init);
+    assert_eq!(w, init);
+}
+
 /// The encoding is lossless: every reachable state of `tiny` (and of a configuration with two
 /// installations, users, a counter row and faults) decodes back to itself, into a fresh state
 /// and into one that held another.
