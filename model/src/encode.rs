@@ -347,23 +347,9 @@ impl Encoder {
     /// The encoding of `w` (the bytes [`World::encode`] returns).
     #[inline]
     pub fn encode(&mut self, w: &World) -> &[u8] {
-        let mut cursor = Cursor {
-            buf: &mut self.buf,
-            len: 0,
-        };
-        w.encode_into(&mut cursor);
-        let len = cursor.len;
-        if len <= ENCODER_BYTES {
-            &self.buf[..len]
-        } else {
-            self.long.clear();
-            w.encode_into(&mut self.long);
-            &self.long
-        }
+        self.encode_segments(w, &mut [0; SEGMENTS])
     }
-}
 
-impl Encoder {
     /// The encoding of `w`, with where each [`Segment`] ends in it.
     #[inline]
     pub fn encode_segments(&mut self, w: &World, ends: &mut [usize; SEGMENTS]) -> &[u8] {
