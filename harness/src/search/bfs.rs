@@ -261,8 +261,8 @@ impl Shift<'_> {
     }
 
     /// Computes every successor of `parent` into the scratch pool, with its fingerprint (its
-    /// table slot prefetched): only the segments the action changed are encoded, and a
-    /// successor is encoded whole only once it is found new.
+    /// table slot prefetched): only the segments the action changed are encoded, and kept, so
+    /// that a successor found new has its encoding assembled from them and its parent's bytes.
     fn successors(&self, parent: &World, s: &mut Scratch, table: &Shared) {
         s.actions.clear();
         parent.enabled(self.setup, &mut s.actions);
@@ -279,14 +279,11 @@ impl Shift<'_> {
             if w.apply(self.setup, a).is_err() {
                 unreachable!("an enabled action is refused");
             }
-            s.spans.push([None; SEGMENTS]);
-            let spans = s
-                .spans
-                .last_mut()
-                .unwrap_or_else(|| unreachable!("just pushed"));
+            let mut spans = [None; SEGMENTS];
             let fp = s
                 .key
-                .of_child_keeping(w, &s.parent, &mut s.child, &mut s.kept, spans);
+                .of_child_keeping(w, &s.parent, &mut s.child, &mut s.kept, &mut spans);
+            s.spans.push(spans);
             table.prefetch(fp);
             s.fps.push(fp);
         }
