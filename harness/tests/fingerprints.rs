@@ -55,16 +55,7 @@ fn check_every_successor(setup: &Setup, limit: usize) -> usize {
 
 #[test]
 fn incremental_fingerprints_equal_fresh_ones_on_every_successor() {
-    let small = Config {
-        installs: 1,
-        tabs: 2,
-        rows: 1,
-        max_mutations: 2,
-        drops: 1,
-        duplicates: 1,
-        max_resets: 1,
-        ..Config::default()
-    };
+    let small = plasma_check::presets::preset("small").expect("a preset");
     let mixed = Config {
         installs: 2,
         tabs: 3,
