@@ -2,11 +2,14 @@
 //! and a successor re-hashes only the segments its action marked as changed. Here, on every
 //! reachable state of several configurations and protocols and under every mutant, each
 //! successor's incremental fingerprint equals the one computed from scratch, and every segment
-//! left unmarked encodes exactly as the parent's does.
+//! left unmarked encodes exactly as the parent's does; and every property that reads none of
+//! the marked parts ([`plasma_properties::Property::reads`]) has the parent's verdict, which is
+//! what lets the engines skip it.
 
 use plasma_check::search::fingerprints::Fingerprinter;
 use plasma_model::encode::{Encoder, Segment, SEGMENTS};
 use plasma_model::{Config, Mutant, Protocol, Setup, Source, World};
+use plasma_properties::Scope;
 use std::collections::HashSet;
 
 /// Explores up to `limit` states of `setup` depth first, checking every successor.
@@ -17,6 +20,9 @@ fn check_every_successor(setup: &Setup, limit: usize) -> usize {
     let mut actions = Vec::new();
     let mut child = World::init(setup);
     let (mut parent_bytes, mut child_bytes) = (Encoder::default(), Encoder::default());
+    let props: Vec<_> = plasma_properties::applicable(&setup.config)
+        .filter(|p| p.scope == Scope::State)
+        .collect();
     let mut checked = 0;
     while let Some(w) = stack.pop() {
         if !seen.insert(w.encode()) || seen.len() > limit {
@@ -25,6 +31,7 @@ fn check_every_successor(setup: &Setup, limit: usize) -> usize {
         let mut parent = [0; SEGMENTS];
         let fp = key.of_segments(&w, &mut parent);
         assert_eq!(fp, key.of_keeping(&w, &mut Vec::new()));
+        let verdicts: Vec<bool> = props.iter().map(|p| (p.holds)(setup, &w)).collect();
         actions.clear();
         w.enabled(setup, &mut actions);
         for a in &actions {
@@ -41,6 +48,16 @@ fn check_every_successor(setup: &Setup, limit: usize) -> usize {
                     );
                 }
             }
+            for (p, &verdict) in props.iter().zip(&verdicts) {
+                if p.reads & changes == 0 {
+                    assert_eq!(
+                        (p.holds)(setup, &child),
+                        verdict,
+                        "{} reads a part {a:?} changed, from {w:?}",
+                        p.name
+                    );
+                }
+            }
             let mut hashes = [0; SEGMENTS];
             let incremental = key.of_child(&child, &parent, &mut hashes);
             let mut fresh = [0; SEGMENTS];
@@ -54,7 +71,7 @@ fn check_every_successor(setup: &Setup, limit: usize) -> usize {
 }
 
 #[test]
-fn incremental_fingerprints_equal_fresh_ones_on_every_successor() {
+fn incremental_fingerprints_and_skipped_properties_agree_on_every_successor() {
     let small = plasma_check::presets::preset("small").expect("a preset");
     let mixed = Config {
         installs: 2,
@@ -66,7 +83,7 @@ fn incremental_fingerprints_equal_fresh_ones_on_every_successor() {
         users: 2,
         private_rows: 1,
         counter_rows: 1,
-        max_auth_changes: 1,
+        max_auth_changes: 2,
         max_resets: 1,
         ..Config::default()
     };

@@ -15,7 +15,23 @@ pub mod safety;
 
 pub use quiescence::{heal, heal_steps};
 
+use plasma_model::encode::{Segment, SEGMENTS};
 use plasma_model::{Setup, World};
+
+/// Every part of a state: the quiescent properties read the healed completion, which depends
+/// on all of it.
+pub const EVERYTHING: u8 = (1 << SEGMENTS) - 1;
+
+/// The mask of `segments`, for [`Property::reads`].
+pub const fn reads(segments: &[Segment]) -> u8 {
+    let mut mask = 0;
+    let mut i = 0;
+    while i < segments.len() {
+        mask |= 1 << segments[i] as u8;
+        i += 1;
+    }
+    mask
+}
 
 /// Whether a predicate must hold in every state, or must hold in at least one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -45,6 +61,10 @@ pub struct Property {
     /// witnesses.
     pub pair: &'static str,
     pub holds: fn(&Setup, &World) -> bool,
+    /// The parts of a state `holds` reads: bit `k` for [`Segment`] `k`, as
+    /// [`World::changes`] marks them. A state whose marked parts miss all of these has the
+    /// verdict of the state it was stepped from, so an engine need not evaluate it again.
+    pub reads: u8,
     /// Whether the property means anything in a configuration (a CRDT property needs a counter
     /// row); drivers check only the applicable ones.
     pub applies: fn(&plasma_model::Config) -> bool,
@@ -156,10 +176,10 @@ fn with_counter_rows(c: &plasma_model::Config) -> bool {
 }
 
 macro_rules! prop {
-    ($name:literal, $expect:ident, $scope:ident, $pair:literal, $holds:path, $about:literal) => {
-        prop!($name, $expect, $scope, $pair, $holds, $about, everywhere)
+    ($name:literal, $expect:ident, $scope:ident, $pair:literal, $holds:path, $reads:expr, $about:literal) => {
+        prop!($name, $expect, $scope, $pair, $holds, $reads, $about, everywhere)
     };
-    ($name:literal, $expect:ident, $scope:ident, $pair:literal, $holds:path, $about:literal, $applies:path) => {
+    ($name:literal, $expect:ident, $scope:ident, $pair:literal, $holds:path, $reads:expr, $about:literal, $applies:path) => {
         Property {
             name: $name,
             expect: Expect::$expect,
@@ -167,6 +187,7 @@ macro_rules! prop {
             about: $about,
             pair: $pair,
             holds: $holds,
+            reads: $reads,
             applies: $applies,
         }
     };
@@ -179,6 +200,7 @@ static ALL: &[Property] = &[
         State,
         "retry-in-flight",
         safety::at_most_once,
+        reads(&[Segment::History]),
         "no (group, client, mid) and no mutation is applied twice"
     ),
     prop!(
@@ -187,6 +209,7 @@ static ALL: &[Property] = &[
         State,
         "at-most-once",
         safety::retry_in_flight,
+        reads(&[Segment::Network, Segment::History]),
         "a push carrying an already applied mutation is in flight"
     ),
     prop!(
@@ -195,6 +218,7 @@ static ALL: &[Property] = &[
         State,
         "same-mid-two-clients",
         safety::unique_identity,
+        reads(&[Segment::History]),
         "no two created mutations share (group, client, mid)"
     ),
     prop!(
@@ -203,6 +227,7 @@ static ALL: &[Property] = &[
         State,
         "unique-identity",
         safety::same_mid_two_clients,
+        reads(&[Segment::History]),
         "two clients of one group each created a mutation with the same mid",
         with_two_clients_per_group
     ),
@@ -212,6 +237,7 @@ static ALL: &[Property] = &[
         State,
         "client-applied-twice",
         safety::per_client_order,
+        reads(&[Segment::History]),
         "each client's mutations are applied in mid order 1, 2, 3, ... without gaps"
     ),
     prop!(
@@ -220,6 +246,7 @@ static ALL: &[Property] = &[
         State,
         "per-client-order",
         safety::client_applied_twice,
+        reads(&[Segment::History]),
         "some client has two applied mutations"
     ),
     prop!(
@@ -228,6 +255,7 @@ static ALL: &[Property] = &[
         State,
         "mid-reused-after-rotation",
         safety::no_silent_drop,
+        reads(&[Segment::Server, Segment::History]),
         "a watermark never passes a pending mutation that was not applied"
     ),
     prop!(
@@ -236,6 +264,7 @@ static ALL: &[Property] = &[
         State,
         "no-silent-drop",
         safety::mid_reused,
+        reads(&[Segment::History]),
         "two clients of one group each had a mid-1 mutation applied",
         with_two_clients_per_group
     ),
@@ -245,6 +274,7 @@ static ALL: &[Property] = &[
         State,
         "confirmed-entry-removed",
         safety::outbox_honesty,
+        reads(&[Segment::Installs, Segment::History]),
         "an entry leaves the outbox only once applied, or by its own tab's reset"
     ),
     prop!(
@@ -253,6 +283,7 @@ static ALL: &[Property] = &[
         State,
         "outbox-honesty",
         safety::confirmed_entry_removed,
+        reads(&[Segment::Installs, Segment::History]),
         "an applied mutation was confirmed and left the outbox"
     ),
     prop!(
@@ -261,6 +292,7 @@ static ALL: &[Property] = &[
         State,
         "cookie-advanced",
         safety::monotone,
+        reads(&[Segment::History]),
         "watermarks and IDB cookies never go backwards"
     ),
     prop!(
@@ -269,6 +301,7 @@ static ALL: &[Property] = &[
         State,
         "monotone",
         safety::cookie_advanced,
+        reads(&[Segment::Installs]),
         "an IDB cookie reached version 2"
     ),
     prop!(
@@ -277,6 +310,7 @@ static ALL: &[Property] = &[
         State,
         "optimistic-view",
         safety::rebase,
+        reads(&[Segment::Installs, Segment::Tabs]),
         "each open tab's view is its base with its own pending mutations replayed"
     ),
     prop!(
@@ -285,6 +319,7 @@ static ALL: &[Property] = &[
         State,
         "rebase",
         safety::optimistic_view,
+        reads(&[Segment::Installs, Segment::Tabs]),
         "a tab shows pending mutations on top of a pulled base"
     ),
     prop!(
@@ -293,6 +328,7 @@ static ALL: &[Property] = &[
         State,
         "own-write-in-base",
         safety::read_your_writes,
+        reads(&[Segment::Installs, Segment::History]),
         "a mutation that left the outbox is in its installation's base"
     ),
     prop!(
@@ -301,6 +337,7 @@ static ALL: &[Property] = &[
         State,
         "read-your-writes",
         safety::own_write_in_base,
+        reads(&[Segment::Installs, Segment::History]),
         "an installation's base holds its own confirmed write"
     ),
     prop!(
@@ -309,6 +346,7 @@ static ALL: &[Property] = &[
         State,
         "pull-confirms",
         safety::group_isolation,
+        reads(&[Segment::Server, Segment::Network]),
         "a pull response carries only its own group's clientIDs"
     ),
     prop!(
@@ -317,6 +355,7 @@ static ALL: &[Property] = &[
         State,
         "group-isolation",
         safety::pull_confirms,
+        reads(&[Segment::Network]),
         "a pull response in flight confirms some mutation"
     ),
     prop!(
@@ -325,6 +364,7 @@ static ALL: &[Property] = &[
         State,
         "private-row-cached",
         safety::read_isolation,
+        reads(&[Segment::Installs]),
         "no installation caches a row auth.read denies the user its base was pulled as",
         with_private_rows
     ),
@@ -334,6 +374,7 @@ static ALL: &[Property] = &[
         State,
         "read-isolation",
         safety::private_row_cached,
+        reads(&[Segment::Installs]),
         "an installation caches a private row",
         with_private_rows
     ),
@@ -343,6 +384,7 @@ static ALL: &[Property] = &[
         State,
         "write-denied",
         safety::write_authorisation,
+        reads(&[Segment::History]),
         "no applied mutation was denied by auth.write for the user of its request",
         with_users_and_private_rows
     ),
@@ -352,6 +394,7 @@ static ALL: &[Property] = &[
         State,
         "write-authorisation",
         safety::write_denied,
+        reads(&[Segment::History]),
         "the server processed a mutation that auth.write denied, with no effect",
         with_users_and_private_rows
     ),
@@ -361,6 +404,7 @@ static ALL: &[Property] = &[
         State,
         "pending-across-user-switch",
         safety::as_author,
+        reads(&[Segment::History]),
         "every mutation reaches the server as the user who made it",
         with_user_switch
     ),
@@ -370,6 +414,7 @@ static ALL: &[Property] = &[
         State,
         "as-author",
         safety::pending_across_user_switch,
+        reads(&[Segment::Installs, Segment::History]),
         "an installation holds a pending mutation of a user other than the one signed in",
         with_user_switch
     ),
@@ -379,6 +424,7 @@ static ALL: &[Property] = &[
         Quiescent,
         "all-applied",
         quiescence::no_lost_mutation,
+        EVERYTHING,
         "once healed, every mutation was applied or discarded by its own tab's reset"
     ),
     prop!(
@@ -387,6 +433,7 @@ static ALL: &[Property] = &[
         Quiescent,
         "no-lost-mutation",
         quiescence::all_applied,
+        EVERYTHING,
         "once healed, two mutations were applied"
     ),
     prop!(
@@ -395,6 +442,7 @@ static ALL: &[Property] = &[
         Quiescent,
         "two-tabs-converge",
         quiescence::convergence,
+        EVERYTHING,
         "once healed, every open tab's view equals the server's rows"
     ),
     prop!(
@@ -403,6 +451,7 @@ static ALL: &[Property] = &[
         Quiescent,
         "convergence",
         quiescence::two_tabs_converge,
+        EVERYTHING,
         "once healed, two open tabs show a written row",
         with_two_tabs
     ),
@@ -412,6 +461,7 @@ static ALL: &[Property] = &[
         Quiescent,
         "conflict-resolved",
         quiescence::lww,
+        EVERYTHING,
         "once healed, each last-write-wins row holds the applied write with the highest row_version",
         with_lww_rows
     ),
@@ -421,6 +471,7 @@ static ALL: &[Property] = &[
         Quiescent,
         "lww",
         quiescence::conflict_resolved,
+        EVERYTHING,
         "once healed, a last-write-wins row was written by two different clients",
         with_lww_rows_and_two_clients
     ),
@@ -430,6 +481,7 @@ static ALL: &[Property] = &[
         Quiescent,
         "resolved-against-arrival",
         quiescence::resolve_conflict,
+        EVERYTHING,
         "once healed, each resolveConflict row holds its largest applied write, whatever the arrival order",
         with_max_rows
     ),
@@ -439,6 +491,7 @@ static ALL: &[Property] = &[
         Quiescent,
         "resolve-conflict",
         quiescence::resolved_against_arrival,
+        EVERYTHING,
         "once healed, a resolveConflict row got its larger write first",
         with_max_rows
     ),
@@ -448,6 +501,7 @@ static ALL: &[Property] = &[
         Quiescent,
         "counter-merged",
         quiescence::crdt_counter,
+        EVERYTHING,
         "once healed, each counter holds the number of applied increments",
         with_counter_rows
     ),
@@ -457,6 +511,7 @@ static ALL: &[Property] = &[
         Quiescent,
         "crdt-counter",
         quiescence::counter_merged,
+        EVERYTHING,
         "once healed, a counter was incremented by two clients",
         with_counter_rows
     ),

@@ -217,7 +217,8 @@ impl Shift<'_> {
                     stored += 1;
                     let link = (i as u32, k as u16);
                     if !self.open.is_empty() {
-                        self.discover(&scratch.pool[k], link, &mut scratch.healed);
+                        let w = &scratch.pool[k];
+                        self.discover(w, w.changes(), link, &mut scratch.healed);
                     }
                     let encoding = &mut scratch.assembled;
                     encoding.clear();
@@ -289,8 +290,16 @@ impl Shift<'_> {
         }
     }
 
-    /// Checks the properties still open on this level against a new state.
-    fn discover(&self, w: &World, (parent, action): (u32, u16), healed: &mut Option<World>) {
+    /// Checks the properties still open on this level against a new state. Its parent, on the
+    /// level before, found none of them (or they would be decided): one that reads none of the
+    /// parts `changed` marks finds nothing here either.
+    fn discover(
+        &self,
+        w: &World,
+        changed: u8,
+        (parent, action): (u32, u16),
+        healed: &mut Option<World>,
+    ) {
         *healed = None;
         let witness = Witness {
             level: self.level_no,
@@ -302,8 +311,17 @@ impl Shift<'_> {
             .iter()
             .copied()
             .filter(|&p| {
-                self.props[p].check_with(self.setup, w, healed)
-                    != self.props[p].discovery_is_failure()
+                let p = self.props[p];
+                if p.reads & changed == 0 {
+                    debug_assert_eq!(
+                        p.check_with(self.setup, w, healed),
+                        p.discovery_is_failure(),
+                        "{} reads more than its `reads` says",
+                        p.name
+                    );
+                    return false;
+                }
+                p.check_with(self.setup, w, healed) != p.discovery_is_failure()
             })
             .collect();
         if decided.is_empty() {

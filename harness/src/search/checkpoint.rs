@@ -229,9 +229,10 @@ pub struct Loaded {
     pub frontier: Level,
 }
 
-/// A digest of the model's behaviour: the package version and the encodings of every state
-/// within 6 steps of `tiny` under the hardened protocol. A change to the state, its encoding,
-/// `enabled` or `step` changes it (almost surely), and a checkpoint of another model is refused.
+/// A digest of the model's behaviour: the package version, and the encodings and fingerprints
+/// of every state within 6 steps of `tiny` under the hardened protocol. A change to the state,
+/// its encoding, `enabled`, `step` or the fingerprint function changes it (almost surely), and
+/// a checkpoint of another model, whose stored fingerprints would mean other states, is refused.
 pub fn model_digest() -> String {
     use std::hash::{Hash, Hasher};
     let setup = Setup::new(
@@ -261,8 +262,12 @@ pub fn model_digest() -> String {
     // SipHash with fixed keys: the same digest on every run and machine.
     let mut h = std::collections::hash_map::DefaultHasher::new();
     env!("CARGO_PKG_VERSION").hash(&mut h);
+    let mut key = crate::search::fingerprints::Fingerprinter::new(&setup, false);
     for e in &seen {
         e.hash(&mut h);
+        if let Some(w) = World::decode(e) {
+            key.of(&w).hash(&mut h);
+        }
     }
     format!("{:016x}-{}", h.finish(), seen.len())
 }

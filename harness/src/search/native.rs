@@ -10,8 +10,9 @@
 //! `memcpy` of the parent when nothing spilled, where a clone of two dozen small vectors took
 //! 40% of the search's time); a frame is *expanded* all at once, every
 //! successor fingerprinted and its table slot prefetched before any is looked up, so that the
-//! table's cache misses overlap (the successors found new are the frame's children, and the
-//! search descends into them last first: the last one computed is still in the child's buffer);
+//! table's cache misses overlap (the successors found new are the frame's children, and each
+//! is computed once: the frame keeps every successor in a pool of buffers, and descending swaps
+//! the child's buffer with it);
 //! the table is open addressing over the fingerprints themselves (one cache line per lookup,
 //! where a general hash set reads its control bytes and then the slot); a frame keeps its
 //! state's segment hashes, and a successor encodes and hashes only the segments its action
@@ -23,6 +24,7 @@ use crate::search::fingerprints::{Fingerprinter, SegmentHashes};
 use crate::search::report::{replayed_steps, PropertyReport, Report, Search};
 use plasma_model::encode::SEGMENTS;
 use plasma_model::{Action, Setup, Source, World};
+use plasma_properties::EVERYTHING;
 use std::time::{Duration, Instant};
 
 type Visited = crate::search::fingerprints::Fingerprints;
@@ -30,7 +32,8 @@ type Visited = crate::search::fingerprints::Fingerprints;
 /// One level of the depth-first stack. Frames are kept when the search backs up, so a
 /// successor is written into the next frame's inline storage (no allocation, no move).
 struct Frame {
-    world: World,
+    /// Boxed, as the pool's states are, so that descending swaps two pointers.
+    world: Box<World>,
     actions: Vec<Action>,
     /// Indices of the actions whose successors were new when this frame was expanded: the
     /// children this frame owns and has yet to descend into, last first.
@@ -38,9 +41,13 @@ struct Frame {
     /// The action being explored below this frame: the one that led to frame `k + 1` is
     /// `frames[k].actions[frames[k].taken]`.
     taken: usize,
-    /// The successor the expansion left in the next frame's buffer (the last one it computed):
-    /// descending into it needs no recomputation.
-    left: Option<usize>,
+    /// The successors the expansion computed, by action index: descending into one swaps it
+    /// into the next frame. Empty (and `expanded` false) in a frame read back from a
+    /// checkpoint, whose children are computed again.
+    // Boxed on purpose: a swap moves pointers, not 848-byte states.
+    #[allow(clippy::vec_box)]
+    pool: Vec<Box<World>>,
+    expanded: bool,
     /// The state's segment hashes, and those of its successors by action index (set by the
     /// expansion for every action that succeeded).
     hashes: SegmentHashes,
@@ -50,11 +57,12 @@ struct Frame {
 impl Frame {
     fn new(world: World) -> Frame {
         Frame {
-            world,
+            world: Box::new(world),
             actions: Vec::new(),
             fresh: Vec::new(),
             taken: 0,
-            left: None,
+            pool: Vec::new(),
+            expanded: false,
             hashes: [0; SEGMENTS],
             succ: Vec::new(),
         }
@@ -66,33 +74,32 @@ fn path_of(frames: &[Frame]) -> Vec<Action> {
     frames.iter().map(|f| f.actions[f.taken].clone()).collect()
 }
 
-/// Computes every successor of `node` (in `scratch`), stores the new ones' fingerprints and
+/// Computes every successor of `node` (into its pool), stores the new ones' fingerprints and
 /// records them as the node's children. All successors are fingerprinted before the table is
 /// probed, with a prefetch each, so that the table's cache misses overlap instead of stalling
 /// the search one at a time. Returns the successors generated.
 fn expand(
     setup: &Setup,
     node: &mut Frame,
-    scratch: &mut World,
     key: &mut Fingerprinter,
     visited: &mut Visited,
     fps: &mut Vec<(usize, u64)>,
 ) -> usize {
     fps.clear();
-    node.left = None;
     node.succ.clear();
     node.succ.resize(node.actions.len(), [0; SEGMENTS]);
+    while node.pool.len() < node.actions.len() {
+        node.pool.push(Box::new((*node.world).clone()));
+    }
+    node.expanded = true;
     let source = Source::of(&node.world);
-    for (i, action) in node.actions.iter().enumerate() {
-        scratch.overwrite_from(source);
-        scratch.forget_changes();
-        if scratch.apply(setup, action).is_ok() {
-            let fp = key.of_child(scratch, &node.hashes, &mut node.succ[i]);
+    for (i, (action, succ)) in node.actions.iter().zip(&mut node.pool).enumerate() {
+        succ.overwrite_from(source);
+        succ.forget_changes();
+        if succ.apply(setup, action).is_ok() {
+            let fp = key.of_child(succ, &node.hashes, &mut node.succ[i]);
             visited.prefetch(fp);
             fps.push((i, fp));
-            node.left = Some(i);
-        } else {
-            node.left = None;
         }
     }
     node.fresh.clear();
@@ -134,14 +141,26 @@ fn run_from(setup: &Setup, opts: &CheckOptions, loaded: Option<LoadedDfs>) -> Re
     let init = World::init(setup);
     let mut init_hashes = [0; SEGMENTS];
     visited.insert(key.of_segments(&init, &mut init_hashes));
-    // Properties of a newly found state, reached by `path`.
+    // Properties of a newly found state, reached by `path` from a state whose verdicts were
+    // all "nothing found" (or it would be decided): one that reads none of the parts `changed`
+    // marks has that verdict too.
     let discover = |w: &World,
+                    changed: u8,
                     path: &dyn Fn() -> Vec<Action>,
                     found: &mut Vec<Option<Vec<Action>>>,
                     undecided: &mut usize| {
         let mut healed = None;
         for (i, p) in props.iter().enumerate() {
             if found[i].is_some() {
+                continue;
+            }
+            if p.reads & changed == 0 {
+                debug_assert_eq!(
+                    p.check_with(setup, w, &mut healed),
+                    p.discovery_is_failure(),
+                    "{} reads more than its `reads` says",
+                    p.name
+                );
                 continue;
             }
             if p.check_with(setup, w, &mut healed) != p.discovery_is_failure() {
@@ -158,19 +177,12 @@ fn run_from(setup: &Setup, opts: &CheckOptions, loaded: Option<LoadedDfs>) -> Re
     let mut before = 0.0;
     match loaded {
         None => {
-            discover(&init, &Vec::new, &mut found, &mut undecided);
-            frames = vec![Frame::new(init.clone()), Frame::new(init)];
-            frames[0].hashes = init_hashes;
-            let (root, rest) = frames.split_at_mut(1);
-            root[0].world.enabled(setup, &mut root[0].actions);
-            generated += expand(
-                setup,
-                &mut root[0],
-                &mut rest[0].world,
-                &mut key,
-                &mut visited,
-                &mut fps,
-            );
+            discover(&init, EVERYTHING, &Vec::new, &mut found, &mut undecided);
+            let mut root = Frame::new(init);
+            root.hashes = init_hashes;
+            root.world.enabled(setup, &mut root.actions);
+            generated += expand(setup, &mut root, &mut key, &mut visited, &mut fps);
+            frames = vec![root];
             depth = 1;
         }
         Some(l) => {
@@ -263,9 +275,9 @@ fn run_from(setup: &Setup, opts: &CheckOptions, loaded: Option<LoadedDfs>) -> Re
                 last_report = Instant::now();
             }
         }
-        // Two buffers beyond the stack: the child, and the scratch its expansion needs.
-        while frames.len() < depth + 2 {
-            let world = frames[top].world.clone();
+        // A buffer beyond the stack for the child.
+        while frames.len() < depth + 1 {
+            let world = (*frames[top].world).clone();
             frames.push(Frame::new(world));
         }
         let (stack, rest) = frames.split_at_mut(depth);
@@ -274,13 +286,12 @@ fn run_from(setup: &Setup, opts: &CheckOptions, loaded: Option<LoadedDfs>) -> Re
             continue;
         };
         parent.taken = i;
-        let (child, scratch) = rest.split_at_mut(1);
-        let child = &mut child[0];
-        // The expansion computed this successor already, into this very buffer if it was the
-        // last; otherwise computing it again (for the one in four successors that is new) is
-        // cheaper than keeping every successor.
-        if parent.left.take() != Some(i) {
+        let child = &mut rest[0];
+        if parent.expanded {
+            std::mem::swap(&mut child.world, &mut parent.pool[i]);
+        } else {
             child.world.overwrite(&parent.world);
+            child.world.forget_changes();
             if child.world.apply(setup, &parent.actions[i]).is_err() {
                 unreachable!("a successor the expansion computed is refused");
             }
@@ -293,7 +304,14 @@ fn run_from(setup: &Setup, opts: &CheckOptions, loaded: Option<LoadedDfs>) -> Re
             }
         }
         if undecided > 0 {
-            discover(&child.world, &|| path_of(stack), &mut found, &mut undecided);
+            let changed = child.world.changes();
+            discover(
+                &child.world,
+                changed,
+                &|| path_of(stack),
+                &mut found,
+                &mut undecided,
+            );
             if hunting(&found) {
                 stop_reason = Some("stopped at the first violation".to_string());
                 break;
@@ -301,14 +319,7 @@ fn run_from(setup: &Setup, opts: &CheckOptions, loaded: Option<LoadedDfs>) -> Re
         }
         child.actions.clear();
         child.world.enabled(setup, &mut child.actions);
-        generated += expand(
-            setup,
-            child,
-            &mut scratch[0].world,
-            &mut key,
-            &mut visited,
-            &mut fps,
-        );
+        generated += expand(setup, child, &mut key, &mut visited, &mut fps);
         depth += 1;
         max_depth = max_depth.max(depth);
     }
