@@ -74,17 +74,17 @@ fn path_of(frames: &[Frame]) -> Vec<Action> {
     frames.iter().map(|f| f.actions[f.taken].clone()).collect()
 }
 
-/// Computes every successor of `node` (into its pool), stores the new ones' fingerprints and
-/// records them as the node's children. All successors are fingerprinted before the table is
-/// probed, with a prefetch each, so that the table's cache misses overlap instead of stalling
-/// the search one at a time. Returns the successors generated.
+/// Computes every successor of `node` (into its pool) and its fingerprint (into `fps`), with
+/// the fingerprint's table slot prefetched: [`store`] probes the table once all are computed,
+/// so that the cache misses overlap instead of stalling the search one at a time (and the
+/// caller checks the node's properties in between, while the slots arrive).
 fn expand(
     setup: &Setup,
     node: &mut Frame,
     key: &mut Fingerprinter,
-    visited: &mut Visited,
+    visited: &Visited,
     fps: &mut Vec<(usize, u64)>,
-) -> usize {
+) {
     fps.clear();
     node.succ.clear();
     node.succ.resize(node.actions.len(), [0; SEGMENTS]);
@@ -102,6 +102,11 @@ fn expand(
             fps.push((i, fp));
         }
     }
+}
+
+/// Stores the fingerprints [`expand`] computed and records the new ones' successors as the
+/// node's children. Returns the successors generated.
+fn store(node: &mut Frame, visited: &mut Visited, fps: &[(usize, u64)]) -> usize {
     node.fresh.clear();
     for &(i, fp) in fps.iter() {
         if visited.insert(fp) {
@@ -181,7 +186,8 @@ fn run_from(setup: &Setup, opts: &CheckOptions, loaded: Option<LoadedDfs>) -> Re
             let mut root = Frame::new(init);
             root.hashes = init_hashes;
             root.world.enabled(setup, &mut root.actions);
-            generated += expand(setup, &mut root, &mut key, &mut visited, &mut fps);
+            expand(setup, &mut root, &mut key, &visited, &mut fps);
+            generated += store(&mut root, &mut visited, &fps);
             frames = vec![root];
             depth = 1;
         }
@@ -303,6 +309,9 @@ fn run_from(setup: &Setup, opts: &CheckOptions, loaded: Option<LoadedDfs>) -> Re
                 key.of_segments(&child.world, &mut child.hashes);
             }
         }
+        child.actions.clear();
+        child.world.enabled(setup, &mut child.actions);
+        expand(setup, child, &mut key, &visited, &mut fps);
         if undecided > 0 {
             let changed = child.world.changes();
             discover(
@@ -317,9 +326,7 @@ fn run_from(setup: &Setup, opts: &CheckOptions, loaded: Option<LoadedDfs>) -> Re
                 break;
             }
         }
-        child.actions.clear();
-        child.world.enabled(setup, &mut child.actions);
-        generated += expand(setup, child, &mut key, &mut visited, &mut fps);
+        generated += store(child, &mut visited, &fps);
         depth += 1;
         max_depth = max_depth.max(depth);
     }
