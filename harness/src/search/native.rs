@@ -29,8 +29,9 @@ use std::time::{Duration, Instant};
 
 type Visited = crate::search::fingerprints::Fingerprints;
 
-/// One level of the depth-first stack. Frames are kept when the search backs up, so a
-/// successor is written into the next frame's inline storage (no allocation, no move).
+/// One level of the depth-first stack. Frames, and their pools of successor states, are kept
+/// when the search backs up, so a successor is written into a buffer that exists already (no
+/// allocation).
 struct Frame {
     /// Boxed, as the pool's states are, so that descending swaps two pointers.
     world: Box<World>,
