@@ -116,6 +116,29 @@ impl Property {
     pub fn discovery_is_failure(&self) -> bool {
         self.expect == Expect::Always
     }
+
+    /// Whether `world` is a discovery (a counterexample or an example), given that it was
+    /// stepped from a state that was not and that its action marked the parts `changed`
+    /// ([`World::changes`]): a property that reads none of them is not evaluated (test builds
+    /// evaluate it anyway and assert that `reads` was right).
+    pub fn discovered(
+        &self,
+        setup: &Setup,
+        world: &World,
+        changed: u8,
+        healed: &mut Option<World>,
+    ) -> bool {
+        if self.reads & changed == 0 {
+            debug_assert_eq!(
+                self.check_with(setup, world, healed),
+                self.discovery_is_failure(),
+                "{} reads more than its `reads` says",
+                self.name
+            );
+            return false;
+        }
+        self.check_with(setup, world, healed) != self.discovery_is_failure()
+    }
 }
 
 /// Every property, in report order: each `always` directly followed by its `sometimes`.

@@ -310,19 +310,7 @@ impl Shift<'_> {
             .open
             .iter()
             .copied()
-            .filter(|&p| {
-                let p = self.props[p];
-                if p.reads & changed == 0 {
-                    debug_assert_eq!(
-                        p.check_with(self.setup, w, healed),
-                        p.discovery_is_failure(),
-                        "{} reads more than its `reads` says",
-                        p.name
-                    );
-                    return false;
-                }
-                p.check_with(self.setup, w, healed) != p.discovery_is_failure()
-            })
+            .filter(|&p| self.props[p].discovered(self.setup, w, changed, healed))
             .collect();
         if decided.is_empty() {
             return;

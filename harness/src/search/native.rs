@@ -160,16 +160,7 @@ fn run_from(setup: &Setup, opts: &CheckOptions, loaded: Option<LoadedDfs>) -> Re
             if found[i].is_some() {
                 continue;
             }
-            if p.reads & changed == 0 {
-                debug_assert_eq!(
-                    p.check_with(setup, w, &mut healed),
-                    p.discovery_is_failure(),
-                    "{} reads more than its `reads` says",
-                    p.name
-                );
-                continue;
-            }
-            if p.check_with(setup, w, &mut healed) != p.discovery_is_failure() {
+            if p.discovered(setup, w, changed, &mut healed) {
                 found[i] = Some(path());
                 *undecided -= 1;
             }
