@@ -33,8 +33,15 @@ impl<T: Copy, const N: usize> Default for CopyVec<T, N> {
 }
 
 impl<T: Copy, const N: usize> Clone for CopyVec<T, N> {
+    #[inline]
     fn clone(&self) -> Self {
-        CopyVec(SmallVec::from_slice(&self.0))
+        if self.0.spilled() {
+            return CopyVec(SmallVec::from_slice(&self.0));
+        }
+        // SAFETY: an inline `SmallVec` of `Copy` items owns no heap memory (its length and its
+        // elements are all it holds), so a bitwise copy is an independent, equal vector; the
+        // unused slots are `MaybeUninit`, which a copy may carry uninitialized.
+        unsafe { std::ptr::read(self) }
     }
 
     fn clone_from(&mut self, source: &Self) {

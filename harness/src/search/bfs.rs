@@ -132,7 +132,6 @@ struct Scratch {
     /// parent's bytes.
     kept: Vec<u8>,
     spans: Vec<Spans>,
-    assembled: Vec<u8>,
     healed: Option<World>,
 }
 
@@ -150,12 +149,11 @@ impl Shift<'_> {
             child: [0; SEGMENTS],
             kept: Vec::new(),
             spans: Vec::new(),
-            assembled: Vec::new(),
             healed: None,
         };
         let mut unpacked = Vec::new();
-        // Each state of the level is decoded into this one buffer.
-        let mut parent = World::init(self.setup);
+        // Each state of the level is decoded into this one state.
+        let mut decoder = plasma_model::encode::Decoder::default();
         while !self.stop.load(Ordering::Relaxed) {
             let limit = crate::search::check::limit_reached(
                 self.opts,
@@ -178,14 +176,13 @@ impl Shift<'_> {
             let mut room = 0;
             let (mut generated, mut stored) = (0, 0);
             for (i, bytes) in self.level.states(chunk, &mut unpacked) {
-                let mut ends = [0; SEGMENTS];
-                if !parent.decode_segments(bytes, &mut ends) {
+                let Some((parent, ends, held)) = decoder.decode(bytes) else {
                     unreachable!("a level holds only whole encodings");
-                }
+                };
                 scratch
                     .key
-                    .of_encoded(&parent, bytes, &ends, &mut scratch.parent);
-                self.successors(&parent, &mut scratch, &table);
+                    .of_encoded(parent, bytes, ends, held, &mut scratch.parent);
+                self.successors(parent, &mut scratch, &table);
                 let n = scratch.fps.len();
                 while room < n {
                     let block = n.max(ROOM_BLOCK);
@@ -220,22 +217,25 @@ impl Shift<'_> {
                         let w = &scratch.pool[k];
                         self.discover(w, w.changes(), link, &mut scratch.healed);
                     }
-                    let encoding = &mut scratch.assembled;
-                    encoding.clear();
-                    let mut from = 0;
-                    for (seg, (span, &end)) in scratch.spans[k].iter().zip(&ends).enumerate() {
-                        match *span {
-                            Some((a, b)) => encoding.extend_from_slice(&scratch.kept[a..b]),
-                            // The counters, never kept, are the successor's own.
-                            None if seg == Segment::Counters as usize => {
-                                encoding.extend_from_slice(&scratch.pool[k].counters())
-                            }
-                            None => encoding.extend_from_slice(&bytes[from..end]),
+                    // The successor's encoding, assembled from its kept segments, its own
+                    // counters (never kept) and its parent's bytes, straight into the level.
+                    let counters = scratch.pool[k].counters();
+                    let pieces =
+                        scratch.spans[k]
+                            .iter()
+                            .enumerate()
+                            .map(|(seg, span)| match *span {
+                                Some((a, b)) => &scratch.kept[a..b],
+                                None if seg == Segment::Counters as usize => &counters[..],
+                                None => &bytes[if seg == 0 { 0 } else { ends[seg - 1] }..ends[seg]],
+                            });
+                    let n = pieces.clone().map(<[u8]>::len).sum();
+                    out.push_with(n, link, |level| {
+                        for piece in pieces {
+                            level.extend_from_slice(piece);
                         }
-                        from = end;
-                    }
-                    debug_assert_eq!(*encoding, scratch.pool[k].encode());
-                    out.push(encoding, link)?;
+                        debug_assert_eq!(level[level.len() - n..], scratch.pool[k].encode());
+                    })?;
                 }
             }
             table.unreserve(room);

@@ -120,18 +120,21 @@ impl Fingerprinter {
         let start = out.len();
         out.extend_from_slice(self.encoder.encode_segments(w, &mut ends));
         let mut hashes = [0; SEGMENTS];
-        self.of_encoded(w, &out[start..], &ends, &mut hashes)
+        self.of_encoded(w, &out[start..], &ends, 0, &mut hashes)
     }
 
     /// The fingerprint of the state `w` whose encoding is `bytes`, its segments ending at
     /// `ends` ([`World::decode_segments`]): the segment hashes, written to `hashes`, come from
-    /// the bytes, with no encoding.
+    /// the bytes, with no encoding. The segments in the mask `held` (bit `Segment as u8`) are
+    /// those of the state whose hashes `hashes` holds ([`plasma_model::encode::Decoder`]), and
+    /// keep their hashes.
     #[inline]
     pub fn of_encoded(
         &mut self,
         w: &World,
         bytes: &[u8],
         ends: &[usize; SEGMENTS],
+        held: u8,
         hashes: &mut SegmentHashes,
     ) -> u64 {
         if let Some(s) = self.sym {
@@ -140,7 +143,9 @@ impl Fingerprinter {
         let mut from = 0;
         for (k, &end) in ends.iter().enumerate() {
             let segment = &bytes[from..end];
-            hashes[k] = if k == Segment::Counters as usize {
+            hashes[k] = if held & (1 << k) != 0 {
+                hashes[k]
+            } else if k == Segment::Counters as usize {
                 hash_counters(segment)
             } else {
                 hash_bytes(&self.hasher, segment)

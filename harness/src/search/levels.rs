@@ -85,9 +85,12 @@ pub struct PartWriter {
     links: Sink,
     len: usize,
     written: u64,
-    /// The chunk being filled, uncompressed.
+    /// Compressed: the chunk being filled. Raw: the whole part, written in place (each chunk
+    /// after its 8-byte header, filled in when the chunk is done), with no second copy.
     block: Vec<u8>,
-    /// Where each chunk's compressed block starts.
+    /// Raw: where the bytes of the chunk being filled start in `block`.
+    start: usize,
+    /// Where each chunk's block starts.
     marks: Vec<u64>,
 }
 
@@ -100,19 +103,42 @@ impl PartWriter {
             len: 0,
             written: 0,
             block: Vec::new(),
+            start: 0,
             marks: Vec::new(),
         })
     }
 
-    pub fn push(&mut self, bytes: &[u8], (parent, action): (u32, u16)) -> std::io::Result<()> {
-        let n = bytes.len();
+    pub fn push(&mut self, bytes: &[u8], link: (u32, u16)) -> std::io::Result<()> {
+        self.push_with(bytes.len(), link, |block| block.extend_from_slice(bytes))
+    }
+
+    /// Appends a state whose encoding is `n` bytes long, which `write` appends to the buffer
+    /// it is given (an encoding assembled from pieces goes straight into the level).
+    #[inline]
+    pub fn push_with(
+        &mut self,
+        n: usize,
+        (parent, action): (u32, u16),
+        write: impl FnOnce(&mut Vec<u8>),
+    ) -> std::io::Result<()> {
+        if !self.compress && self.len % CHUNK == 0 {
+            self.marks.push(self.block.len() as u64);
+            self.block.extend_from_slice(&[0; 8]);
+            self.start = self.block.len();
+        }
         if n < 0x80 {
             self.block.push(n as u8);
         } else {
             self.block
                 .extend_from_slice(&[0x80 | (n >> 8) as u8, n as u8]);
         }
-        self.block.extend_from_slice(bytes);
+        let before = self.block.len();
+        write(&mut self.block);
+        debug_assert_eq!(
+            self.block.len() - before,
+            n,
+            "the encoding's announced length"
+        );
         let mut link = [0; LINK];
         link[..4].copy_from_slice(&parent.to_le_bytes());
         link[4..].copy_from_slice(&action.to_le_bytes());
@@ -124,34 +150,40 @@ impl PartWriter {
         Ok(())
     }
 
-    /// Writes the chunk being filled as one block: its raw size, its packed size (0 for a raw
+    /// Ends the chunk being filled: its block is its raw size, its packed size (0 for a raw
     /// block: LZ4 never packs a block into nothing), then its bytes.
     fn flush(&mut self) -> std::io::Result<()> {
+        if !self.compress {
+            if self.len > 0 {
+                let size = (self.block.len() - self.start) as u32;
+                self.block[self.start - 8..self.start - 4].copy_from_slice(&size.to_le_bytes());
+            }
+            return Ok(());
+        }
         if self.block.is_empty() {
             return Ok(());
         }
         self.marks.push(self.written);
         self.states
             .write(&(self.block.len() as u32).to_le_bytes())?;
-        let stored = if self.compress {
-            let packed = lz4_flex::compress(&self.block);
-            self.states.write(&(packed.len() as u32).to_le_bytes())?;
-            self.states.write(&packed)?;
-            packed.len()
-        } else {
-            self.states.write(&0u32.to_le_bytes())?;
-            self.states.write(&self.block)?;
-            self.block.len()
-        };
-        self.written += 8 + stored as u64;
+        let packed = lz4_flex::compress(&self.block);
+        self.states.write(&(packed.len() as u32).to_le_bytes())?;
+        self.states.write(&packed)?;
+        self.written += 8 + packed.len() as u64;
         self.block.clear();
         Ok(())
     }
 
     pub fn finish(mut self) -> std::io::Result<Part> {
         self.flush()?;
+        let states = if self.compress {
+            self.states.finish()?
+        } else {
+            self.block.shrink_to_fit();
+            Stored::Memory(self.block)
+        };
         Ok(Part {
-            states: self.states.finish()?,
+            states,
             links: self.links.finish()?,
             len: self.len,
             marks: self.marks,
@@ -217,9 +249,10 @@ impl Level {
         self.parts.push(part);
     }
 
-    /// The states of a chunk, with their level indices; `buf` holds the chunk unpacked.
+    /// The states of a chunk, with their level indices; `buf` holds a compressed chunk
+    /// unpacked (a raw one is read where it is).
     pub fn states<'b>(
-        &self,
+        &'b self,
         c: Chunk,
         buf: &'b mut Vec<u8>,
     ) -> impl Iterator<Item = (usize, &'b [u8])> + use<'b> {
@@ -227,13 +260,15 @@ impl Level {
         let size =
             |k: usize| u32::from_le_bytes([stored[k], stored[k + 1], stored[k + 2], stored[k + 3]]);
         let (n, packed) = (size(0) as usize, size(4) as usize);
-        buf.resize(n, 0);
-        if packed == 0 {
-            buf.copy_from_slice(&stored[8..8 + n]);
-        } else if lz4_flex::decompress_into(&stored[8..8 + packed], buf).ok() != Some(n) {
-            unreachable!("a level holds only whole blocks");
-        }
-        let bytes: &'b [u8] = buf;
+        let bytes: &'b [u8] = if packed == 0 {
+            &stored[8..8 + n]
+        } else {
+            buf.resize(n, 0);
+            if lz4_flex::decompress_into(&stored[8..8 + packed], buf).ok() != Some(n) {
+                unreachable!("a level holds only whole blocks");
+            }
+            buf
+        };
         let mut at = 0;
         (c.first..c.first + c.len).map(move |i| {
             let (n, skip) = match bytes[at] {
