@@ -226,6 +226,18 @@ impl Network {
         true
     }
 
+    /// Takes one copy of the message at place `i` of [`Network::distinct`], which the caller
+    /// knows is `msg`.
+    #[inline]
+    pub fn take_at(&mut self, i: usize, msg: &Msg) {
+        debug_assert_eq!(self.msgs.get(i).map(|(m, _)| m), Some(msg));
+        if self.msgs[i].1 > 1 {
+            self.msgs[i].1 -= 1;
+        } else {
+            self.msgs.remove(i);
+        }
+    }
+
     /// Distinct messages in flight, in a fixed order.
     pub fn distinct(&self) -> impl Iterator<Item = &Msg> {
         self.msgs.iter().map(|(m, _)| m)

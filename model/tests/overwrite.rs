@@ -71,7 +71,9 @@ fn a_copy_marked_inline_forgets_it_when_it_spills_in_place() {
 /// The encoding is lossless: every reachable state of `tiny` (and of a configuration with two
 /// installations, users, a counter row and faults) decodes back to itself, into a fresh state,
 /// into one that held another, and through a `Decoder` that reads only the segments that differ
-/// from the state decoded before (also after an encoding it refused).
+/// from the state decoded before (also after an encoding it refused). Along the way, every
+/// enabled action taken with `apply_enabled` (the message at the place `enabled_at` gave)
+/// reaches the successor `step` computes.
 #[test]
 fn every_reachable_state_decodes_to_itself() {
     use plasma_model::encode::{Segment, SEGMENTS};
@@ -156,8 +158,17 @@ fn every_reachable_state_decodes_to_itself() {
             }
             actions.clear();
             w.enabled(&setup, &mut actions);
-            for a in &actions {
-                stack.push(w.step(&setup, a).expect("enabled"));
+            // `enabled_at` lists the same actions, and `apply_enabled` with the message places
+            // it gives takes each to the successor `step` computes.
+            let (mut listed, mut at) = (Vec::new(), Vec::new());
+            w.enabled_at(&setup, &mut listed, &mut at);
+            assert_eq!((&listed, at.len()), (&actions, actions.len()));
+            for (a, &at) in actions.iter().zip(&at) {
+                let next = w.step(&setup, a).expect("enabled");
+                let mut taken = w.clone();
+                taken.apply_enabled(&setup, a, at).expect("enabled");
+                assert_eq!(taken, next, "{a:?} at {at}");
+                stack.push(next);
             }
         }
         assert!(seen.len() >= at_least.min(372_210), "{} states", seen.len());

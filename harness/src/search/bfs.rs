@@ -122,6 +122,8 @@ pub(crate) fn estimate(sizes: &[usize], expanded_per_second: f64) -> Option<(u64
 struct Scratch {
     key: Fingerprinter,
     actions: Vec<Action>,
+    /// Where in the network each action's message is ([`World::enabled_at`]).
+    at: Vec<u8>,
     pool: Vec<World>,
     fps: Vec<u64>,
     /// The parent's segment hashes (from its bytes), and room for a successor's.
@@ -143,6 +145,7 @@ impl Shift<'_> {
         let mut scratch = Scratch {
             key: Fingerprinter::new(self.setup, self.opts.symmetry),
             actions: Vec::new(),
+            at: Vec::new(),
             pool: Vec::new(),
             fps: Vec::new(),
             parent: [0; SEGMENTS],
@@ -266,7 +269,7 @@ impl Shift<'_> {
     /// that a successor found new has its encoding assembled from them and its parent's bytes.
     fn successors(&self, parent: &World, s: &mut Scratch, table: &Shared) {
         s.actions.clear();
-        parent.enabled(self.setup, &mut s.actions);
+        parent.enabled_at(self.setup, &mut s.actions, &mut s.at);
         while s.pool.len() < s.actions.len() {
             s.pool.push(parent.clone());
         }
@@ -274,10 +277,10 @@ impl Shift<'_> {
         s.kept.clear();
         s.spans.clear();
         let source = Source::of(parent);
-        for (a, w) in s.actions.iter().zip(s.pool.iter_mut()) {
+        for ((a, &at), w) in s.actions.iter().zip(&s.at).zip(s.pool.iter_mut()) {
             w.overwrite_from(source);
             w.forget_changes();
-            if w.apply(self.setup, a).is_err() {
+            if w.apply_enabled(self.setup, a, at).is_err() {
                 unreachable!("an enabled action is refused");
             }
             let mut spans = [None; SEGMENTS];

@@ -36,6 +36,8 @@ struct Frame {
     /// Boxed, as the pool's states are, so that descending swaps two pointers.
     world: Box<World>,
     actions: Vec<Action>,
+    /// Where in the network each action's message is ([`World::enabled_at`]).
+    at: Vec<u8>,
     /// Indices of the actions whose successors were new when this frame was expanded: the
     /// children this frame owns and has yet to descend into, last first.
     fresh: Vec<usize>,
@@ -60,6 +62,7 @@ impl Frame {
         Frame {
             world: Box::new(world),
             actions: Vec::new(),
+            at: Vec::new(),
             fresh: Vec::new(),
             taken: 0,
             pool: Vec::new(),
@@ -94,10 +97,16 @@ fn expand(
     }
     node.expanded = true;
     let source = Source::of(&node.world);
-    for (i, (action, succ)) in node.actions.iter().zip(&mut node.pool).enumerate() {
+    for (i, ((action, &at), succ)) in node
+        .actions
+        .iter()
+        .zip(&node.at)
+        .zip(&mut node.pool)
+        .enumerate()
+    {
         succ.overwrite_from(source);
         succ.forget_changes();
-        if succ.apply(setup, action).is_ok() {
+        if succ.apply_enabled(setup, action, at).is_ok() {
             let fp = key.of_child(succ, &node.hashes, &mut node.succ[i]);
             visited.prefetch(fp);
             fps.push((i, fp));
@@ -177,7 +186,8 @@ fn run_from(setup: &Setup, opts: &CheckOptions, loaded: Option<LoadedDfs>) -> Re
             discover(&init, EVERYTHING, &Vec::new, &mut found, &mut undecided);
             let mut root = Frame::new(init);
             root.hashes = init_hashes;
-            root.world.enabled(setup, &mut root.actions);
+            root.world
+                .enabled_at(setup, &mut root.actions, &mut root.at);
             expand(setup, &mut root, &mut key, &visited, &mut fps);
             generated += store(&mut root, &mut visited, &fps);
             frames = vec![root];
@@ -199,7 +209,9 @@ fn run_from(setup: &Setup, opts: &CheckOptions, loaded: Option<LoadedDfs>) -> Re
                 };
                 let mut frame = Frame::new(world);
                 key.of_segments(&frame.world, &mut frame.hashes);
-                frame.world.enabled(setup, &mut frame.actions);
+                frame
+                    .world
+                    .enabled_at(setup, &mut frame.actions, &mut frame.at);
                 frame.taken = f.taken;
                 frame.fresh = f.fresh.clone();
                 frames.push(frame);
@@ -302,7 +314,9 @@ fn run_from(setup: &Setup, opts: &CheckOptions, loaded: Option<LoadedDfs>) -> Re
             }
         }
         child.actions.clear();
-        child.world.enabled(setup, &mut child.actions);
+        child
+            .world
+            .enabled_at(setup, &mut child.actions, &mut child.at);
         expand(setup, child, &mut key, &visited, &mut fps);
         if undecided > 0 {
             let changed = child.world.changes();
