@@ -64,6 +64,8 @@ struct Shift<'a> {
     /// on this level is still checked, so that the least witness of the level wins.
     open: &'a [usize],
     spill: Option<&'a std::path::Path>,
+    /// Buffers of levels the search is done with, for the threads' parts of the next.
+    spare: &'a Mutex<Vec<Vec<u8>>>,
     /// Threads of the search (they also move the table when it grows).
     threads: usize,
     progress: &'a Progress,
@@ -141,7 +143,13 @@ impl Shift<'_> {
     /// A thread's work: take chunks until the level is done or the search stops; returns the
     /// thread's part of the next level.
     fn work(&self) -> std::io::Result<Part> {
-        let mut out = PartWriter::new(self.spill)?;
+        let buffer = self
+            .spare
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .pop()
+            .unwrap_or_default();
+        let mut out = PartWriter::reusing(self.spill, buffer)?;
         let mut scratch = Scratch {
             key: Fingerprinter::new(self.setup, self.opts.symmetry),
             actions: Vec::new(),
@@ -428,6 +436,7 @@ fn run_from(setup: &Setup, opts: &CheckOptions, loaded: Option<Loaded>) -> Repor
         }
     };
     let visited = RwLock::new(visited);
+    let mut spare = Mutex::new(Vec::new());
     let mut last_checkpoint = Instant::now();
     while !level.is_empty() && stop_reason.is_none() {
         if hunting(&found.lock().unwrap_or_else(|e| e.into_inner())) {
@@ -453,6 +462,7 @@ fn run_from(setup: &Setup, opts: &CheckOptions, loaded: Option<Loaded>) -> Repor
             found: &found,
             open: &open,
             spill: spill_dir,
+            spare: &spare,
             threads,
             progress: &progress,
         };
@@ -478,7 +488,8 @@ fn run_from(setup: &Setup, opts: &CheckOptions, loaded: Option<Loaded>) -> Repor
                 }
             }
         }
-        done.push(std::mem::replace(&mut level, next).into_links());
+        let finished = std::mem::replace(&mut level, next);
+        done.push(finished.into_links(spare.get_mut().unwrap_or_else(|e| e.into_inner())));
         if stop.load(Ordering::Relaxed) {
             if stop_reason.is_none() {
                 stop_reason = reason.lock().unwrap_or_else(|e| e.into_inner()).take();
