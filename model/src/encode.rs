@@ -430,9 +430,11 @@ impl Input for Checked<'_> {
 /// Encodings shorter than this are decoded from a zero-padded copy (a power of two).
 const PADDED_BYTES: usize = 512;
 
-/// A short encoding in a zero-padded buffer, read at the position modulo its size: no byte
-/// needs a bounds check. Reading past the encoding yields padding instead of an error, which
-/// the decoder then sees in the bytes taken (more than the encoding's length).
+/// A short encoding copied to the start of a buffer, read at the position modulo its size: no
+/// byte needs a bounds check. Reading past the encoding yields whatever the buffer holds there
+/// (zeros, or a longer encoding's bytes in a reused buffer) instead of an error, which the
+/// decoder then sees in the bytes taken (more than the encoding's length: reads only move
+/// forward, so one past the end makes the total too).
 struct Padded<'a> {
     buf: &'a [u8; PADDED_BYTES],
     at: usize,
@@ -568,6 +570,8 @@ pub struct Decoder {
     /// nothing usable (at first, and after an encoding that did not decode).
     bytes: Vec<u8>,
     ends: [usize; SEGMENTS],
+    /// The buffer a short encoding is copied into, reused (see [`Padded`]).
+    padded: [u8; PADDED_BYTES],
 }
 
 impl Default for Decoder {
@@ -576,6 +580,7 @@ impl Default for Decoder {
             world: World::empty(),
             bytes: Vec::new(),
             ends: [0; SEGMENTS],
+            padded: [0; PADDED_BYTES],
         }
     }
 }
@@ -590,22 +595,28 @@ impl Decoder {
             world,
             bytes: held,
             ends: held_ends,
+            padded,
         } = self;
         let mut ends = [0; SEGMENTS];
         let mut same = 0u8;
-        let whole = world.decode_skipping(bytes, &mut ends, |seg, from| {
-            // The counters are six bytes: reading them costs less than comparing.
-            if seg == Segment::Counters || held.is_empty() {
-                return None;
-            }
-            let k = seg as usize;
-            let start = if k == 0 { 0 } else { held_ends[k - 1] };
-            let end = from + (held_ends[k] - start);
-            (bytes.get(from..end)? == &held[start..held_ends[k]]).then(|| {
-                same |= 1 << k;
-                end
-            })
-        });
+        let whole = world.decode_skipping(
+            bytes,
+            &mut ends,
+            |seg, from| {
+                // The counters are six bytes: reading them costs less than comparing.
+                if seg == Segment::Counters || held.is_empty() {
+                    return None;
+                }
+                let k = seg as usize;
+                let start = if k == 0 { 0 } else { held_ends[k - 1] };
+                let end = from + (held_ends[k] - start);
+                (bytes.get(from..end)? == &held[start..held_ends[k]]).then(|| {
+                    same |= 1 << k;
+                    end
+                })
+            },
+            padded,
+        );
         held.clear();
         if !whole {
             return None;
@@ -640,7 +651,7 @@ impl World {
 
     /// [`World::decode_from`], also writing where each [`Segment`] of `bytes` ends.
     pub fn decode_segments(&mut self, bytes: &[u8], ends: &mut [usize; SEGMENTS]) -> bool {
-        self.decode_skipping(bytes, ends, |_, _| None)
+        self.decode_skipping(bytes, ends, |_, _| None, &mut [0; PADDED_BYTES])
     }
 
     /// Decodes `bytes` segment by segment, except where `skip(segment, from)` answers with the
@@ -652,12 +663,12 @@ impl World {
         bytes: &[u8],
         ends: &mut [usize; SEGMENTS],
         skip: impl FnMut(Segment, usize) -> Option<usize>,
+        buf: &mut [u8; PADDED_BYTES],
     ) -> bool {
         let taken = if bytes.len() < PADDED_BYTES {
-            let mut buf = [0; PADDED_BYTES];
             buf[..bytes.len()].copy_from_slice(bytes);
             let mut r = Reader {
-                input: Padded { buf: &buf, at: 0 },
+                input: Padded { buf, at: 0 },
             };
             self.read_skipping(&mut r, ends, skip)
         } else {
