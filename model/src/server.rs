@@ -41,6 +41,16 @@ crate::fieldwise_clone!(Server {
     served
 });
 
+/// A pull request's fields: tab, group, client, user, cookie and the cookie's user.
+type PullRequest = (
+    TabId,
+    GroupId,
+    ClientId,
+    Option<UserId>,
+    Option<Version>,
+    Option<UserId>,
+);
+
 impl Server {
     pub fn new(rows: u8) -> Self {
         Server {
@@ -197,15 +207,7 @@ impl Server {
         cookie_user: Option<UserId>,
     ) -> Msg {
         let ctx = self.authorise(setup, group, client, user);
-        let config = &setup.config;
-        let written = self.rows.iter().enumerate().filter_map(|(r, row)| {
-            let r = r as u8;
-            row.value
-                .filter(|_| auth::read(config, ctx, r))
-                .map(|v| (r, v, row.row_version))
-        });
         let auth_reset = setup.protocol.auth_change_reset && cookie_user != ctx;
-        let reset = cookie.is_none() || auth_reset;
         if auth_reset && cookie == Some(self.version) && setup.protocol.cookie_per_change {
             // Another user's rows under the same cookie would be ignored: the cookie moves.
             self.version = self.version.saturating_add(1);
@@ -220,6 +222,54 @@ impl Server {
                 cookie.and(seen.or(cookie))
             }
         };
+        let request = (tab, group, client, user, cookie, cookie_user);
+        self.pull_response(setup, request, ctx, since)
+    }
+
+    /// [`Server::pull`] where it leaves the server as it is (`None` where it may change it):
+    /// the common case, which then needs no mutable borrow, so that a state records no change
+    /// to its server (and a search does not encode it again).
+    #[allow(clippy::too_many_arguments)]
+    pub fn pull_unchanged(
+        &self,
+        setup: &Setup,
+        tab: TabId,
+        group: GroupId,
+        client: ClientId,
+        user: Option<UserId>,
+        cookie: Option<Version>,
+        cookie_user: Option<UserId>,
+    ) -> Option<Msg> {
+        // The same decisions as `pull`, which writes where these do not hold.
+        if setup.has(Mutant::AuthCtxCached) || setup.protocol.pull_from != PullFrom::Cookie {
+            return None;
+        }
+        let ctx = user;
+        let auth_reset = setup.protocol.auth_change_reset && cookie_user != ctx;
+        if auth_reset && cookie == Some(self.version) && setup.protocol.cookie_per_change {
+            return None;
+        }
+        let request = (tab, group, client, user, cookie, cookie_user);
+        Some(self.pull_response(setup, request, ctx, cookie))
+    }
+
+    /// The response to a pull request served as `ctx`, with rows written after `since`.
+    fn pull_response(
+        &self,
+        setup: &Setup,
+        (tab, group, client, user, cookie, cookie_user): PullRequest,
+        ctx: Option<UserId>,
+        since: Option<Version>,
+    ) -> Msg {
+        let config = &setup.config;
+        let written = self.rows.iter().enumerate().filter_map(|(r, row)| {
+            let r = r as u8;
+            row.value
+                .filter(|_| auth::read(config, ctx, r))
+                .map(|v| (r, v, row.row_version))
+        });
+        let auth_reset = setup.protocol.auth_change_reset && cookie_user != ctx;
+        let reset = cookie.is_none() || auth_reset;
         let patch = match since {
             Some(c) if !reset => Patch::Tail(
                 written

@@ -912,9 +912,22 @@ impl World {
                 cookie,
                 cookie_user,
             } => {
-                let resp =
-                    self.server
-                        .pull(setup, *tab, *group, *client, *user, *cookie, *cookie_user);
+                let (tab, group, client) = (*tab, *group, *client);
+                let (user, cookie, cookie_user) = (*user, *cookie, *cookie_user);
+                let resp = match self.server.pull_unchanged(
+                    setup,
+                    tab,
+                    group,
+                    client,
+                    user,
+                    cookie,
+                    cookie_user,
+                ) {
+                    Some(resp) => resp,
+                    None => self
+                        .server
+                        .pull(setup, tab, group, client, user, cookie, cookie_user),
+                };
                 self.network.send(resp);
             }
             Msg::PushResp {
@@ -972,9 +985,14 @@ impl World {
             return;
         };
         let install = t.install;
-        self.installs[usize::from(install)]
-            .outbox
-            .retain(|&(c, mid), _| confirmed(c).is_none_or(|lmid| mid > lmid));
+        let keep = |&(c, mid): &(ClientId, Mid)| confirmed(c).is_none_or(|lmid| mid > lmid);
+        let outbox = &self.installs[usize::from(install)].outbox;
+        // Nothing confirmed: the installation is left unborrowed (no change recorded).
+        if !outbox.iter().all(|(key, _)| keep(key)) {
+            self.installs[usize::from(install)]
+                .outbox
+                .retain(|key, _| keep(key));
+        }
         self.rebase(setup, install);
     }
 
@@ -994,7 +1012,8 @@ impl World {
         };
         let (install, own) = (t.install, t.client);
         let p = &setup.protocol;
-        let inst = &mut self.installs[usize::from(install)];
+        // Borrowed mutably only once the response fits: a stale one records no change.
+        let inst = &self.installs[usize::from(install)];
         let fits = if setup.has(Mutant::AcceptStalePull) {
             true
         } else if p.pull_base_check {
@@ -1010,6 +1029,7 @@ impl World {
         if inst.cookie.is_some_and(|c| cookie < c) {
             self.history.broken |= History::COOKIE_REGRESSED;
         }
+        let inst = &mut self.installs[usize::from(install)];
         if let Patch::Reset(_) = patch {
             inst.base.iter_mut().for_each(|v| *v = None);
         }

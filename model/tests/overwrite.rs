@@ -73,7 +73,9 @@ fn a_copy_marked_inline_forgets_it_when_it_spills_in_place() {
 /// into one that held another, and through a `Decoder` that reads only the segments that differ
 /// from the state decoded before (also after an encoding it refused). Along the way, every
 /// enabled action taken with `apply_enabled` (the message at the place `enabled_at` gave)
-/// reaches the successor `step` computes.
+/// reaches the successor `step` computes, and every pull request in flight that
+/// `Server::pull_unchanged` answers gets `Server::pull`'s answer from a server `pull` leaves as
+/// it was.
 #[test]
 fn every_reachable_state_decodes_to_itself() {
     use plasma_model::encode::{Segment, SEGMENTS};
@@ -113,6 +115,7 @@ fn every_reachable_state_decodes_to_itself() {
         let mut reused = World::init(&setup);
         let mut decoder = plasma_model::encode::Decoder::default();
         let (mut skipped, mut previous, mut previous_ends) = (0, Vec::new(), [0; SEGMENTS]);
+        let mut unchanged = 0;
         let mut stack = vec![init];
         let mut actions = Vec::new();
         while let Some(w) = stack.pop() {
@@ -160,6 +163,30 @@ fn every_reachable_state_decodes_to_itself() {
             w.enabled(&setup, &mut actions);
             // `enabled_at` lists the same actions, and `apply_enabled` with the message places
             // it gives takes each to the successor `step` computes.
+            // A pull that `pull_unchanged` answers leaves the server as it is, and answers
+            // as `pull` does.
+            for m in w.network.distinct() {
+                if let plasma_model::Msg::PullReq {
+                    tab,
+                    group,
+                    client,
+                    user,
+                    cookie,
+                    cookie_user,
+                } = *m
+                {
+                    let args = (tab, group, client, user, cookie, cookie_user);
+                    let read = w
+                        .server
+                        .pull_unchanged(&setup, args.0, args.1, args.2, args.3, args.4, args.5);
+                    let mut server = (*w.server).clone();
+                    let resp = server.pull(&setup, args.0, args.1, args.2, args.3, args.4, args.5);
+                    if let Some(read) = read {
+                        unchanged += 1;
+                        assert_eq!((&read, &server), (&resp, &*w.server));
+                    }
+                }
+            }
             let (mut listed, mut at) = (Vec::new(), Vec::new());
             w.enabled_at(&setup, &mut listed, &mut at);
             assert_eq!((&listed, at.len()), (&actions, actions.len()));
@@ -173,6 +200,7 @@ fn every_reachable_state_decodes_to_itself() {
         }
         assert!(seen.len() >= at_least.min(372_210), "{} states", seen.len());
         assert!(skipped > seen.len(), "segments held: {skipped}");
+        assert!(unchanged > 1000, "pulls answered unchanged: {unchanged}");
     }
 }
 
