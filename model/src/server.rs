@@ -160,6 +160,60 @@ impl Server {
         }
     }
 
+    /// [`Server::push`] where it leaves the server and the history as they are (`None` where
+    /// it may change them): a retry of mutations processed already, or a refused signed-out
+    /// request. Such a push then needs no mutable borrow, so that a state records no change
+    /// to its server or history (and a search does not encode them again).
+    #[allow(clippy::too_many_arguments)]
+    pub fn push_unchanged(
+        &self,
+        setup: &Setup,
+        tab: TabId,
+        group: GroupId,
+        client: ClientId,
+        user: Option<UserId>,
+        mutations: &[Pushed],
+    ) -> Option<Msg> {
+        // The same decisions as `push`, which writes where these do not hold: the mutants
+        // re-apply retries or store the auth ctx; a watermark entry is created for every
+        // client the request reaches; a mutation next in line is processed.
+        if setup.has(Mutant::NoDedup) || setup.has(Mutant::AuthCtxCached) {
+            return None;
+        }
+        let key = |c: ClientId| {
+            if setup.has(Mutant::WatermarkPerGroup) {
+                (group, 0)
+            } else {
+                (group, c)
+            }
+        };
+        let stored = |k: (GroupId, ClientId)| self.clients.get(&k).is_some();
+        if user.is_some() || setup.protocol.signed_out_push == SignedOutPush::Process {
+            if setup.protocol.push_scope == Scope::Slice && !stored(key(client)) {
+                return None;
+            }
+            for m in mutations {
+                let k = key(m.client);
+                if !stored(k) {
+                    return None;
+                }
+                let last = self.last_mutation_id(k.0, k.1);
+                if m.mid <= last {
+                    continue;
+                }
+                if m.mid != last + 1 {
+                    break;
+                }
+                return None;
+            }
+        }
+        Some(Msg::PushResp {
+            tab,
+            client,
+            last_mutation_id: self.last_mutation_id(group, key(client).1),
+        })
+    }
+
     fn process(
         &mut self,
         setup: &Setup,

@@ -893,15 +893,22 @@ impl World {
                 user,
                 mutations,
             } => {
-                let resp = self.server.push(
-                    setup,
-                    &mut self.history,
-                    *tab,
-                    *group,
-                    *client,
-                    *user,
-                    mutations,
-                );
+                let (tab, group, client, user) = (*tab, *group, *client, *user);
+                let resp = match self
+                    .server
+                    .push_unchanged(setup, tab, group, client, user, mutations)
+                {
+                    Some(resp) => resp,
+                    None => self.server.push(
+                        setup,
+                        &mut self.history,
+                        tab,
+                        group,
+                        client,
+                        user,
+                        mutations,
+                    ),
+                };
                 self.network.send(resp);
             }
             Msg::PullReq {

@@ -75,7 +75,7 @@ fn a_copy_marked_inline_forgets_it_when_it_spills_in_place() {
 /// enabled action taken with `apply_enabled` (the message at the place `enabled_at` gave)
 /// reaches the successor `step` computes, and every pull request in flight that
 /// `Server::pull_unchanged` answers gets `Server::pull`'s answer from a server `pull` leaves as
-/// it was.
+/// it was (and likewise every push request `Server::push_unchanged` answers, with the history).
 #[test]
 fn every_reachable_state_decodes_to_itself() {
     use plasma_model::encode::{Segment, SEGMENTS};
@@ -115,7 +115,7 @@ fn every_reachable_state_decodes_to_itself() {
         let mut reused = World::init(&setup);
         let mut decoder = plasma_model::encode::Decoder::default();
         let (mut skipped, mut previous, mut previous_ends) = (0, Vec::new(), [0; SEGMENTS]);
-        let mut unchanged = 0;
+        let (mut unchanged, mut pushes_unchanged) = (0, 0);
         let mut stack = vec![init];
         let mut actions = Vec::new();
         while let Some(w) = stack.pop() {
@@ -187,6 +187,29 @@ fn every_reachable_state_decodes_to_itself() {
                     }
                 }
             }
+            // So does a push that `push_unchanged` answers, to the history too.
+            for m in w.network.distinct() {
+                if let plasma_model::Msg::PushReq {
+                    tab,
+                    group,
+                    client,
+                    user,
+                    mutations,
+                } = m
+                {
+                    let (tab, group, client, user) = (*tab, *group, *client, *user);
+                    let read = w
+                        .server
+                        .push_unchanged(&setup, tab, group, client, user, mutations);
+                    let (mut server, mut history) = ((*w.server).clone(), (*w.history).clone());
+                    let resp =
+                        server.push(&setup, &mut history, tab, group, client, user, mutations);
+                    if let Some(read) = read {
+                        pushes_unchanged += 1;
+                        assert_eq!((&read, &server, &history), (&resp, &*w.server, &*w.history));
+                    }
+                }
+            }
             let (mut listed, mut at) = (Vec::new(), Vec::new());
             w.enabled_at(&setup, &mut listed, &mut at);
             assert_eq!((&listed, at.len()), (&actions, actions.len()));
@@ -201,6 +224,10 @@ fn every_reachable_state_decodes_to_itself() {
         assert!(seen.len() >= at_least.min(372_210), "{} states", seen.len());
         assert!(skipped > seen.len(), "segments held: {skipped}");
         assert!(unchanged > 1000, "pulls answered unchanged: {unchanged}");
+        assert!(
+            pushes_unchanged > 1000,
+            "pushes answered unchanged: {pushes_unchanged}"
+        );
     }
 }
 
