@@ -427,7 +427,7 @@ impl Input for Checked<'_> {
     }
 }
 
-/// Encodings shorter than this are decoded from a zero-padded copy (a power of two).
+/// Encodings shorter than this are decoded from a copy in a buffer of this size (a power of two).
 const PADDED_BYTES: usize = 512;
 
 /// A short encoding copied to the start of a buffer, read at the position modulo its size: no
