@@ -42,7 +42,7 @@ crate::fieldwise_clone!(Server {
 });
 
 /// A pull request's fields: tab, group, client, user, cookie and the cookie's user.
-type PullRequest = (
+pub type PullRequest = (
     TabId,
     GroupId,
     ClientId,
@@ -249,17 +249,8 @@ impl Server {
     /// Handles a pull: the rows `auth.read` allows, as a full reset patch when the request has
     /// no cookie (or, with `auth_change_reset`, when its cookie was issued to another user), else
     /// as the tail written after the cookie; the watermarks of the request's group only.
-    #[allow(clippy::too_many_arguments)]
-    pub fn pull(
-        &mut self,
-        setup: &Setup,
-        tab: TabId,
-        group: GroupId,
-        client: ClientId,
-        user: Option<UserId>,
-        cookie: Option<Version>,
-        cookie_user: Option<UserId>,
-    ) -> Msg {
+    pub fn pull(&mut self, setup: &Setup, request: PullRequest) -> Msg {
+        let (_, group, client, user, cookie, cookie_user) = request;
         let ctx = self.authorise(setup, group, client, user);
         let auth_reset = setup.protocol.auth_change_reset && cookie_user != ctx;
         if auth_reset && cookie == Some(self.version) && setup.protocol.cookie_per_change {
@@ -276,24 +267,14 @@ impl Server {
                 cookie.and(seen.or(cookie))
             }
         };
-        let request = (tab, group, client, user, cookie, cookie_user);
         self.pull_response(setup, request, ctx, since)
     }
 
     /// [`Server::pull`] where it leaves the server as it is (`None` where it may change it):
     /// the common case, which then needs no mutable borrow, so that a state records no change
     /// to its server (and a search does not encode it again).
-    #[allow(clippy::too_many_arguments)]
-    pub fn pull_unchanged(
-        &self,
-        setup: &Setup,
-        tab: TabId,
-        group: GroupId,
-        client: ClientId,
-        user: Option<UserId>,
-        cookie: Option<Version>,
-        cookie_user: Option<UserId>,
-    ) -> Option<Msg> {
+    pub fn pull_unchanged(&self, setup: &Setup, request: PullRequest) -> Option<Msg> {
+        let (_, _, _, user, cookie, cookie_user) = request;
         // The same decisions as `pull`, which writes where these do not hold.
         if setup.has(Mutant::AuthCtxCached) || setup.protocol.pull_from != PullFrom::Cookie {
             return None;
@@ -303,7 +284,6 @@ impl Server {
         if auth_reset && cookie == Some(self.version) && setup.protocol.cookie_per_change {
             return None;
         }
-        let request = (tab, group, client, user, cookie, cookie_user);
         Some(self.pull_response(setup, request, ctx, cookie))
     }
 

@@ -919,21 +919,10 @@ impl World {
                 cookie,
                 cookie_user,
             } => {
-                let (tab, group, client) = (*tab, *group, *client);
-                let (user, cookie, cookie_user) = (*user, *cookie, *cookie_user);
-                let resp = match self.server.pull_unchanged(
-                    setup,
-                    tab,
-                    group,
-                    client,
-                    user,
-                    cookie,
-                    cookie_user,
-                ) {
+                let request = (*tab, *group, *client, *user, *cookie, *cookie_user);
+                let resp = match self.server.pull_unchanged(setup, request) {
                     Some(resp) => resp,
-                    None => self
-                        .server
-                        .pull(setup, tab, group, client, user, cookie, cookie_user),
+                    None => self.server.pull(setup, request),
                 };
                 self.network.send(resp);
             }

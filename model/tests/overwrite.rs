@@ -175,12 +175,10 @@ fn every_reachable_state_decodes_to_itself() {
                     cookie_user,
                 } = *m
                 {
-                    let args = (tab, group, client, user, cookie, cookie_user);
-                    let read = w
-                        .server
-                        .pull_unchanged(&setup, args.0, args.1, args.2, args.3, args.4, args.5);
+                    let request = (tab, group, client, user, cookie, cookie_user);
+                    let read = w.server.pull_unchanged(&setup, request);
                     let mut server = (*w.server).clone();
-                    let resp = server.pull(&setup, args.0, args.1, args.2, args.3, args.4, args.5);
+                    let resp = server.pull(&setup, request);
                     if let Some(read) = read {
                         unchanged += 1;
                         assert_eq!((&read, &server), (&resp, &*w.server));
