@@ -226,16 +226,42 @@ impl Network {
         true
     }
 
-    /// Takes one copy of the message at place `i` of [`Network::distinct`], which the caller
-    /// knows is `msg`.
+    /// The place in [`Network::distinct`] of `msg`, if it is in flight.
+    pub fn position(&self, msg: &Msg) -> Option<usize> {
+        // A scan for equality, as in `take`.
+        self.msgs.iter().position(|(m, _)| m == msg)
+    }
+
+    /// The message at place `i` of [`Network::distinct`].
     #[inline]
-    pub fn take_at(&mut self, i: usize, msg: &Msg) {
-        debug_assert_eq!(self.msgs.get(i).map(|(m, _)| m), Some(msg));
+    pub fn get(&self, i: usize) -> &Msg {
+        &self.msgs[i].0
+    }
+
+    /// Removes one copy of the message at place `i` of [`Network::distinct`].
+    pub fn lose_at(&mut self, i: usize) {
         if self.msgs[i].1 > 1 {
             self.msgs[i].1 -= 1;
         } else {
             self.msgs.remove(i);
         }
+    }
+
+    /// Takes one copy of the message at place `i` of [`Network::distinct`] out of the network.
+    #[inline]
+    pub fn take_at(&mut self, i: usize) -> Msg {
+        if self.msgs[i].1 > 1 {
+            self.msgs[i].1 -= 1;
+            self.msgs[i].0.clone()
+        } else {
+            self.msgs.remove(i).0
+        }
+    }
+
+    /// Adds a copy of the message at place `i` of [`Network::distinct`].
+    #[inline]
+    pub fn duplicate_at(&mut self, i: usize) {
+        self.msgs[i].1 += 1;
     }
 
     /// Distinct messages in flight, in a fixed order.

@@ -11,7 +11,7 @@ use crate::server::Server;
 use crate::tab::{Slot, Tab, TabStatus};
 use crate::tracked::Tracked;
 use crate::Rows;
-use crate::{Action, ClientId, InstallId, Mid, Mutant, Op, TabId, UserId, Version};
+use crate::{Action, ClientId, Enabled, InstallId, Mid, Mutant, Op, TabId, UserId, Version};
 use smallvec::SmallVec;
 use std::fmt;
 
@@ -208,20 +208,18 @@ impl World {
     /// the search bounds (`max_in_flight`, `max_resets`). Mutations write `serial + 1`, so every
     /// written value names the mutation that wrote it.
     pub fn enabled(&self, setup: &Setup, out: &mut Vec<Action>) {
-        self.enabled_with(setup, out, None);
+        self.enabled_with(setup, out);
     }
 
-    /// [`World::enabled`], also writing to `at`, for each action, the place in the network of
-    /// the message it delivers, drops or duplicates (`u8::MAX` for the others): for
-    /// [`World::apply_enabled`], which then finds the message without comparing messages.
-    pub fn enabled_at(&self, setup: &Setup, out: &mut Vec<Action>, at: &mut Vec<u8>) {
-        at.clear();
-        self.enabled_with(setup, out, Some(at));
-        debug_assert_eq!(out.len(), at.len());
+    /// [`World::enabled`], in the same order, with each delivery, drop or duplicate naming its
+    /// message by place ([`Enabled`]): for [`World::apply_enabled`] on this state, which then
+    /// neither copies nor looks for the message.
+    pub fn enabled_at(&self, setup: &Setup, out: &mut Vec<Enabled>) {
+        self.enabled_with(setup, out);
     }
 
     #[inline(always)]
-    fn enabled_with(&self, setup: &Setup, out: &mut Vec<Action>, mut at: Option<&mut Vec<u8>>) {
+    fn enabled_with(&self, setup: &Setup, out: &mut impl ActionSink) {
         let c = &setup.config;
         let room = usize::from(c.max_in_flight).saturating_sub(self.network.len());
         let can_mutate = self.history.created.len() < usize::from(c.max_mutations);
@@ -230,7 +228,7 @@ impl World {
         for (t, tab) in self.tabs.iter().enumerate() {
             let t = t as TabId;
             if tab.status == TabStatus::Closed && can_create_tab {
-                out.push(Action::RestoreTab { tab: t });
+                out.act(Action::RestoreTab { tab: t });
             }
             if !tab.is_open() {
                 continue;
@@ -241,7 +239,7 @@ impl World {
                         Table::Counter => Op::Incr { row },
                         Table::Lww | Table::Max => Op::Set { row, value },
                     };
-                    out.push(Action::Mutate { tab: t, op });
+                    out.act(Action::Mutate { tab: t, op });
                 }
             }
             let slices = self.push_slices_iter(setup, t).count();
@@ -251,13 +249,13 @@ impl World {
             };
             // With request slots, asking while a request is out queues one (sends nothing).
             match tab.push {
-                Slot::Idle if slices > 0 && sends <= room => out.push(Action::Push { tab: t }),
-                Slot::Open if slices > 0 => out.push(Action::Push { tab: t }),
+                Slot::Idle if slices > 0 && sends <= room => out.act(Action::Push { tab: t }),
+                Slot::Open if slices > 0 => out.act(Action::Push { tab: t }),
                 _ => {}
             }
             match tab.pull {
-                Slot::Idle if room > 0 => out.push(Action::Pull { tab: t }),
-                Slot::Open => out.push(Action::Pull { tab: t }),
+                Slot::Idle if room > 0 => out.act(Action::Pull { tab: t }),
+                Slot::Open => out.act(Action::Pull { tab: t }),
                 _ => {}
             }
             // Under `client_id = instance` a reload mints a clientID: a search mints at most
@@ -273,29 +271,29 @@ impl World {
                 && tab.pull == Slot::Idle
                 && tab.view == self.installs[usize::from(tab.install)].view_of(setup, tab.client);
             if (setup.protocol.client_id == ClientIdScope::Session || fresh_ids) && !no_op {
-                out.push(Action::Reload { tab: t });
+                out.act(Action::Reload { tab: t });
             }
             if can_create_tab {
-                out.push(Action::DuplicateTab { tab: t });
+                out.act(Action::DuplicateTab { tab: t });
             }
-            out.push(Action::CloseTab { tab: t });
+            out.act(Action::CloseTab { tab: t });
             if self.resets < c.max_resets {
-                out.push(Action::ResetLocalState { tab: t });
+                out.act(Action::ResetLocalState { tab: t });
             }
         }
         if can_create_tab {
             for i in 0..c.installs {
-                out.push(Action::OpenTab { install: i });
+                out.act(Action::OpenTab { install: i });
             }
         }
         if self.auth_changes < c.max_auth_changes {
             for (i, inst) in self.installs.iter().enumerate() {
                 let install = i as InstallId;
                 match inst.signed_in {
-                    Some(_) => out.push(Action::Logout { install }),
+                    Some(_) => out.act(Action::Logout { install }),
                     None => {
                         for user in 0..c.users {
-                            out.push(Action::Login { install, user });
+                            out.act(Action::Login { install, user });
                         }
                     }
                 }
@@ -306,24 +304,18 @@ impl World {
         // version with it, forever. Two re-applications show any such bug; beyond that a push
         // waits in the network, which keeps every mutant's state space finite.
         let may_process = self.history.processed.len() < usize::from(c.max_mutations) + 2;
-        if let Some(at) = at.as_deref_mut() {
-            at.resize(out.len(), u8::MAX);
-        }
         for (i, msg) in self.network.distinct().enumerate() {
-            let before = out.len();
+            // The network holds at most `max_in_flight` (a `u8`) distinct messages.
+            debug_assert!(i < usize::from(u8::MAX));
+            let i = i as u8;
             if may_process || !matches!(msg, Msg::PushReq { .. }) {
-                out.push(Action::Deliver(msg.clone()));
+                out.message(MsgAction::Deliver, i, msg);
             }
             if self.drops < c.drops {
-                out.push(Action::Drop(msg.clone()));
+                out.message(MsgAction::Drop, i, msg);
             }
             if self.duplicates < c.duplicates && room > 0 && !setup.protocol.request_slots {
-                out.push(Action::Duplicate(msg.clone()));
-            }
-            if let Some(at) = at.as_deref_mut() {
-                // The network holds at most `max_in_flight` (a `u8`) distinct messages.
-                debug_assert!(out.len() == before || i < usize::from(u8::MAX));
-                at.resize(out.len(), i as u8);
+                out.message(MsgAction::Duplicate, i, msg);
             }
         }
     }
@@ -372,20 +364,62 @@ impl World {
         }
     }
 
-    /// [`World::apply`] of an action [`World::enabled_at`] listed for a state equal to `self`,
-    /// with the place `at` it gave: a message delivered is taken from that place, not looked
-    /// for (the scan compared messages field by field, 8% of a native search's instructions;
-    /// drops, fewer, still look).
+    /// [`World::apply`] of an action [`World::enabled_at`] listed for a state equal to `self`: a
+    /// message is taken from the place the action names, not looked for (the scan compared
+    /// messages field by field, 8% of a native search's instructions).
     #[inline]
-    pub fn apply_enabled(&mut self, setup: &Setup, action: &Action, at: u8) -> Result<(), Refusal> {
-        match action {
-            Action::Deliver(msg) => {
-                self.network.take_at(usize::from(at), msg);
-                self.deliver(setup, msg);
+    pub fn apply_enabled(&mut self, setup: &Setup, action: &Enabled) -> Result<(), Refusal> {
+        match *action {
+            Enabled::Act(ref action) => self.apply(setup, action),
+            Enabled::Deliver(i) => {
+                let msg = self.network.take_at(usize::from(i));
+                self.deliver(setup, &msg);
                 Ok(())
             }
-            _ => self.apply(setup, action),
+            Enabled::Drop(i) => self.drop_at(setup, usize::from(i)),
+            Enabled::Duplicate(i) => self.duplicate_at(setup, usize::from(i)),
         }
+    }
+
+    /// The action `action` is, in this state (the one [`World::enabled_at`] listed it for).
+    pub fn action_of(&self, action: &Enabled) -> Action {
+        let msg = |i: u8| self.network.get(usize::from(i)).clone();
+        match *action {
+            Enabled::Act(ref action) => action.clone(),
+            Enabled::Deliver(i) => Action::Deliver(msg(i)),
+            Enabled::Drop(i) => Action::Drop(msg(i)),
+            Enabled::Duplicate(i) => Action::Duplicate(msg(i)),
+        }
+    }
+
+    /// Loses one copy of the message at place `i` of the network, within the drop budget.
+    fn drop_at(&mut self, setup: &Setup, i: usize) -> Result<(), Refusal> {
+        if self.drops >= setup.config.drops {
+            return Err(Refusal::DropBudget(setup.config.drops));
+        }
+        let msg = self.network.get(i);
+        let (tab, push) = (msg.tab(), msg.is_push());
+        let current = self.asked_by_current_instance(setup, msg);
+        self.network.lose_at(i);
+        self.drops += 1;
+        // A lost request or response is a failed request for the instance that sent it.
+        if current {
+            self.complete(setup, tab, push);
+        }
+        Ok(())
+    }
+
+    /// Adds a copy of the message at place `i` of the network, within the duplicate budget.
+    fn duplicate_at(&mut self, setup: &Setup, i: usize) -> Result<(), Refusal> {
+        if setup.protocol.request_slots {
+            return Err(Refusal::NoDuplicates);
+        }
+        if self.duplicates >= setup.config.duplicates {
+            return Err(Refusal::DuplicateBudget(setup.config.duplicates));
+        }
+        self.network.duplicate_at(i);
+        self.duplicates += 1;
+        Ok(())
     }
 
     /// [`World::step`] in place, for drivers that keep their own successor buffer. On a refusal
@@ -481,15 +515,10 @@ impl World {
                 if w.drops >= setup.config.drops {
                     return Err(Refusal::DropBudget(setup.config.drops));
                 }
-                let current = w.asked_by_current_instance(setup, msg);
-                if !w.network.take(msg) {
+                let Some(i) = w.network.position(msg) else {
                     return Err(Refusal::NotInFlight(msg.clone()));
-                }
-                w.drops += 1;
-                // A lost request or response is a failed request for the instance that sent it.
-                if current {
-                    w.complete(setup, msg.tab(), msg.is_push());
-                }
+                };
+                w.drop_at(setup, i)?;
             }
             Action::Duplicate(msg) => {
                 if setup.protocol.request_slots {
@@ -498,11 +527,10 @@ impl World {
                 if w.duplicates >= setup.config.duplicates {
                     return Err(Refusal::DuplicateBudget(setup.config.duplicates));
                 }
-                if !w.network.contains(msg) {
+                let Some(i) = w.network.position(msg) else {
                     return Err(Refusal::NotInFlight(msg.clone()));
-                }
-                w.network.send(msg.clone());
-                w.duplicates += 1;
+                };
+                w.duplicate_at(setup, i)?;
             }
         }
         Ok(())
@@ -1061,5 +1089,53 @@ impl World {
                 }
             }
         }
+    }
+}
+
+/// What a delivery, drop or duplicate does to its message ([`ActionSink::message`]).
+#[derive(Clone, Copy)]
+enum MsgAction {
+    Deliver,
+    Drop,
+    Duplicate,
+}
+
+/// Where [`World::enabled_with`] lists actions: as [`Action`]s, or as [`Enabled`]s that name
+/// messages by place.
+trait ActionSink {
+    fn act(&mut self, action: Action);
+    /// An action on the message at place `i` of the network.
+    fn message(&mut self, kind: MsgAction, i: u8, msg: &Msg);
+}
+
+impl ActionSink for Vec<Action> {
+    #[inline(always)]
+    fn act(&mut self, action: Action) {
+        self.push(action);
+    }
+
+    #[inline(always)]
+    fn message(&mut self, kind: MsgAction, _: u8, msg: &Msg) {
+        self.push(match kind {
+            MsgAction::Deliver => Action::Deliver(msg.clone()),
+            MsgAction::Drop => Action::Drop(msg.clone()),
+            MsgAction::Duplicate => Action::Duplicate(msg.clone()),
+        });
+    }
+}
+
+impl ActionSink for Vec<Enabled> {
+    #[inline(always)]
+    fn act(&mut self, action: Action) {
+        self.push(Enabled::Act(action));
+    }
+
+    #[inline(always)]
+    fn message(&mut self, kind: MsgAction, i: u8, _: &Msg) {
+        self.push(match kind {
+            MsgAction::Deliver => Enabled::Deliver(i),
+            MsgAction::Drop => Enabled::Drop(i),
+            MsgAction::Duplicate => Enabled::Duplicate(i),
+        });
     }
 }

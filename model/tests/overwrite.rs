@@ -72,10 +72,11 @@ fn a_copy_marked_inline_forgets_it_when_it_spills_in_place() {
 /// installations, users, a counter row and faults) decodes back to itself, into a fresh state,
 /// into one that held another, and through a `Decoder` that reads only the segments that differ
 /// from the state decoded before (also after an encoding it refused). Along the way, every
-/// enabled action taken with `apply_enabled` (the message at the place `enabled_at` gave)
-/// reaches the successor `step` computes, and every pull request in flight that
-/// `Server::pull_unchanged` answers gets `Server::pull`'s answer from a server `pull` leaves as
-/// it was (and likewise every push request `Server::push_unchanged` answers, with the history).
+/// action `enabled_at` lists is the one `enabled` lists (`action_of`) and, taken with
+/// `apply_enabled` (the message at the place it names), reaches the successor `step` computes;
+/// every pull request in flight that `Server::pull_unchanged` answers gets `Server::pull`'s
+/// answer from a server `pull` leaves as it was (and likewise every push request
+/// `Server::push_unchanged` answers, with the history).
 #[test]
 fn every_reachable_state_decodes_to_itself() {
     use plasma_model::encode::{Segment, SEGMENTS};
@@ -161,8 +162,8 @@ fn every_reachable_state_decodes_to_itself() {
             }
             actions.clear();
             w.enabled(&setup, &mut actions);
-            // `enabled_at` lists the same actions, and `apply_enabled` with the message places
-            // it gives takes each to the successor `step` computes.
+            // `enabled_at` lists the same actions, and `apply_enabled`, taking messages by
+            // place, takes each to the successor `step` computes.
             // A pull that `pull_unchanged` answers leaves the server as it is, and answers
             // as `pull` does.
             for m in w.network.distinct() {
@@ -208,14 +209,15 @@ fn every_reachable_state_decodes_to_itself() {
                     }
                 }
             }
-            let (mut listed, mut at) = (Vec::new(), Vec::new());
-            w.enabled_at(&setup, &mut listed, &mut at);
-            assert_eq!((&listed, at.len()), (&actions, actions.len()));
-            for (a, &at) in actions.iter().zip(&at) {
+            let mut listed = Vec::new();
+            w.enabled_at(&setup, &mut listed);
+            let named: Vec<_> = listed.iter().map(|e| w.action_of(e)).collect();
+            assert_eq!(named, actions);
+            for (a, e) in actions.iter().zip(&listed) {
                 let next = w.step(&setup, a).expect("enabled");
                 let mut taken = w.clone();
-                taken.apply_enabled(&setup, a, at).expect("enabled");
-                assert_eq!(taken, next, "{a:?} at {at}");
+                taken.apply_enabled(&setup, e).expect("enabled");
+                assert_eq!(taken, next, "{a:?} as {e:?}");
                 stack.push(next);
             }
         }

@@ -121,6 +121,7 @@ impl Property {
     /// stepped from a state that was not and that its action marked the parts `changed`
     /// ([`World::changes`]): a property that reads none of them is not evaluated (test builds
     /// evaluate it anyway and assert that `reads` was right).
+    #[inline]
     pub fn discovered(
         &self,
         setup: &Setup,

@@ -24,7 +24,7 @@ use crate::search::fingerprints::{Fingerprinter, SegmentHashes, Shared, Spans};
 use crate::search::levels::{Level, Part, PartWriter};
 use crate::search::report::{replayed_steps, PropertyReport, Report, Search};
 use plasma_model::encode::{Segment, SEGMENTS};
-use plasma_model::{Action, Setup, Source, World};
+use plasma_model::{Action, Enabled, Setup, Source, World};
 use plasma_properties::Property;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, RwLock};
@@ -123,9 +123,7 @@ pub(crate) fn estimate(sizes: &[usize], expanded_per_second: f64) -> Option<(u64
 /// A thread's scratch space, kept across the chunks it expands.
 struct Scratch {
     key: Fingerprinter,
-    actions: Vec<Action>,
-    /// Where in the network each action's message is ([`World::enabled_at`]).
-    at: Vec<u8>,
+    actions: Vec<Enabled>,
     pool: Vec<World>,
     fps: Vec<u64>,
     /// The parent's segment hashes (from its bytes), and room for a successor's.
@@ -153,7 +151,6 @@ impl Shift<'_> {
         let mut scratch = Scratch {
             key: Fingerprinter::new(self.setup, self.opts.symmetry),
             actions: Vec::new(),
-            at: Vec::new(),
             pool: Vec::new(),
             fps: Vec::new(),
             parent: [0; SEGMENTS],
@@ -277,7 +274,7 @@ impl Shift<'_> {
     /// that a successor found new has its encoding assembled from them and its parent's bytes.
     fn successors(&self, parent: &World, s: &mut Scratch, table: &Shared) {
         s.actions.clear();
-        parent.enabled_at(self.setup, &mut s.actions, &mut s.at);
+        parent.enabled_at(self.setup, &mut s.actions);
         while s.pool.len() < s.actions.len() {
             s.pool.push(parent.clone());
         }
@@ -285,10 +282,10 @@ impl Shift<'_> {
         s.kept.clear();
         s.spans.clear();
         let source = Source::of(parent);
-        for ((a, &at), w) in s.actions.iter().zip(&s.at).zip(s.pool.iter_mut()) {
+        for (a, w) in s.actions.iter().zip(s.pool.iter_mut()) {
             w.overwrite_from(source);
             w.forget_changes();
-            if w.apply_enabled(self.setup, a, at).is_err() {
+            if w.apply_enabled(self.setup, a).is_err() {
                 unreachable!("an enabled action is refused");
             }
             let mut spans = [None; SEGMENTS];

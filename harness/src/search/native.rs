@@ -23,7 +23,7 @@ use crate::search::checkpoint::{self, LoadedDfs, Meta, StackFrame};
 use crate::search::fingerprints::{Fingerprinter, SegmentHashes};
 use crate::search::report::{replayed_steps, PropertyReport, Report, Search};
 use plasma_model::encode::SEGMENTS;
-use plasma_model::{Action, Setup, Source, World};
+use plasma_model::{Action, Enabled, Setup, Source, World};
 use plasma_properties::EVERYTHING;
 use std::time::{Duration, Instant};
 
@@ -35,9 +35,7 @@ type Visited = crate::search::fingerprints::Fingerprints;
 struct Frame {
     /// Boxed, as the pool's states are, so that descending swaps two pointers.
     world: Box<World>,
-    actions: Vec<Action>,
-    /// Where in the network each action's message is ([`World::enabled_at`]).
-    at: Vec<u8>,
+    actions: Vec<Enabled>,
     /// Indices of the actions whose successors were new when this frame was expanded: the
     /// children this frame owns and has yet to descend into, last first.
     fresh: Vec<usize>,
@@ -62,7 +60,6 @@ impl Frame {
         Frame {
             world: Box::new(world),
             actions: Vec::new(),
-            at: Vec::new(),
             fresh: Vec::new(),
             taken: 0,
             pool: Vec::new(),
@@ -75,7 +72,10 @@ impl Frame {
 
 /// The actions from the initial state to the newest frame of `frames`.
 fn path_of(frames: &[Frame]) -> Vec<Action> {
-    frames.iter().map(|f| f.actions[f.taken].clone()).collect()
+    frames
+        .iter()
+        .map(|f| f.world.action_of(&f.actions[f.taken]))
+        .collect()
 }
 
 /// Computes every successor of `node` (into its pool) and its fingerprint (into `fps`), with
@@ -97,16 +97,10 @@ fn expand(
     }
     node.expanded = true;
     let source = Source::of(&node.world);
-    for (i, ((action, &at), succ)) in node
-        .actions
-        .iter()
-        .zip(&node.at)
-        .zip(&mut node.pool)
-        .enumerate()
-    {
+    for (i, (action, succ)) in node.actions.iter().zip(&mut node.pool).enumerate() {
         succ.overwrite_from(source);
         succ.forget_changes();
-        if succ.apply_enabled(setup, action, at).is_ok() {
+        if succ.apply_enabled(setup, action).is_ok() {
             let fp = key.of_child(succ, &node.hashes, &mut node.succ[i]);
             visited.prefetch(fp);
             fps.push((i, fp));
@@ -186,8 +180,7 @@ fn run_from(setup: &Setup, opts: &CheckOptions, loaded: Option<LoadedDfs>) -> Re
             discover(&init, EVERYTHING, &Vec::new, &mut found, &mut undecided);
             let mut root = Frame::new(init);
             root.hashes = init_hashes;
-            root.world
-                .enabled_at(setup, &mut root.actions, &mut root.at);
+            root.world.enabled_at(setup, &mut root.actions);
             expand(setup, &mut root, &mut key, &visited, &mut fps);
             generated += store(&mut root, &mut visited, &fps);
             frames = vec![root];
@@ -209,9 +202,7 @@ fn run_from(setup: &Setup, opts: &CheckOptions, loaded: Option<LoadedDfs>) -> Re
                 };
                 let mut frame = Frame::new(world);
                 key.of_segments(&frame.world, &mut frame.hashes);
-                frame
-                    .world
-                    .enabled_at(setup, &mut frame.actions, &mut frame.at);
+                frame.world.enabled_at(setup, &mut frame.actions);
                 frame.taken = f.taken;
                 frame.fresh = f.fresh.clone();
                 frames.push(frame);
@@ -302,7 +293,11 @@ fn run_from(setup: &Setup, opts: &CheckOptions, loaded: Option<LoadedDfs>) -> Re
         } else {
             child.world.overwrite(&parent.world);
             child.world.forget_changes();
-            if child.world.apply(setup, &parent.actions[i]).is_err() {
+            if child
+                .world
+                .apply_enabled(setup, &parent.actions[i])
+                .is_err()
+            {
                 unreachable!("a successor the expansion computed is refused");
             }
         }
@@ -314,9 +309,7 @@ fn run_from(setup: &Setup, opts: &CheckOptions, loaded: Option<LoadedDfs>) -> Re
             }
         }
         child.actions.clear();
-        child
-            .world
-            .enabled_at(setup, &mut child.actions, &mut child.at);
+        child.world.enabled_at(setup, &mut child.actions);
         expand(setup, child, &mut key, &visited, &mut fps);
         if undecided > 0 {
             let changed = child.world.changes();
