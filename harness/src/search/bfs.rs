@@ -20,7 +20,7 @@
 
 use crate::search::check::{progress_line, CheckOptions};
 use crate::search::checkpoint::{self, Loaded, Meta};
-use crate::search::fingerprints::{Fingerprinter, SegmentHashes, Shared, Spans};
+use crate::search::fingerprints::{Fingerprinter, Recent, SegmentHashes, Shared, Spans};
 use crate::search::levels::{Level, Part, PartWriter};
 use crate::search::report::{replayed_steps, PropertyReport, Report, Search};
 use plasma_model::encode::{Segment, SEGMENTS};
@@ -126,6 +126,8 @@ struct Scratch {
     actions: Vec<Enabled>,
     pool: Vec<World>,
     fps: Vec<u64>,
+    /// The fingerprints this thread looked up last.
+    recent: Recent,
     /// The parent's segment hashes (from its bytes), and room for a successor's.
     parent: SegmentHashes,
     child: SegmentHashes,
@@ -153,6 +155,7 @@ impl Shift<'_> {
             actions: Vec::new(),
             pool: Vec::new(),
             fps: Vec::new(),
+            recent: Recent::default(),
             parent: [0; SEGMENTS],
             child: [0; SEGMENTS],
             kept: Vec::new(),
@@ -215,7 +218,8 @@ impl Shift<'_> {
                 }
                 generated += n;
                 for k in 0..n {
-                    if !table.insert(scratch.fps[k]) {
+                    let fp = scratch.fps[k];
+                    if scratch.recent.seen(fp) || !table.insert(fp) {
                         continue;
                     }
                     room -= 1;

@@ -346,6 +346,46 @@ impl Fingerprints {
     }
 }
 
+/// The fingerprints a search thread looked up last, by their low bits: a direct-mapped cache in
+/// front of the visited table. Most of the states a search reaches again it stored only a few
+/// thousand states before (the same independent actions taken in another order): in the
+/// native DFS 57% of the successors of `tiny` and 59% of those of `small` are found here, in
+/// 128 KiB that stay in the core's cache, instead of in the table (megabytes to gigabytes).
+/// Every fingerprint it holds was given to the table, so a hit means "stored already".
+pub struct Recent {
+    slots: Box<[u64]>,
+}
+
+/// Entries of [`Recent`]: 2^14 (128 KiB). Hits in the native DFS: 51% of `tiny`'s and 53% of
+/// `small`'s lookups with 2^12 entries, 57% and 59% with 2^14, 61% and 64% with 2^16. Best
+/// of eight alternating runs of the native DFS on `small`: 0.74 s with 2^14, 0.75 s with
+/// 2^12, 0.80 s with 2^16; against no cache, 0.79 s in one run of five, the same time in
+/// another of eight (the machine's noise is as large as the gain).
+const RECENT: usize = 1 << 14;
+
+impl Default for Recent {
+    fn default() -> Self {
+        Recent {
+            slots: vec![EMPTY; RECENT].into_boxed_slice(),
+        }
+    }
+}
+
+impl Recent {
+    /// Whether `fp` is one of the fingerprints recorded last; records it if not. The caller
+    /// gives a fingerprint not seen here to the table.
+    #[inline]
+    pub fn seen(&mut self, fp: u64) -> bool {
+        let fp = if fp == EMPTY { 1 } else { fp };
+        let r = &mut self.slots[fp as usize & (RECENT - 1)];
+        if *r == fp {
+            return true;
+        }
+        *r = fp;
+        false
+    }
+}
+
 /// Asks the CPU to bring `fp`'s slot of the `len` slots at `slots` into the cache.
 #[inline]
 fn prefetch(slots: *const u64, len: usize, fp: u64) {
@@ -635,6 +675,26 @@ mod tests {
         assert!(set.insert(2));
         assert_eq!(set.len(), values.len() + 1);
         assert!(set.slots.len * 3 >= set.len() * 4, "at most 3/4 full");
+    }
+
+    /// A hit only for a fingerprint recorded and not since displaced by another with the same
+    /// low bits; 0 (an empty entry) is never a hit before it is recorded.
+    #[test]
+    fn recent_remembers_the_last_fingerprint_per_entry() {
+        let mut recent = Recent::default();
+        assert!(!recent.seen(0), "an empty entry is no hit");
+        assert!(
+            recent.seen(0) && recent.seen(1),
+            "0 is recorded as 1, as the table stores it"
+        );
+        let a = 0x1234_5678_0000_0002;
+        let b = a + RECENT as u64; // same entry
+        assert!(!recent.seen(a));
+        assert!(recent.seen(a));
+        assert!(!recent.seen(b), "another fingerprint in the entry");
+        assert!(!recent.seen(a), "displaced");
+        assert!(!recent.seen(a + 1), "a neighbour has an entry of its own");
+        assert!(recent.seen(a) && recent.seen(a + 1));
     }
 
     #[test]
