@@ -359,8 +359,9 @@ pub struct Recent {
 /// Entries of [`Recent`]: 2^14 (128 KiB). Hits in the native DFS: 51% of `tiny`'s and 53% of
 /// `small`'s lookups with 2^12 entries, 57% and 59% with 2^14, 61% and 64% with 2^16. Best
 /// of eight alternating runs of the native DFS on `small`: 0.74 s with 2^14, 0.75 s with
-/// 2^12, 0.80 s with 2^16; against no cache, 0.79 s in one run of five, the same time in
-/// another of eight (the machine's noise is as large as the gain).
+/// 2^12, 0.80 s with 2^16. Against no cache: 0.79 s without and 0.73 s with, best of five;
+/// the same time, best of eight, in a slower hour (the machine's noise is as large as the
+/// gain).
 const RECENT: usize = 1 << 14;
 
 impl Default for Recent {
