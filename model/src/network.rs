@@ -213,22 +213,17 @@ impl Network {
 
     /// Takes one copy of `msg` out of the network; false if none is in flight.
     pub fn take(&mut self, msg: &Msg) -> bool {
-        // A scan for equality: a handful of messages, and `==` gives up at the first field that
-        // differs, where the ordering a binary search needs compares more.
-        let Some(i) = self.msgs.iter().position(|(m, _)| m == msg) else {
+        let Some(i) = self.position(msg) else {
             return false;
         };
-        if self.msgs[i].1 > 1 {
-            self.msgs[i].1 -= 1;
-        } else {
-            self.msgs.remove(i);
-        }
+        self.lose_at(i);
         true
     }
 
     /// The place in [`Network::distinct`] of `msg`, if it is in flight.
     pub fn position(&self, msg: &Msg) -> Option<usize> {
-        // A scan for equality, as in `take`.
+        // A scan for equality: a handful of messages, and `==` gives up at the first field that
+        // differs, where the ordering a binary search needs compares more.
         self.msgs.iter().position(|(m, _)| m == msg)
     }
 
