@@ -511,6 +511,8 @@ impl World {
                 }
                 w.deliver(setup, msg);
             }
+            // The budgets are checked (again in `drop_at`, `duplicate_at`) before the message is
+            // looked for, so that a spent budget is the refusal a replay names first.
             Action::Drop(msg) => {
                 if w.drops >= setup.config.drops {
                     return Err(Refusal::DropBudget(setup.config.drops));
