@@ -5,7 +5,7 @@ use plasma_check::hunt;
 use plasma_check::presets::preset;
 use plasma_check::search::check::{self, CheckOptions, Strategy};
 use plasma_check::search::report::Report;
-use plasma_model::{Config, Setup, Symmetry, World};
+use plasma_model::{Canonical, Config, Setup, Symmetry, World};
 use std::collections::{HashSet, VecDeque};
 
 /// Every reachable state, by brute force.
@@ -85,11 +85,17 @@ fn assert_orbits(setup: &Setup) -> usize {
     let sym = Symmetry::of(setup);
     let states = reachable(setup);
     let orbits: HashSet<Vec<u8>> = states.iter().map(|w| orbit_key(w, sym)).collect();
+    let mut canonical = Canonical::default();
     let reps: HashSet<Vec<u8>> = states
         .iter()
         .map(|w| {
             let r = w.representative(sym);
             assert_eq!(orbit_key(&r, sym), orbit_key(w, sym), "outside its orbit");
+            assert_eq!(
+                canonical.encoding(w, sym),
+                r.encode(),
+                "the representative's encoding, written without building it, is its encoding"
+            );
             r.encode()
         })
         .collect();

@@ -9,6 +9,7 @@ use crate::network::{Msg, Patch, Pushed};
 use crate::server::{Server, ServerRow};
 use crate::tab::{Slot, Tab, TabStatus};
 use crate::{CopyVec, Op, Tracked, VecMap, World};
+use smallvec::SmallVec;
 use std::hash::{Hash, Hasher};
 
 /// An encoded state.
@@ -165,6 +166,72 @@ impl Segment {
     ];
 }
 
+/// How an encoding numbers tabs, installations and clientIDs: as the state does ([`Same`]), or
+/// renamed (symmetry reduction encodes a state's renamings without building them).
+pub trait Names {
+    /// Every number is its own (the encoding writes collections in the order the state keeps).
+    const SAME: bool;
+    fn tab(&self, old: u8) -> u8;
+    fn install(&self, old: u8) -> u8;
+    fn client(&self, old: u8) -> u8;
+    /// The tab that gets number `new`.
+    fn old_tab(&self, new: usize) -> usize;
+    /// The installation that gets number `new`.
+    fn old_install(&self, new: usize) -> usize;
+    /// `m` with its numbers renamed.
+    fn msg(&self, m: &Msg) -> Msg;
+}
+
+/// The state's own numbers.
+pub struct Same;
+
+impl Names for Same {
+    const SAME: bool = true;
+    #[inline(always)]
+    fn tab(&self, old: u8) -> u8 {
+        old
+    }
+    #[inline(always)]
+    fn install(&self, old: u8) -> u8 {
+        old
+    }
+    #[inline(always)]
+    fn client(&self, old: u8) -> u8 {
+        old
+    }
+    #[inline(always)]
+    fn old_tab(&self, new: usize) -> usize {
+        new
+    }
+    #[inline(always)]
+    fn old_install(&self, new: usize) -> usize {
+        new
+    }
+    fn msg(&self, m: &Msg) -> Msg {
+        m.clone()
+    }
+}
+
+/// Writes the entries of a map in key order: the map's own order under [`Same`] names, sorted
+/// otherwise (an entry's bytes start with its key, and keys are distinct).
+#[inline(always)]
+fn put_sorted<N: Names, const K: usize>(
+    out: &mut impl Sink,
+    entries: impl Iterator<Item = [u8; K]>,
+) {
+    if N::SAME {
+        for e in entries {
+            out.put(e);
+        }
+    } else {
+        let mut sorted: SmallVec<[[u8; K]; 8]> = entries.collect();
+        sorted.sort_unstable();
+        for e in sorted {
+            out.put(e);
+        }
+    }
+}
+
 impl World {
     /// Appends the state's encoding to `out`: its segments in order.
     #[inline]
@@ -177,6 +244,16 @@ impl World {
     /// Appends one segment of the state's encoding to `out`.
     #[inline(always)]
     pub fn encode_segment(&self, seg: Segment, out: &mut impl Sink) {
+        self.encode_segment_as(seg, &Same, out);
+    }
+
+    /// Appends one segment of the encoding of this state with its tabs, installations and
+    /// clientIDs numbered as `names` says: the encoding of the renamed state, written without
+    /// building it (collections keyed by those numbers are sorted again, as the renamed state
+    /// keeps them).
+    #[inline(always)]
+    pub fn encode_segment_as<N: Names>(&self, seg: Segment, names: &N, out: &mut impl Sink) {
+        let (i, c) = (|x| names.install(x), |x| names.client(x));
         match seg {
             Segment::Server => {
                 let s = &self.server;
@@ -186,47 +263,54 @@ impl World {
                     out.put([opt(r.value), r.row_version]);
                 }
                 out.push(s.clients.len() as u8);
-                for (&(g, c), &m) in s.clients.iter() {
-                    out.put([g, c, m]);
-                }
+                put_sorted::<N, 3>(out, s.clients.iter().map(|(&(g, cl), &m)| [i(g), c(cl), m]));
                 out.push(s.auth_ctx.len() as u8);
-                for (&(g, c), &u) in s.auth_ctx.iter() {
-                    out.put([g, c, opt(u)]);
-                }
+                put_sorted::<N, 3>(
+                    out,
+                    s.auth_ctx
+                        .iter()
+                        .map(|(&(g, cl), &u)| [i(g), c(cl), opt(u)]),
+                );
                 out.push(s.served.len() as u8);
-                for (&g, &v) in s.served.iter() {
-                    out.put([g, v]);
-                }
+                put_sorted::<N, 2>(out, s.served.iter().map(|(&g, &v)| [i(g), v]));
             }
             Segment::Installs => {
                 out.push(self.installs.len() as u8);
-                for i in self.installs.iter() {
-                    out.push(i.group);
-                    rows(out, &i.base);
-                    out.put([opt(i.cookie), opt(i.signed_in), opt(i.base_user)]);
-                    out.push(i.outbox.len() as u8);
-                    for (&(c, m), e) in i.outbox.iter() {
-                        out.put([c, m]);
+                for new in 0..self.installs.len() {
+                    let inst = &self.installs[names.old_install(new)];
+                    out.push(i(inst.group));
+                    rows(out, &inst.base);
+                    out.put([opt(inst.cookie), opt(inst.signed_in), opt(inst.base_user)]);
+                    out.push(inst.outbox.len() as u8);
+                    let outbox = inst.outbox.iter().map(|(&(cl, m), e)| (c(cl), m, e));
+                    let mut entry = |(cl, m, e): (u8, u8, &Entry)| {
+                        out.put([cl, m]);
                         op(out, &e.op);
                         out.push(e.serial);
+                    };
+                    if N::SAME {
+                        outbox.for_each(entry);
+                    } else {
+                        let mut sorted: SmallVec<[_; 8]> = outbox.collect();
+                        sorted.sort_unstable_by_key(|&(cl, m, _)| (cl, m));
+                        sorted.into_iter().for_each(&mut entry);
                     }
-                    out.push(i.next_mid.len() as u8);
-                    for (&c, &m) in i.next_mid.iter() {
-                        out.put([c, m]);
-                    }
+                    out.push(inst.next_mid.len() as u8);
+                    put_sorted::<N, 2>(out, inst.next_mid.iter().map(|(&cl, &m)| [c(cl), m]));
                 }
             }
             Segment::Tabs => {
                 out.push(self.tabs.len() as u8);
-                for t in self.tabs.iter() {
+                for new in 0..self.tabs.len() {
+                    let t = &self.tabs[names.old_tab(new)];
                     let status = match t.status {
                         TabStatus::Open => 0,
                         TabStatus::Closed => 1,
                         TabStatus::Restored => 2,
                     };
                     out.put([
-                        t.install,
-                        t.client,
+                        i(t.install),
+                        c(t.client),
                         status,
                         opt(t.mem_mid),
                         t.push.code(),
@@ -237,17 +321,37 @@ impl World {
             }
             Segment::Network => {
                 out.push(self.network.distinct_len() as u8);
-                for (m, n) in self.network.iter() {
-                    out.push(n);
-                    msg(out, m);
+                if N::SAME {
+                    for (m, n) in self.network.iter() {
+                        out.push(n);
+                        msg(out, m);
+                    }
+                } else {
+                    let mut renamed: SmallVec<[(Msg, u8); 4]> = self
+                        .network
+                        .iter()
+                        .map(|(m, n)| (names.msg(m), n))
+                        .collect();
+                    renamed.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+                    for (m, n) in &renamed {
+                        out.push(*n);
+                        msg(out, m);
+                    }
                 }
             }
             Segment::History => {
                 let h = &self.history;
                 out.push(h.created.len() as u8);
-                for c in h.created.iter() {
-                    out.put([c.install, c.tab, c.group, c.client, c.mid, opt(c.user)]);
-                    op(out, &c.op);
+                for x in h.created.iter() {
+                    out.put([
+                        i(x.install),
+                        names.tab(x.tab),
+                        i(x.group),
+                        c(x.client),
+                        x.mid,
+                        opt(x.user),
+                    ]);
+                    op(out, &x.op);
                 }
                 out.push(h.processed.len() as u8);
                 for p in h.processed.iter() {
@@ -374,17 +478,26 @@ impl Encoder {
     /// One segment of the encoding of `w`.
     #[inline]
     pub fn encode_segment(&mut self, w: &World, seg: Segment) -> &[u8] {
+        self.encode_segment_as(w, &Same, seg)
+    }
+}
+
+impl Encoder {
+    /// One segment of the encoding of `w` renamed as `names` says
+    /// ([`World::encode_segment_as`]).
+    #[inline]
+    pub fn encode_segment_as<N: Names>(&mut self, w: &World, names: &N, seg: Segment) -> &[u8] {
         let mut cursor = Cursor {
             buf: &mut self.buf,
             len: 0,
         };
-        w.encode_segment(seg, &mut cursor);
+        w.encode_segment_as(seg, names, &mut cursor);
         let len = cursor.len;
         if len <= ENCODER_BYTES {
             &self.buf[..len]
         } else {
             self.long.clear();
-            w.encode_segment(seg, &mut self.long);
+            w.encode_segment_as(seg, names, &mut self.long);
             &self.long
         }
     }

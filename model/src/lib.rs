@@ -44,7 +44,7 @@ pub use network::{Msg, Network, Patch, Pushed};
 pub use server::{Server, ServerRow};
 /// Re-exported so that tests and drivers build model values with the same collections.
 pub use smallvec;
-pub use symmetry::{Canonical, Symmetry};
+pub use symmetry::{Candidates, Canonical, Renaming, Symmetry};
 pub use tab::{Slot, Tab, TabStatus};
 pub use tracked::Tracked;
 pub use vecmap::{CopyVec, VecMap};

@@ -11,9 +11,11 @@
 //! first user, whom healing signs back in, is `install % users`). The `watermark-per-group`
 //! mutant keeps its watermark under clientID 0, so under it clientID 0 keeps its name.
 
+use crate::encode::{Encoder, Names, Segment, SEGMENTS};
 use crate::network::{Msg, Patch};
 use crate::{ClientId, Setup, World};
 use smallvec::SmallVec;
+use std::cmp::Ordering;
 
 /// Which renamings a configuration allows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,11 +39,136 @@ impl Symmetry {
     }
 }
 
-/// old number -> new number, for tabs, installations (= clientGroupIDs) and clientIDs.
-struct Renaming {
-    tab: SmallVec<[u8; 8]>,
-    install: SmallVec<[u8; 4]>,
-    client: SmallVec<[u8; 16]>,
+/// A renaming of tabs, installations (= clientGroupIDs) and clientIDs: old number -> new
+/// number, and for tabs and installations also new -> old. One buffer, compared in one go: the
+/// tab map, the installation map, the clientID map, the tab order, the installation order.
+#[derive(Clone, Debug)]
+pub struct Renaming {
+    /// The buffer where it fits (the presets' renamings do), else `spill`.
+    inline: [u8; RENAMING_INLINE],
+    spill: Vec<u8>,
+    len: usize,
+    /// Where the installation map, the clientID map, the tab order and the installation order
+    /// start in the buffer.
+    at: [usize; 4],
+    identity: bool,
+}
+
+/// Bytes of a renaming kept inline: 2 x tabs + 2 x installations + clientIDs.
+const RENAMING_INLINE: usize = 48;
+
+impl Default for Renaming {
+    fn default() -> Self {
+        Renaming {
+            inline: [0; RENAMING_INLINE],
+            spill: Vec::new(),
+            len: 0,
+            at: [0; 4],
+            identity: true,
+        }
+    }
+}
+
+impl PartialEq for Renaming {
+    fn eq(&self, other: &Renaming) -> bool {
+        self.at == other.at && self.map() == other.map()
+    }
+}
+
+impl Renaming {
+    fn map(&self) -> &[u8] {
+        if self.len <= RENAMING_INLINE {
+            &self.inline[..self.len]
+        } else {
+            &self.spill
+        }
+    }
+
+    /// The renaming with tabs in `tab_order` (`tab_order[new] = old`), installations in
+    /// `install_order`, and clientIDs as `client` writes them (into a slice of `next_client`
+    /// bytes, given the tab map).
+    fn fill(
+        &mut self,
+        tab_order: &[u8],
+        install_order: &[u8],
+        clients: usize,
+        client: impl FnOnce(&[u8], &[u8], &mut [u8]),
+    ) {
+        let (tabs, installs) = (tab_order.len(), install_order.len());
+        self.len = 2 * tabs + 2 * installs + clients;
+        self.at = [
+            tabs,
+            tabs + installs,
+            tabs + installs + clients,
+            2 * tabs + installs + clients,
+        ];
+        let map = if self.len <= RENAMING_INLINE {
+            &mut self.inline[..self.len]
+        } else {
+            self.spill.clear();
+            self.spill.resize(self.len, 0);
+            &mut self.spill[..]
+        };
+        let (tab, rest) = map.split_at_mut(tabs);
+        let (install, rest) = rest.split_at_mut(installs);
+        let (client_map, rest) = rest.split_at_mut(clients);
+        let (old_tab, old_install) = rest.split_at_mut(tabs);
+        // Byte by byte: a few bytes each, where a slice copy is a call.
+        for (new, &old) in tab_order.iter().enumerate() {
+            tab[usize::from(old)] = new as u8;
+            old_tab[new] = old;
+        }
+        for (new, &old) in install_order.iter().enumerate() {
+            install[usize::from(old)] = new as u8;
+            old_install[new] = old;
+        }
+        client(tab, install, client_map);
+        self.identity = is_identity(tab) && is_identity(install) && is_identity(client_map);
+    }
+
+    /// The renaming `tab`, `install`, `client` (each old -> new).
+    fn of_maps(tab: &[u8], install: &[u8], client: &[u8]) -> Renaming {
+        let mut r = Renaming::default();
+        let (tab_order, install_order) = (inverse(tab), inverse(install));
+        r.fill(&tab_order, &install_order, client.len(), |_, _, out| {
+            out.copy_from_slice(client)
+        });
+        r
+    }
+
+    /// Every number stays.
+    pub fn is_identity(&self) -> bool {
+        self.identity
+    }
+}
+
+impl Names for Renaming {
+    const SAME: bool = false;
+    #[inline(always)]
+    fn tab(&self, old: u8) -> u8 {
+        self.map()[usize::from(old)]
+    }
+    #[inline(always)]
+    fn install(&self, old: u8) -> u8 {
+        self.map()[self.at[0] + usize::from(old)]
+    }
+    #[inline(always)]
+    fn client(&self, old: u8) -> u8 {
+        self.map()[self.at[1] + usize::from(old)]
+    }
+    #[inline(always)]
+    fn old_tab(&self, new: usize) -> usize {
+        usize::from(self.map()[self.at[2] + new])
+    }
+    #[inline(always)]
+    fn old_install(&self, new: usize) -> usize {
+        usize::from(self.map()[self.at[3] + new])
+    }
+    fn msg(&self, m: &Msg) -> Msg {
+        rename_msg(m, &|x| self.tab(x), &|x| self.install(x), &|x| {
+            self.client(x)
+        })
+    }
 }
 
 type Order = SmallVec<[u8; 8]>;
@@ -51,6 +178,15 @@ type PullKey = (u8, u8, u8, u8, u8, ClientId);
 
 fn is_identity(map: &[u8]) -> bool {
     map.iter().enumerate().all(|(i, &x)| usize::from(x) == i)
+}
+
+/// `order[new] = old` turned into `old -> new` (and back).
+fn inverse(order: &[u8]) -> Order {
+    let mut map: Order = SmallVec::from_elem(0, order.len());
+    for (new, &old) in order.iter().enumerate() {
+        map[usize::from(old)] = new as u8;
+    }
+    map
 }
 
 /// Every permutation of `items` (Heap's algorithm), each passed to `f`.
@@ -76,122 +212,99 @@ fn permutations(items: &mut [u8], f: &mut impl FnMut(&[u8])) {
 
 impl World {
     /// The least state (by encoding) among the renamings of `self` that keep tabs in an order
-    /// fixed by what the tabs are (see `World::tab_key`), with clientIDs renamed in order of
+    /// fixed by what the tabs are (see `World::cmp_tabs`), with clientIDs renamed in order of
     /// first appearance. Equal for every state of an orbit, so the checker stores one per orbit.
     pub fn representative(&self, sym: Symmetry) -> World {
-        let mut best: Option<(Vec<u8>, World)> = None;
-        self.each_candidate(sym, &mut |r, single| {
-            let w = match r {
-                None => self.clone(),
-                Some(r) => self.renamed(r),
-            };
-            if single {
-                best = Some((Vec::new(), w));
-                return;
-            }
-            let enc = w.encode();
-            if best.as_ref().is_none_or(|(b, _)| enc < *b) {
-                best = Some((enc, w));
-            }
-        });
-        best.map(|(_, w)| w).unwrap_or_else(|| self.clone())
-    }
-
-    /// The encoding of [`World::representative`], written to `out`. Cheaper than encoding the
-    /// representative: where `self` is its own representative (the identity is a candidate),
-    /// it is encoded without a copy; other candidates are renamed into `scratch` (reused
-    /// storage) and compared as encodings.
-    pub fn canonical_encoding(&self, sym: Symmetry, c: &mut Canonical) {
-        c.best.clear();
-        let mut any = false;
-        self.each_candidate(sym, &mut |r, _| {
-            let bytes = match r {
-                None => c.encoder.encode(self),
-                Some(r) => {
-                    let w = c.scratch.get_or_insert_with(|| self.clone());
-                    w.clone_from(self);
-                    self.rename_into(r, w);
-                    c.encoder.encode(w)
-                }
-            };
-            if !any || bytes < &c.best[..] {
-                c.best.clear();
-                c.best.extend_from_slice(bytes);
-            }
-            any = true;
-        });
-    }
-
-    /// Calls `f` with every candidate renaming (`None`: the identity), and whether it is the
-    /// only one.
-    fn each_candidate(&self, sym: Symmetry, f: &mut impl FnMut(Option<&Renaming>, bool)) {
-        let installs = self.installs.len();
-        let mut install_orders: SmallVec<[Order; 2]> = SmallVec::new();
-        let mut identity: Order = (0..installs as u8).collect();
-        if sym.installs {
-            permutations(&mut identity, &mut |p| install_orders.push(p.into()));
+        let mut c = Canonical::default();
+        c.choose(self, sym);
+        let r = c.candidates.get(c.chosen);
+        if r.identity {
+            self.clone()
         } else {
-            install_orders.push(identity);
-        }
-        for order in &install_orders {
-            // order[new] = old
-            let mut install: SmallVec<[u8; 4]> = SmallVec::from_elem(0, installs);
-            for (new, &old) in order.iter().enumerate() {
-                install[usize::from(old)] = new as u8;
-            }
-            // Tabs sorted by what they are; tabs that look alike are tried in every order.
-            let mut tabs: Order = (0..self.tabs.len() as u8).collect();
-            let keys: SmallVec<[_; 8]> = (0..self.tabs.len())
-                .map(|t| self.tab_key(t as u8, &install))
-                .collect();
-            tabs.sort_by(|&a, &b| keys[usize::from(a)].cmp(&keys[usize::from(b)]));
-            let mut groups: SmallVec<[(usize, usize); 8]> = SmallVec::new();
-            let mut start = 0;
-            for i in 1..=tabs.len() {
-                if i == tabs.len() || keys[usize::from(tabs[i])] != keys[usize::from(tabs[start])] {
-                    if i - start > 1 {
-                        groups.push((start, i));
-                    }
-                    start = i;
-                }
-            }
-            let only = install_orders.len() == 1 && groups.is_empty();
-            self.each_tie_order(&mut tabs, &groups, &mut |tab_order| {
-                let mut tab: SmallVec<[u8; 8]> = SmallVec::from_elem(0, tab_order.len());
-                for (new, &old) in tab_order.iter().enumerate() {
-                    tab[usize::from(old)] = new as u8;
-                }
-                let client = self.client_renaming(tab_order, &tab, &install, sym);
-                let identity = is_identity(&tab) && is_identity(&install) && is_identity(&client);
-                if identity {
-                    f(None, only);
-                } else {
-                    let r = Renaming {
-                        tab,
-                        install: install.clone(),
-                        client,
-                    };
-                    f(Some(&r), only);
-                }
-            });
+            self.renamed(r)
         }
     }
 
-    /// What a tab is, independent of numbering: its installation (renamed), status, view, and
-    /// the serials of the mutations it created (serials are not renamed).
-    fn tab_key(&self, t: u8, install: &[u8]) -> (u8, u8, SmallVec<[u8; 8]>, SmallVec<[u8; 8]>) {
-        let tab = &self.tabs[usize::from(t)];
-        let status = tab.status as u8;
-        let view = tab.view.iter().map(|v| v.map_or(0, |v| v + 1)).collect();
-        let created = self
-            .history
-            .created
-            .iter()
-            .enumerate()
-            .filter(|(_, c)| c.tab == t)
-            .map(|(s, _)| s as u8)
-            .collect();
-        (install[usize::from(tab.install)], status, created, view)
+    /// The renamings a representative is chosen from (at least one): installations in every
+    /// order (where they are interchangeable), tabs sorted by what they are, tabs that look
+    /// alike in every order, clientIDs in order of first appearance.
+    pub fn candidates(&self, sym: Symmetry, out: &mut Candidates) {
+        out.len = 0;
+        let mut order: Order = (0..self.installs.len() as u8).collect();
+        if sym.installs {
+            permutations(&mut order, &mut |p| self.candidates_for(p, sym, out));
+        } else {
+            self.candidates_for(&order, sym, out);
+        }
+    }
+
+    /// The candidates with installations in `install_order` (`install_order[new] = old`).
+    fn candidates_for(&self, install_order: &[u8], sym: Symmetry, out: &mut Candidates) {
+        let install = inverse(install_order);
+        // Tabs sorted by what they are (a stable insertion sort: a handful of tabs); tabs that
+        // look alike are tried in every order.
+        let mut tabs: Order = (0..self.tabs.len() as u8).collect();
+        let mut tied: SmallVec<[bool; 8]> = SmallVec::from_elem(false, tabs.len());
+        for i in 1..tabs.len() {
+            let mut j = i;
+            while j > 0 {
+                match self.cmp_tabs(tabs[j - 1], tabs[j], &install) {
+                    Ordering::Greater => tabs.swap(j - 1, j),
+                    _ => break,
+                }
+                j -= 1;
+            }
+        }
+        let mut ties = false;
+        for i in 1..tabs.len() {
+            tied[i] = self.cmp_tabs(tabs[i - 1], tabs[i], &install) == Ordering::Equal;
+            ties |= tied[i];
+        }
+        let clients = usize::from(self.next_client);
+        let mut add = |tab_order: &[u8]| {
+            out.next()
+                .fill(tab_order, install_order, clients, |tab, install, client| {
+                    self.client_renaming(tab_order, tab, install, sym, client)
+                });
+        };
+        if !ties {
+            add(&tabs);
+            return;
+        }
+        let mut groups: SmallVec<[(usize, usize); 8]> = SmallVec::new();
+        let mut start = 0;
+        for i in 1..=tabs.len() {
+            if i == tabs.len() || !tied[i] {
+                if i - start > 1 {
+                    groups.push((start, i));
+                }
+                start = i;
+            }
+        }
+        self.each_tie_order(&mut tabs, &groups, &mut add);
+    }
+
+    /// Orders tabs by what they are, independent of numbering: installation (renamed by
+    /// `install`), status, the serials of the mutations each created (serials are not
+    /// renamed), view.
+    fn cmp_tabs(&self, a: u8, b: u8, install: &[u8]) -> Ordering {
+        let (x, y) = (&self.tabs[usize::from(a)], &self.tabs[usize::from(b)]);
+        let created = |t: u8| {
+            self.history
+                .created
+                .iter()
+                .enumerate()
+                .filter(move |(_, c)| c.tab == t)
+                .map(|(s, _)| s)
+        };
+        install[usize::from(x.install)]
+            .cmp(&install[usize::from(y.install)])
+            .then((x.status as u8).cmp(&(y.status as u8)))
+            .then_with(|| created(a).cmp(created(b)))
+            .then_with(|| {
+                let view = |v: &Option<u8>| v.map_or(0, |v| v + 1);
+                x.view.iter().map(view).cmp(y.view.iter().map(view))
+            })
     }
 
     /// Calls `f` with every order of `tabs` that permutes only within the tie `groups`.
@@ -223,25 +336,32 @@ impl World {
         tab: &[u8],
         install: &[u8],
         sym: Symmetry,
-    ) -> SmallVec<[u8; 16]> {
+        map: &mut [u8],
+    ) {
         const UNSET: u8 = u8::MAX;
-        let n = usize::from(self.next_client);
-        let mut map: SmallVec<[u8; 16]> = SmallVec::from_elem(UNSET, n);
+        let n = map.len();
+        map.fill(UNSET);
         let mut next = 0u8;
-        let mut assign = |map: &mut SmallVec<[u8; 16]>, c: ClientId| {
-            if map[usize::from(c)] == UNSET {
-                map[usize::from(c)] = next;
+        let mut assign = |map: &mut [u8], c: ClientId| {
+            let slot = &mut map[usize::from(c)];
+            if *slot == UNSET {
+                *slot = next;
                 next += 1;
             }
+            usize::from(next) == n
         };
+        let mut done = n == 0;
         if sym.pin_client0 && n > 0 {
-            assign(&mut map, 0);
+            done = assign(map, 0);
         }
         for &old in tab_order {
-            assign(&mut map, self.tabs[usize::from(old)].client);
+            done = assign(map, self.tabs[usize::from(old)].client);
         }
         for c in self.history.created.iter() {
-            assign(&mut map, c.client);
+            done = assign(map, c.client);
+        }
+        if done {
+            return;
         }
         let mut pulls: SmallVec<[PullKey; 4]> = self
             .network
@@ -267,23 +387,18 @@ impl World {
             .collect();
         pulls.sort_unstable();
         for p in pulls {
-            assign(&mut map, p.5);
+            assign(map, p.5);
         }
         for c in 0..n {
-            assign(&mut map, c as u8);
+            assign(map, c as u8);
         }
-        map
     }
 
     /// The same state with every tab, installation and clientID renamed: `tab[old] = new`, and
     /// alike for `install` and `client` (each a permutation of `0..len`; `client` covers
     /// `0..next_client`).
     pub fn rename(&self, tab: &[u8], install: &[u8], client: &[u8]) -> World {
-        self.renamed(&Renaming {
-            tab: tab.into(),
-            install: install.into(),
-            client: client.into(),
-        })
+        self.renamed(&Renaming::of_maps(tab, install, client))
     }
 
     fn renamed(&self, r: &Renaming) -> World {
@@ -294,9 +409,9 @@ impl World {
 
     /// Writes the renaming of `self` into `w`, a copy of `self`.
     fn rename_into(&self, r: &Renaming, w: &mut World) {
-        let t = |x: u8| r.tab[usize::from(x)];
-        let i = |x: u8| r.install[usize::from(x)];
-        let c = |x: u8| r.client[usize::from(x)];
+        let t = |x: u8| r.tab(x);
+        let i = |x: u8| r.install(x);
+        let c = |x: u8| r.client(x);
         w.server.clients.clear();
         for (&(g, cl), &m) in self.server.clients.iter() {
             w.server.clients.insert((i(g), c(cl)), m);
@@ -341,18 +456,140 @@ impl World {
     }
 }
 
-/// Reusable buffers for [`World::canonical_encoding`]: a search keeps one per thread.
+/// The candidate renamings of a state ([`World::candidates`]), in storage kept from one state to
+/// the next.
+#[derive(Default)]
+pub struct Candidates {
+    list: Vec<Renaming>,
+    len: usize,
+}
+
+impl Candidates {
+    /// Room for one more candidate.
+    fn next(&mut self) -> &mut Renaming {
+        if self.len == self.list.len() {
+            self.list.push(Renaming::default());
+        }
+        self.len += 1;
+        &mut self.list[self.len - 1]
+    }
+
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn get(&self, i: usize) -> &Renaming {
+        &self.list[..self.len][i]
+    }
+}
+
+/// Chooses a state's representative among its [`World::candidates`] and writes its encoding
+/// segment by segment, without building the renamed state. A search keeps one per thread.
 #[derive(Default)]
 pub struct Canonical {
-    encoder: crate::encode::Encoder,
-    scratch: Option<World>,
+    encoder: Encoder,
+    candidates: Candidates,
+    /// The chosen candidate.
+    chosen: usize,
+    /// Where there were several candidates: the chosen one's encoding, and where its segments
+    /// end; a candidate being compared with it.
     best: Vec<u8>,
+    best_ends: [usize; SEGMENTS],
+    other: Vec<u8>,
+    other_ends: [usize; SEGMENTS],
+    /// The renaming that gave the representative of the state whose successors come next, if
+    /// it was its only candidate (`has_parent`).
+    parent: Renaming,
+    has_parent: bool,
 }
 
 impl Canonical {
-    /// The last canonical encoding computed.
-    pub fn bytes(&self) -> &[u8] {
-        &self.best
+    /// Notes the renaming of `w`, the state whose successors come next: a successor renamed
+    /// alike has the representative's segments its action left alone in common with it.
+    pub fn parent(&mut self, w: &World, sym: Symmetry) {
+        w.candidates(sym, &mut self.candidates);
+        self.has_parent = self.candidates.len() == 1;
+        if self.has_parent {
+            self.parent.clone_from(self.candidates.get(0));
+        }
+    }
+
+    /// Chooses the representative of `w`: with one candidate, that one; with several, the one
+    /// whose encoding is least (compared a segment at a time: segments delimit themselves, so
+    /// the first segment that differs decides, and a candidate is given up there).
+    pub fn choose(&mut self, w: &World, sym: Symmetry) {
+        w.candidates(sym, &mut self.candidates);
+        self.chosen = 0;
+        if self.candidates.len() == 1 {
+            return;
+        }
+        for n in 0..self.candidates.len() {
+            let r = self.candidates.get(n);
+            let mut ord = if n == 0 {
+                Ordering::Less
+            } else {
+                Ordering::Equal
+            };
+            self.other.clear();
+            let mut from = 0;
+            for (k, seg) in Segment::ALL.into_iter().enumerate() {
+                let start = self.other.len();
+                if r.identity {
+                    w.encode_segment(seg, &mut self.other);
+                } else {
+                    w.encode_segment_as(seg, r, &mut self.other);
+                }
+                self.other_ends[k] = self.other.len();
+                if ord == Ordering::Equal {
+                    ord = self.other[start..].cmp(&self.best[from..self.best_ends[k]]);
+                    from = self.best_ends[k];
+                    if ord == Ordering::Greater {
+                        break;
+                    }
+                }
+            }
+            if ord == Ordering::Less {
+                std::mem::swap(&mut self.best, &mut self.other);
+                self.best_ends = self.other_ends;
+                self.chosen = n;
+            }
+        }
+    }
+
+    /// Whether the chosen renaming is the only candidate and the one [`Canonical::parent`]
+    /// noted.
+    pub fn same_as_parent(&self) -> bool {
+        self.candidates.len() == 1 && self.has_parent && self.parent == *self.candidates.get(0)
+    }
+
+    /// A segment of the encoding of the representative [`Canonical::choose`] chose for `w`.
+    #[inline]
+    pub fn segment(&mut self, w: &World, seg: Segment) -> &[u8] {
+        if self.candidates.len() > 1 {
+            let k = seg as usize;
+            let from = if k == 0 { 0 } else { self.best_ends[k - 1] };
+            return &self.best[from..self.best_ends[k]];
+        }
+        let r = self.candidates.get(self.chosen);
+        if r.identity {
+            self.encoder.encode_segment(w, seg)
+        } else {
+            self.encoder.encode_segment_as(w, r, seg)
+        }
+    }
+
+    /// The encoding of `w`'s representative.
+    pub fn encoding(&mut self, w: &World, sym: Symmetry) -> Vec<u8> {
+        self.choose(w, sym);
+        let mut out = Vec::new();
+        for seg in Segment::ALL {
+            out.extend_from_slice(self.segment(w, seg));
+        }
+        out
     }
 }
 

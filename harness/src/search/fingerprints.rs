@@ -66,20 +66,23 @@ fn hash_bytes(hasher: &ahash::RandomState, bytes: &[u8]) -> u64 {
     h.finish()
 }
 
-/// A state's 64-bit identity. Without symmetry: each segment of its encoding hashed (ahash
-/// with fixed keys), and the hashes combined ([`SegmentHashes`]), so that a successor costs
-/// the encoding of what its action changed, not of the whole state (one segment in 77% of
-/// `default`'s successors). Under symmetry: the hash of its representative's encoding. Every
-/// native engine computes it the same way; stateright hashes the whole encoding (`World`'s
-/// `Hash`), another function with the same chance of two states sharing a fingerprint. One
-/// encoding buffer serves a whole search (or thread).
+/// A state's 64-bit identity: each segment of its encoding hashed (ahash with fixed keys),
+/// and the hashes combined ([`SegmentHashes`]), so that a successor costs the encoding of what
+/// its action changed, not of the whole state (one segment in 77% of `default`'s successors).
+/// Under symmetry: the same of its representative's encoding ([`Canonical`]), whose segments
+/// a successor renamed like its parent shares with the parent's where its action left them
+/// alone. Every native engine computes it the same way; stateright hashes the whole encoding
+/// (`World`'s `Hash`), another function with the same chance of two states sharing a
+/// fingerprint. One encoding buffer serves a whole search (or thread).
 pub struct Fingerprinter {
     hasher: ahash::RandomState,
     encoder: Encoder,
     sym: Option<Symmetry>,
-    /// Room for the representative's encoding (symmetry only).
     canonical: Canonical,
 }
+
+const EVERY: u8 = (1 << SEGMENTS) - 1;
+const COUNTERS_BIT: u8 = 1 << Segment::Counters as u8;
 
 impl Fingerprinter {
     pub fn new(setup: &Setup, symmetry: bool) -> Fingerprinter {
@@ -96,22 +99,51 @@ impl Fingerprinter {
         }
     }
 
-    /// Whether fingerprints are of representatives (then segment hashes are not used).
+    /// Whether fingerprints are of representatives.
     pub fn symmetric(&self) -> bool {
         self.sym.is_some()
     }
 
+    /// Under symmetry: `w`'s successors come next (their fingerprints from [`Self::of_child`]
+    /// or [`Self::of_child_keeping`], given `w`'s segment hashes).
     #[inline]
-    fn representative(&mut self, s: Symmetry, w: &World) -> u64 {
-        w.canonical_encoding(s, &mut self.canonical);
-        hash_bytes(&self.hasher, self.canonical.bytes())
+    pub fn parent(&mut self, w: &World) {
+        if let Some(s) = self.sym {
+            self.canonical.parent(w, s);
+        }
+    }
+
+    /// The fingerprint of `w`'s representative, its segment hashes written to `hashes`. With
+    /// `parent`, the segment hashes of the state [`Self::parent`] noted: where `w` is renamed
+    /// alike, only the segments its action changed are encoded and hashed again.
+    #[inline]
+    fn representative(
+        &mut self,
+        s: Symmetry,
+        w: &World,
+        parent: Option<&SegmentHashes>,
+        hashes: &mut SegmentHashes,
+    ) -> u64 {
+        self.canonical.choose(w, s);
+        let mut todo = EVERY & !COUNTERS_BIT;
+        if let Some(p) = parent.filter(|_| self.canonical.same_as_parent()) {
+            *hashes = *p;
+            todo &= w.changes();
+        }
+        hashes[Segment::Counters as usize] = hash_counters(&w.counters());
+        while todo != 0 {
+            let k = todo.trailing_zeros() as usize;
+            todo &= todo - 1;
+            hashes[k] = hash_bytes(&self.hasher, self.canonical.segment(w, Segment::ALL[k]));
+        }
+        combine(hashes)
     }
 
     /// `w`'s fingerprint, with `w`'s own encoding appended to `out`.
     #[inline]
     pub fn of_keeping(&mut self, w: &World, out: &mut Vec<u8>) -> u64 {
         if let Some(s) = self.sym {
-            let fp = self.representative(s, w);
+            let fp = self.representative(s, w, None, &mut [0; SEGMENTS]);
             out.extend_from_slice(self.encoder.encode(w));
             return fp;
         }
@@ -126,7 +158,8 @@ impl Fingerprinter {
     /// `ends` ([`World::decode_segments`]): the segment hashes, written to `hashes`, come from
     /// the bytes, with no encoding. The segments in the mask `held` (bit `Segment as u8`) are
     /// those of the state whose hashes `hashes` holds ([`plasma_model::encode::Decoder`]), and
-    /// keep their hashes.
+    /// keep their hashes. Under symmetry `w`'s successors come next ([`Self::parent`]), and
+    /// every segment of the representative is hashed.
     #[inline]
     pub fn of_encoded(
         &mut self,
@@ -137,7 +170,8 @@ impl Fingerprinter {
         hashes: &mut SegmentHashes,
     ) -> u64 {
         if let Some(s) = self.sym {
-            return self.representative(s, w);
+            self.canonical.parent(w, s);
+            return self.representative(s, w, None, hashes);
         }
         let mut from = 0;
         for (k, &end) in ends.iter().enumerate() {
@@ -154,11 +188,11 @@ impl Fingerprinter {
         combine(hashes)
     }
 
-    /// `w`'s fingerprint, its segment hashes written to `hashes` (left alone under symmetry).
+    /// `w`'s fingerprint, its segment hashes written to `hashes`.
     #[inline]
     pub fn of_segments(&mut self, w: &World, hashes: &mut SegmentHashes) -> u64 {
         if let Some(s) = self.sym {
-            return self.representative(s, w);
+            return self.representative(s, w, None, hashes);
         }
         for (h, seg) in hashes.iter_mut().zip(Segment::ALL) {
             *h = match seg {
@@ -180,12 +214,12 @@ impl Fingerprinter {
         hashes: &mut SegmentHashes,
     ) -> u64 {
         if let Some(s) = self.sym {
-            return self.representative(s, w);
+            return self.representative(s, w, Some(parent), hashes);
         }
         // Only the marked segments are visited (one in 77% of `default`'s successors).
         *hashes = *parent;
         hashes[Segment::Counters as usize] = hash_counters(&w.counters());
-        let mut changed = w.changes() & !(1 << Segment::Counters as u8);
+        let mut changed = w.changes() & !COUNTERS_BIT;
         while changed != 0 {
             let k = changed.trailing_zeros() as usize;
             changed &= changed - 1;
@@ -197,10 +231,10 @@ impl Fingerprinter {
         combine(hashes)
     }
 
-    /// [`Fingerprinter::of_child`], also appending to `kept` the encoding of every segment it
-    /// encoded (every one but the counters under symmetry), with its range in `spans` (`None`:
-    /// the segment is the parent's): a driver assembles a new successor's encoding from these
-    /// and its parent's, instead of encoding the successor again.
+    /// [`Fingerprinter::of_child`], also appending to `kept` the encoding of every segment the
+    /// action changed (but the counters), with its range in `spans` (`None`: the segment is the
+    /// parent's): a driver assembles a new successor's encoding from these and its parent's,
+    /// instead of encoding the successor again.
     #[inline]
     pub fn of_child_keeping(
         &mut self,
@@ -210,16 +244,20 @@ impl Fingerprinter {
         kept: &mut Vec<u8>,
         spans: &mut Spans,
     ) -> u64 {
-        let every = (1 << SEGMENTS) - 1;
-        let changes = if self.sym.is_some() {
-            every
-        } else {
-            w.changes()
-        };
-        *hashes = *parent;
         *spans = [None; SEGMENTS];
+        let mut changed = w.changes() & !COUNTERS_BIT;
+        if let Some(s) = self.sym {
+            while changed != 0 {
+                let k = changed.trailing_zeros() as usize;
+                changed &= changed - 1;
+                let start = kept.len();
+                kept.extend_from_slice(self.encoder.encode_segment(w, Segment::ALL[k]));
+                spans[k] = Some((start, kept.len()));
+            }
+            return self.representative(s, w, Some(parent), hashes);
+        }
+        *hashes = *parent;
         hashes[Segment::Counters as usize] = hash_counters(&w.counters());
-        let mut changed = changes & every & !(1 << Segment::Counters as u8);
         while changed != 0 {
             let k = changed.trailing_zeros() as usize;
             changed &= changed - 1;
@@ -228,10 +266,7 @@ impl Fingerprinter {
             hashes[k] = hash_bytes(&self.hasher, &kept[start..]);
             spans[k] = Some((start, kept.len()));
         }
-        match self.sym {
-            Some(s) => self.representative(s, w),
-            None => combine(hashes),
-        }
+        combine(hashes)
     }
 
     #[inline]

@@ -98,6 +98,7 @@ fn expand(
         node.pool.push(Box::new((*node.world).clone()));
     }
     node.expanded = true;
+    key.parent(&node.world);
     let source = Source::of(&node.world);
     for (i, (action, succ)) in node.actions.iter().zip(&mut node.pool).enumerate() {
         succ.overwrite_from(source);
