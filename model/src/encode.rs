@@ -10,6 +10,7 @@ use crate::server::{Server, ServerRow};
 use crate::tab::{Slot, Tab, TabStatus};
 use crate::{CopyVec, Op, Tracked, VecMap, World};
 use smallvec::SmallVec;
+use std::cmp::Ordering;
 use std::hash::{Hash, Hasher};
 
 /// An encoded state.
@@ -60,8 +61,10 @@ fn rows(out: &mut impl Sink, rows: &[Option<u8>]) {
     }
 }
 
+/// A message, its numbers as `names` gives them.
 #[inline]
-fn msg(out: &mut impl Sink, m: &Msg) {
+fn msg<N: Names>(out: &mut impl Sink, m: &Msg, names: &N) {
+    let (t, i, c) = (|x| names.tab(x), |x| names.install(x), |x| names.client(x));
     match m {
         Msg::PushReq {
             tab,
@@ -70,10 +73,10 @@ fn msg(out: &mut impl Sink, m: &Msg) {
             user,
             mutations,
         } => {
-            out.put([0, *tab, *group, *client, opt(*user)]);
+            out.put([0, t(*tab), i(*group), c(*client), opt(*user)]);
             out.push(mutations.len() as u8);
             for p in mutations.iter() {
-                out.put([p.client, p.mid]);
+                out.put([c(p.client), p.mid]);
                 op(out, &p.op);
                 out.push(p.serial);
             }
@@ -82,7 +85,7 @@ fn msg(out: &mut impl Sink, m: &Msg) {
             tab,
             client,
             last_mutation_id,
-        } => out.put([1, *tab, *client, *last_mutation_id]),
+        } => out.put([1, t(*tab), c(*client), *last_mutation_id]),
         Msg::PullReq {
             tab,
             group,
@@ -92,9 +95,9 @@ fn msg(out: &mut impl Sink, m: &Msg) {
             cookie_user,
         } => out.put([
             2,
-            *tab,
-            *group,
-            *client,
+            t(*tab),
+            i(*group),
+            c(*client),
             opt(*user),
             opt(*cookie),
             opt(*cookie_user),
@@ -116,24 +119,150 @@ fn msg(out: &mut impl Sink, m: &Msg) {
             };
             out.put([
                 kind,
-                *tab,
-                *group,
+                t(*tab),
+                i(*group),
                 opt(*user),
                 opt(*base_cookie),
                 opt(*base_user),
                 *cookie,
-                opt(*to_client),
+                opt(to_client.map(c)),
             ]);
             out.push(patch.rows().len() as u8);
             for &(r, v) in patch.rows() {
                 out.put([r, v]);
             }
             out.push(last_mutation_ids.len() as u8);
-            for &(c, m) in last_mutation_ids.iter() {
-                out.put([c, m]);
-            }
+            put_sorted::<N, 2>(out, last_mutation_ids.iter().map(|&(cl, m)| [c(cl), m]));
         }
     }
+}
+
+/// How two messages order ([`Msg`]'s `Ord`, the network's order) once renamed as `names`
+/// says, without building the renamed messages.
+fn cmp_as<N: Names>(a: &Msg, b: &Msg, names: &N) -> Ordering {
+    let (t, i, c) = (|x| names.tab(x), |x| names.install(x), |x| names.client(x));
+    let variant = |m: &Msg| match m {
+        Msg::PushReq { .. } => 0,
+        Msg::PushResp { .. } => 1,
+        Msg::PullReq { .. } => 2,
+        Msg::PullResp { .. } => 3,
+    };
+    variant(a).cmp(&variant(b)).then_with(|| match (a, b) {
+        (
+            Msg::PushReq {
+                tab,
+                group,
+                client,
+                user,
+                mutations,
+            },
+            Msg::PushReq {
+                tab: tab2,
+                group: group2,
+                client: client2,
+                user: user2,
+                mutations: mutations2,
+            },
+        ) => (t(*tab), i(*group), c(*client), user)
+            .cmp(&(t(*tab2), i(*group2), c(*client2), user2))
+            .then_with(|| {
+                let renamed = |p: &Pushed| (c(p.client), p.mid, p.op, p.serial);
+                mutations
+                    .iter()
+                    .map(renamed)
+                    .cmp(mutations2.iter().map(renamed))
+            }),
+        (
+            Msg::PushResp {
+                tab,
+                client,
+                last_mutation_id,
+            },
+            Msg::PushResp {
+                tab: tab2,
+                client: client2,
+                last_mutation_id: last2,
+            },
+        ) => (t(*tab), c(*client), last_mutation_id).cmp(&(t(*tab2), c(*client2), last2)),
+        (
+            Msg::PullReq {
+                tab,
+                group,
+                client,
+                user,
+                cookie,
+                cookie_user,
+            },
+            Msg::PullReq {
+                tab: tab2,
+                group: group2,
+                client: client2,
+                user: user2,
+                cookie: cookie2,
+                cookie_user: cookie_user2,
+            },
+        ) => (t(*tab), i(*group), c(*client), user, cookie, cookie_user).cmp(&(
+            t(*tab2),
+            i(*group2),
+            c(*client2),
+            user2,
+            cookie2,
+            cookie_user2,
+        )),
+        (
+            Msg::PullResp {
+                tab,
+                group,
+                user,
+                base_cookie,
+                base_user,
+                cookie,
+                patch,
+                last_mutation_ids,
+                to_client,
+            },
+            Msg::PullResp {
+                tab: tab2,
+                group: group2,
+                user: user2,
+                base_cookie: base_cookie2,
+                base_user: base_user2,
+                cookie: cookie2,
+                patch: patch2,
+                last_mutation_ids: lmids2,
+                to_client: to_client2,
+            },
+        ) => (
+            t(*tab),
+            i(*group),
+            user,
+            base_cookie,
+            base_user,
+            cookie,
+            patch,
+        )
+            .cmp(&(
+                t(*tab2),
+                i(*group2),
+                user2,
+                base_cookie2,
+                base_user2,
+                cookie2,
+                patch2,
+            ))
+            .then_with(|| {
+                // Renamed, a response's list is sorted again.
+                let sorted = |l: &[(u8, u8)]| {
+                    let mut v: SmallVec<[(u8, u8); 4]> =
+                        l.iter().map(|&(cl, m)| (c(cl), m)).collect();
+                    v.sort_unstable();
+                    v
+                };
+                sorted(last_mutation_ids).cmp(&sorted(lmids2))
+            })
+            .then_with(|| to_client.map(c).cmp(&to_client2.map(c))),
+        _ => Ordering::Equal,
+    })
 }
 
 /// The parts of an encoding, in the order it writes them: one for each collection a state
@@ -178,8 +307,6 @@ pub trait Names {
     fn old_tab(&self, new: usize) -> usize;
     /// The installation that gets number `new`.
     fn old_install(&self, new: usize) -> usize;
-    /// `m` with its numbers renamed.
-    fn msg(&self, m: &Msg) -> Msg;
 }
 
 /// The state's own numbers.
@@ -206,9 +333,6 @@ impl Names for Same {
     #[inline(always)]
     fn old_install(&self, new: usize) -> usize {
         new
-    }
-    fn msg(&self, m: &Msg) -> Msg {
-        m.clone()
     }
 }
 
@@ -324,18 +448,14 @@ impl World {
                 if N::SAME {
                     for (m, n) in self.network.iter() {
                         out.push(n);
-                        msg(out, m);
+                        msg(out, m, names);
                     }
                 } else {
-                    let mut renamed: SmallVec<[(Msg, u8); 4]> = self
-                        .network
-                        .iter()
-                        .map(|(m, n)| (names.msg(m), n))
-                        .collect();
-                    renamed.sort_unstable_by(|a, b| a.0.cmp(&b.0));
-                    for (m, n) in &renamed {
-                        out.push(*n);
-                        msg(out, m);
+                    let mut order: SmallVec<[(&Msg, u8); 8]> = self.network.iter().collect();
+                    order.sort_unstable_by(|a, b| cmp_as(a.0, b.0, names));
+                    for &(m, n) in &order {
+                        out.push(n);
+                        msg(out, m, names);
                     }
                 }
             }

@@ -52,6 +52,11 @@ pub struct Renaming {
     /// start in the buffer.
     at: [usize; 4],
     identity: bool,
+    /// What it was worked out from, beside the tabs: the number of mutations created, the
+    /// number of clientIDs minted, and whether pull requests in flight were looked at.
+    created: usize,
+    clients: u8,
+    network: bool,
 }
 
 /// Bytes of a renaming kept inline: 2 x tabs + 2 x installations + clientIDs.
@@ -65,6 +70,9 @@ impl Default for Renaming {
             len: 0,
             at: [0; 4],
             identity: true,
+            created: 0,
+            clients: 0,
+            network: true,
         }
     }
 }
@@ -92,7 +100,7 @@ impl Renaming {
         tab_order: &[u8],
         install_order: &[u8],
         clients: usize,
-        client: impl FnOnce(&[u8], &[u8], &mut [u8]),
+        client: impl FnOnce(&[u8], &[u8], &mut [u8]) -> bool,
     ) {
         let (tabs, installs) = (tab_order.len(), install_order.len());
         self.len = 2 * tabs + 2 * installs + clients;
@@ -122,7 +130,7 @@ impl Renaming {
             install[usize::from(old)] = new as u8;
             old_install[new] = old;
         }
-        client(tab, install, client_map);
+        self.network = client(tab, install, client_map);
         self.identity = is_identity(tab) && is_identity(install) && is_identity(client_map);
     }
 
@@ -131,7 +139,8 @@ impl Renaming {
         let mut r = Renaming::default();
         let (tab_order, install_order) = (inverse(tab), inverse(install));
         r.fill(&tab_order, &install_order, client.len(), |_, _, out| {
-            out.copy_from_slice(client)
+            out.copy_from_slice(client);
+            true
         });
         r
     }
@@ -164,11 +173,6 @@ impl Names for Renaming {
     fn old_install(&self, new: usize) -> usize {
         usize::from(self.map()[self.at[3] + new])
     }
-    fn msg(&self, m: &Msg) -> Msg {
-        rename_msg(m, &|x| self.tab(x), &|x| self.install(x), &|x| {
-            self.client(x)
-        })
-    }
 }
 
 type Order = SmallVec<[u8; 8]>;
@@ -180,9 +184,20 @@ fn is_identity(map: &[u8]) -> bool {
     map.iter().enumerate().all(|(i, &x)| usize::from(x) == i)
 }
 
+/// `0, 1, .., n - 1`.
+fn counting(n: usize) -> Order {
+    const FIRST: [u8; 8] = [0, 1, 2, 3, 4, 5, 6, 7];
+    // Not `collect`: building a `SmallVec` from an iterator costs some 100 instructions.
+    if n <= FIRST.len() {
+        SmallVec::from_buf_and_len(FIRST, n)
+    } else {
+        (0..n as u8).collect()
+    }
+}
+
 /// `order[new] = old` turned into `old -> new` (and back).
 fn inverse(order: &[u8]) -> Order {
-    let mut map: Order = SmallVec::from_elem(0, order.len());
+    let mut map = counting(order.len());
     for (new, &old) in order.iter().enumerate() {
         map[usize::from(old)] = new as u8;
     }
@@ -217,7 +232,7 @@ impl World {
     pub fn representative(&self, sym: Symmetry) -> World {
         let mut c = Canonical::default();
         c.choose(self, sym);
-        let r = c.candidates.get(c.chosen);
+        let r = c.chosen();
         if r.identity {
             self.clone()
         } else {
@@ -230,7 +245,7 @@ impl World {
     /// alike in every order, clientIDs in order of first appearance.
     pub fn candidates(&self, sym: Symmetry, out: &mut Candidates) {
         out.len = 0;
-        let mut order: Order = (0..self.installs.len() as u8).collect();
+        let mut order = counting(self.installs.len());
         if sym.installs {
             permutations(&mut order, &mut |p| self.candidates_for(p, sym, out));
         } else {
@@ -243,8 +258,9 @@ impl World {
         let install = inverse(install_order);
         // Tabs sorted by what they are (a stable insertion sort: a handful of tabs); tabs that
         // look alike are tried in every order.
-        let mut tabs: Order = (0..self.tabs.len() as u8).collect();
-        let mut tied: SmallVec<[bool; 8]> = SmallVec::from_elem(false, tabs.len());
+        let mut tabs = counting(self.tabs.len());
+        let mut tied: SmallVec<[bool; 8]> = SmallVec::from_buf_and_len([false; 8], 0);
+        tied.resize(tabs.len(), false);
         for i in 1..tabs.len() {
             let mut j = i;
             while j > 0 {
@@ -262,10 +278,12 @@ impl World {
         }
         let clients = usize::from(self.next_client);
         let mut add = |tab_order: &[u8]| {
-            out.next()
-                .fill(tab_order, install_order, clients, |tab, install, client| {
-                    self.client_renaming(tab_order, tab, install, sym, client)
-                });
+            let r = out.next();
+            r.fill(tab_order, install_order, clients, |tab, install, client| {
+                self.client_renaming(tab_order, tab, install, sym, client)
+            });
+            r.created = self.history.created.len();
+            r.clients = self.next_client;
         };
         if !ties {
             add(&tabs);
@@ -337,7 +355,7 @@ impl World {
         install: &[u8],
         sym: Symmetry,
         map: &mut [u8],
-    ) {
+    ) -> bool {
         const UNSET: u8 = u8::MAX;
         let n = map.len();
         map.fill(UNSET);
@@ -361,7 +379,7 @@ impl World {
             done = assign(map, c.client);
         }
         if done {
-            return;
+            return false;
         }
         let mut pulls: SmallVec<[PullKey; 4]> = self
             .network
@@ -392,6 +410,7 @@ impl World {
         for c in 0..n {
             assign(map, c as u8);
         }
+        true
     }
 
     /// The same state with every tab, installation and clientID renamed: `tab[old] = new`, and
@@ -493,8 +512,11 @@ impl Candidates {
 pub struct Canonical {
     encoder: Encoder,
     candidates: Candidates,
-    /// The chosen candidate.
+    /// The chosen candidate, whether there were several, and whether the chosen one is
+    /// `parent` (then `candidates` was not worked out).
     chosen: usize,
+    several: bool,
+    from_parent: bool,
     /// Where there were several candidates: the chosen one's encoding, and where its segments
     /// end; a candidate being compared with it.
     best: Vec<u8>,
@@ -518,13 +540,54 @@ impl Canonical {
         }
     }
 
+    /// Notes `r` as the renaming of the state whose successors come next, where an earlier
+    /// [`Canonical::only`] gave it (as [`Canonical::parent`] would work it out again).
+    pub fn parent_is(&mut self, r: &Renaming) {
+        self.has_parent = true;
+        self.parent.clone_from(r);
+    }
+
+    /// The renaming [`Canonical::choose`] chose, if it was the only candidate.
+    pub fn only(&self) -> Option<&Renaming> {
+        (!self.several).then(|| self.chosen())
+    }
+
+    fn chosen(&self) -> &Renaming {
+        if self.from_parent {
+            &self.parent
+        } else {
+            self.candidates.get(self.chosen)
+        }
+    }
+
+    /// [`Canonical::choose`] for `w`, a successor of the state [`Canonical::parent`] noted:
+    /// where its action changed none of what the parent's renaming was worked out from (the
+    /// tabs, the mutations created, the clientIDs minted; pull requests where they were looked
+    /// at), that renaming is `w`'s too.
+    pub fn choose_child(&mut self, w: &World, sym: Symmetry) {
+        let p = &self.parent;
+        if self.has_parent
+            && w.changes() & (1 << Segment::Tabs as u8) == 0
+            && !p.network
+            && p.created == w.history.created.len()
+            && p.clients == w.next_client
+        {
+            self.from_parent = true;
+            self.several = false;
+            return;
+        }
+        self.choose(w, sym);
+    }
+
     /// Chooses the representative of `w`: with one candidate, that one; with several, the one
     /// whose encoding is least (compared a segment at a time: segments delimit themselves, so
     /// the first segment that differs decides, and a candidate is given up there).
     pub fn choose(&mut self, w: &World, sym: Symmetry) {
         w.candidates(sym, &mut self.candidates);
         self.chosen = 0;
-        if self.candidates.len() == 1 {
+        self.from_parent = false;
+        self.several = self.candidates.len() > 1;
+        if !self.several {
             return;
         }
         for n in 0..self.candidates.len() {
@@ -563,18 +626,23 @@ impl Canonical {
     /// Whether the chosen renaming is the only candidate and the one [`Canonical::parent`]
     /// noted.
     pub fn same_as_parent(&self) -> bool {
-        self.candidates.len() == 1 && self.has_parent && self.parent == *self.candidates.get(0)
+        self.from_parent
+            || (!self.several && self.has_parent && self.parent == *self.candidates.get(0))
     }
 
     /// A segment of the encoding of the representative [`Canonical::choose`] chose for `w`.
     #[inline]
     pub fn segment(&mut self, w: &World, seg: Segment) -> &[u8] {
-        if self.candidates.len() > 1 {
+        if self.several {
             let k = seg as usize;
             let from = if k == 0 { 0 } else { self.best_ends[k - 1] };
             return &self.best[from..self.best_ends[k]];
         }
-        let r = self.candidates.get(self.chosen);
+        let r = if self.from_parent {
+            &self.parent
+        } else {
+            self.candidates.get(self.chosen)
+        };
         if r.identity {
             self.encoder.encode_segment(w, seg)
         } else {

@@ -9,7 +9,7 @@
 const EMPTY: u64 = 0;
 
 use plasma_model::encode::{Encoder, Segment, COUNTERS, SEGMENTS};
-use plasma_model::{Canonical, Setup, Symmetry, World};
+use plasma_model::{Canonical, Renaming, Setup, Symmetry, World};
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
@@ -113,6 +113,20 @@ impl Fingerprinter {
         }
     }
 
+    /// Under symmetry: [`Self::parent`] for a state whose renaming an earlier fingerprint
+    /// noted ([`Self::noted`]), without working it out again.
+    #[inline]
+    pub fn parent_noted(&mut self, r: &Renaming) {
+        self.canonical.parent_is(r);
+    }
+
+    /// Under symmetry: the renaming that gave the representative of the state fingerprinted
+    /// last, where it was its only candidate.
+    #[inline]
+    pub fn noted(&self) -> Option<&Renaming> {
+        self.canonical.only()
+    }
+
     /// The fingerprint of `w`'s representative, its segment hashes written to `hashes`. With
     /// `parent`, the segment hashes of the state [`Self::parent`] noted: where `w` is renamed
     /// alike, only the segments its action changed are encoded and hashed again.
@@ -124,7 +138,10 @@ impl Fingerprinter {
         parent: Option<&SegmentHashes>,
         hashes: &mut SegmentHashes,
     ) -> u64 {
-        self.canonical.choose(w, s);
+        match parent {
+            Some(_) => self.canonical.choose_child(w, s),
+            None => self.canonical.choose(w, s),
+        }
         let mut todo = EVERY & !COUNTERS_BIT;
         if let Some(p) = parent.filter(|_| self.canonical.same_as_parent()) {
             *hashes = *p;

@@ -25,7 +25,7 @@ use crate::search::checkpoint::{self, LoadedDfs, Meta, StackFrame};
 use crate::search::fingerprints::{Fingerprinter, Recent, SegmentHashes};
 use crate::search::report::{replayed_steps, PropertyReport, Report, Search};
 use plasma_model::encode::SEGMENTS;
-use plasma_model::{Action, Enabled, Setup, Source, World};
+use plasma_model::{Action, Enabled, Renaming, Setup, Source, World};
 use plasma_properties::EVERYTHING;
 use std::time::{Duration, Instant};
 
@@ -55,6 +55,11 @@ struct Frame {
     /// expansion for every action that succeeded).
     hashes: SegmentHashes,
     succ: Vec<SegmentHashes>,
+    /// Under symmetry: the renaming that gave the state's representative where it was its only
+    /// candidate (`None` also where the frame does not know it: the expansion works it out),
+    /// and those of its successors by action index.
+    renaming: Option<Renaming>,
+    succ_renaming: Vec<Option<Renaming>>,
 }
 
 impl Frame {
@@ -68,6 +73,8 @@ impl Frame {
             expanded: false,
             hashes: [0; SEGMENTS],
             succ: Vec::new(),
+            renaming: None,
+            succ_renaming: Vec::new(),
         }
     }
 }
@@ -98,13 +105,26 @@ fn expand(
         node.pool.push(Box::new((*node.world).clone()));
     }
     node.expanded = true;
-    key.parent(&node.world);
+    let symmetric = key.symmetric();
+    if symmetric {
+        match &node.renaming {
+            Some(r) => key.parent_noted(r),
+            None => key.parent(&node.world),
+        }
+        node.succ_renaming.resize(node.actions.len(), None);
+    }
     let source = Source::of(&node.world);
     for (i, (action, succ)) in node.actions.iter().zip(&mut node.pool).enumerate() {
         succ.overwrite_from(source);
         succ.forget_changes();
         if succ.apply_enabled(setup, action).is_ok() {
             let fp = key.of_child(succ, &node.hashes, &mut node.succ[i]);
+            if symmetric {
+                match (&mut node.succ_renaming[i], key.noted()) {
+                    (Some(to), Some(from)) => to.clone_from(from),
+                    (to, from) => *to = from.cloned(),
+                }
+            }
             visited.prefetch(fp);
             fps.push((i, fp));
         }
@@ -316,6 +336,10 @@ fn run_from(setup: &Setup, opts: &CheckOptions, loaded: Option<LoadedDfs>) -> Re
             None => {
                 key.of_segments(&child.world, &mut child.hashes);
             }
+        }
+        match parent.succ_renaming.get_mut(i) {
+            Some(r) => std::mem::swap(&mut child.renaming, r),
+            None => child.renaming = None,
         }
         child.actions.clear();
         child.world.enabled_at(setup, &mut child.actions);
