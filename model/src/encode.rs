@@ -348,11 +348,31 @@ fn put_sorted<N: Names, const K: usize>(
             out.put(e);
         }
     } else {
-        let mut sorted: SmallVec<[[u8; K]; 8]> = entries.collect();
-        sorted.sort_unstable();
-        for e in sorted {
-            out.put(e);
+        each_sorted(entries, |a, b| a.cmp(b), |e| out.put(e));
+    }
+}
+
+/// Calls `f` with `items` in the order `cmp` gives. An insertion sort into inline storage: the
+/// lists are a handful of items long, and a `collect` and `sort_unstable` cost several times
+/// the sorting itself.
+#[inline(always)]
+fn each_sorted<T: Copy>(
+    items: impl Iterator<Item = T>,
+    cmp: impl Fn(&T, &T) -> Ordering,
+    mut f: impl FnMut(T),
+) {
+    let mut v: SmallVec<[T; 8]> = SmallVec::new();
+    for x in items {
+        v.push(x);
+        let mut j = v.len() - 1;
+        while j > 0 && cmp(&v[j - 1], &x) == Ordering::Greater {
+            v[j] = v[j - 1];
+            j -= 1;
         }
+        v[j] = x;
+    }
+    for &x in &v {
+        f(x);
     }
 }
 
@@ -407,7 +427,7 @@ impl World {
                     out.put([opt(inst.cookie), opt(inst.signed_in), opt(inst.base_user)]);
                     out.push(inst.outbox.len() as u8);
                     let outbox = inst.outbox.iter().map(|(&(cl, m), e)| (c(cl), m, e));
-                    let mut entry = |(cl, m, e): (u8, u8, &Entry)| {
+                    let entry = |(cl, m, e): (u8, u8, &Entry)| {
                         out.put([cl, m]);
                         op(out, &e.op);
                         out.push(e.serial);
@@ -415,9 +435,7 @@ impl World {
                     if N::SAME {
                         outbox.for_each(entry);
                     } else {
-                        let mut sorted: SmallVec<[_; 8]> = outbox.collect();
-                        sorted.sort_unstable_by_key(|&(cl, m, _)| (cl, m));
-                        sorted.into_iter().for_each(&mut entry);
+                        each_sorted(outbox, |a, b| (a.0, a.1).cmp(&(b.0, b.1)), entry);
                     }
                     out.push(inst.next_mid.len() as u8);
                     put_sorted::<N, 2>(out, inst.next_mid.iter().map(|(&cl, &m)| [c(cl), m]));
@@ -451,12 +469,14 @@ impl World {
                         msg(out, m, names);
                     }
                 } else {
-                    let mut order: SmallVec<[(&Msg, u8); 8]> = self.network.iter().collect();
-                    order.sort_unstable_by(|a, b| cmp_as(a.0, b.0, names));
-                    for &(m, n) in &order {
-                        out.push(n);
-                        msg(out, m, names);
-                    }
+                    each_sorted(
+                        self.network.iter(),
+                        |a, b| cmp_as(a.0, b.0, names),
+                        |(m, n)| {
+                            out.push(n);
+                            msg(out, m, names);
+                        },
+                    );
                 }
             }
             Segment::History => {

@@ -540,6 +540,14 @@ impl Canonical {
         }
     }
 
+    /// Notes the renaming [`Canonical::choose`] chose for `w` as [`Canonical::parent`] would.
+    pub fn chosen_is_parent(&mut self) {
+        self.has_parent = !self.several;
+        if self.has_parent && !self.from_parent {
+            self.parent.clone_from(self.candidates.get(self.chosen));
+        }
+    }
+
     /// Notes `r` as the renaming of the state whose successors come next, where an earlier
     /// [`Canonical::only`] gave it (as [`Canonical::parent`] would work it out again).
     pub fn parent_is(&mut self, r: &Renaming) {

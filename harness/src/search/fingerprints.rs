@@ -187,8 +187,9 @@ impl Fingerprinter {
         hashes: &mut SegmentHashes,
     ) -> u64 {
         if let Some(s) = self.sym {
-            self.canonical.parent(w, s);
-            return self.representative(s, w, None, hashes);
+            let fp = self.representative(s, w, None, hashes);
+            self.canonical.chosen_is_parent();
+            return fp;
         }
         let mut from = 0;
         for (k, &end) in ends.iter().enumerate() {
