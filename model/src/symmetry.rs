@@ -185,6 +185,7 @@ fn is_identity(map: &[u8]) -> bool {
 }
 
 /// `0, 1, .., n - 1`.
+#[inline]
 fn counting(n: usize) -> Order {
     const FIRST: [u8; 8] = [0, 1, 2, 3, 4, 5, 6, 7];
     // Not `collect`: building a `SmallVec` from an iterator costs some 100 instructions.
@@ -259,23 +260,33 @@ impl World {
         // Tabs sorted by what they are (a stable insertion sort: a handful of tabs); tabs that
         // look alike are tried in every order.
         let mut tabs = counting(self.tabs.len());
-        let mut tied: SmallVec<[bool; 8]> = SmallVec::from_buf_and_len([false; 8], 0);
-        tied.resize(tabs.len(), false);
+        // `tied[k]`: tabs `k - 1` and `k` of the sorted prefix look alike. Kept up to date as the
+        // sort moves tabs, so that no pair is compared twice.
+        let mut tied: SmallVec<[bool; 8]> = if tabs.len() <= 8 {
+            SmallVec::from_buf_and_len([false; 8], tabs.len())
+        } else {
+            SmallVec::from_elem(false, tabs.len())
+        };
         for i in 1..tabs.len() {
             let mut j = i;
             while j > 0 {
                 match self.cmp_tabs(tabs[j - 1], tabs[j], &install) {
-                    Ordering::Greater => tabs.swap(j - 1, j),
-                    _ => break,
+                    Ordering::Greater => {
+                        tabs.swap(j - 1, j);
+                        if j < i {
+                            tied[j + 1] = tied[j];
+                        }
+                        tied[j] = false;
+                    }
+                    order => {
+                        tied[j] = order == Ordering::Equal;
+                        break;
+                    }
                 }
                 j -= 1;
             }
         }
-        let mut ties = false;
-        for i in 1..tabs.len() {
-            tied[i] = self.cmp_tabs(tabs[i - 1], tabs[i], &install) == Ordering::Equal;
-            ties |= tied[i];
-        }
+        let ties = tied.contains(&true);
         let clients = usize::from(self.next_client);
         let mut add = |tab_order: &[u8]| {
             let r = out.next();
