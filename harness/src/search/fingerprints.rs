@@ -147,6 +147,13 @@ impl Fingerprinter {
             *hashes = *p;
             todo &= w.changes();
         }
+        self.hash_representative(w, todo, hashes)
+    }
+
+    /// Hashes the segments in `todo` of the representative [`Canonical::choose`] chose for
+    /// `w` into `hashes` (the others are already there), and combines them.
+    #[inline]
+    fn hash_representative(&mut self, w: &World, mut todo: u8, hashes: &mut SegmentHashes) -> u64 {
         hashes[Segment::Counters as usize] = hash_counters(&w.counters());
         while todo != 0 {
             let k = todo.trailing_zeros() as usize;
@@ -187,7 +194,14 @@ impl Fingerprinter {
         hashes: &mut SegmentHashes,
     ) -> u64 {
         if let Some(s) = self.sym {
-            let fp = self.representative(s, w, None, hashes);
+            // Renamed like the state decoded before it, a segment it holds has the hash it had
+            // there, as without symmetry.
+            self.canonical.choose(w, s);
+            let mut todo = EVERY & !COUNTERS_BIT;
+            if self.canonical.same_as_parent() {
+                todo &= !held;
+            }
+            let fp = self.hash_representative(w, todo, hashes);
             self.canonical.chosen_is_parent();
             return fp;
         }
