@@ -341,7 +341,7 @@ impl Names for Same {
 #[inline(always)]
 fn put_sorted<N: Names, const K: usize>(
     out: &mut impl Sink,
-    entries: impl Iterator<Item = [u8; K]>,
+    entries: impl ExactSizeIterator<Item = [u8; K]>,
 ) {
     if N::SAME {
         for e in entries {
@@ -352,26 +352,37 @@ fn put_sorted<N: Names, const K: usize>(
     }
 }
 
-/// Calls `f` with `items` in the order `cmp` gives. An insertion sort into inline storage: the
-/// lists are a handful of items long, and a `collect` and `sort_unstable` cost several times
-/// the sorting itself.
+/// Calls `f` with `items` in the order `cmp` gives. Up to 8 items (the presets' lists are a
+/// handful long): an insertion sort in a local array, where a `collect` and `sort_unstable`
+/// cost several times the sorting itself.
 #[inline(always)]
 fn each_sorted<T: Copy>(
-    items: impl Iterator<Item = T>,
+    mut items: impl ExactSizeIterator<Item = T>,
     cmp: impl Fn(&T, &T) -> Ordering,
     mut f: impl FnMut(T),
 ) {
-    let mut v: SmallVec<[T; 8]> = SmallVec::new();
+    const INLINE: usize = 8;
+    if items.len() > INLINE {
+        let mut v: Vec<T> = items.collect();
+        v.sort_by(cmp);
+        v.into_iter().for_each(f);
+        return;
+    }
+    let Some(first) = items.next() else {
+        return;
+    };
+    let mut buf = [first; INLINE];
+    let mut len = 1;
     for x in items {
-        v.push(x);
-        let mut j = v.len() - 1;
-        while j > 0 && cmp(&v[j - 1], &x) == Ordering::Greater {
-            v[j] = v[j - 1];
+        let mut j = len;
+        while j > 0 && cmp(&buf[j - 1], &x) == Ordering::Greater {
+            buf[j] = buf[j - 1];
             j -= 1;
         }
-        v[j] = x;
+        buf[j] = x;
+        len += 1;
     }
-    for &x in &v {
+    for &x in &buf[..len] {
         f(x);
     }
 }

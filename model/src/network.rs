@@ -265,7 +265,7 @@ impl Network {
     }
 
     /// Every message with its number of copies, in a fixed order.
-    pub fn iter(&self) -> impl Iterator<Item = (&Msg, u8)> {
+    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&Msg, u8)> {
         self.msgs.iter().map(|(m, n)| (m, *n))
     }
 }

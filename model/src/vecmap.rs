@@ -272,7 +272,7 @@ impl<K: Ord + Copy, V: Copy, const N: usize> VecMap<K, V, N> {
         &mut self.entries[i].1
     }
 
-    pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&K, &V)> + Clone {
+    pub fn iter(&self) -> impl DoubleEndedIterator<Item = (&K, &V)> + ExactSizeIterator + Clone {
         self.entries.iter().map(|(k, v)| (k, v))
     }
 
