@@ -579,16 +579,19 @@ impl Canonical {
         }
     }
 
-    /// [`Canonical::choose`] for `w`, a successor of the state [`Canonical::parent`] noted:
-    /// where its action changed none of what the parent's renaming was worked out from (the
-    /// tabs, the mutations created, the clientIDs minted; pull requests where they were looked
-    /// at), that renaming is `w`'s too.
-    pub fn choose_child(&mut self, w: &World, sym: Symmetry) {
+    /// [`Canonical::choose`] for `w`, which differs from the state [`Canonical::parent`] noted
+    /// at most in the segments `changed` marks (bit `Segment as u8`), and is its successor if
+    /// `successor` (then the mutations it created are the parent's and those after). Where none
+    /// of what that state's renaming was worked out from changed (the tabs, the mutations
+    /// created, the clientIDs minted; pull requests where they were looked at), the renaming is
+    /// `w`'s too.
+    pub fn choose_near(&mut self, w: &World, sym: Symmetry, changed: u8, successor: bool) {
         let p = &self.parent;
+        let history = changed & (1 << Segment::History as u8) == 0;
         if self.has_parent
-            && w.changes() & (1 << Segment::Tabs as u8) == 0
+            && changed & (1 << Segment::Tabs as u8) == 0
             && !p.network
-            && p.created == w.history.created.len()
+            && (history || successor && p.created == w.history.created.len())
             && p.clients == w.next_client
         {
             self.from_parent = true;

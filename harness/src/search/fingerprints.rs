@@ -139,7 +139,7 @@ impl Fingerprinter {
         hashes: &mut SegmentHashes,
     ) -> u64 {
         match parent {
-            Some(_) => self.canonical.choose_child(w, s),
+            Some(_) => self.canonical.choose_near(w, s, w.changes(), true),
             None => self.canonical.choose(w, s),
         }
         let mut todo = EVERY & !COUNTERS_BIT;
@@ -196,7 +196,7 @@ impl Fingerprinter {
         if let Some(s) = self.sym {
             // Renamed like the state decoded before it, a segment it holds has the hash it had
             // there, as without symmetry.
-            self.canonical.choose(w, s);
+            self.canonical.choose_near(w, s, !held, false);
             let mut todo = EVERY & !COUNTERS_BIT;
             if self.canonical.same_as_parent() {
                 todo &= !held;
