@@ -10,6 +10,16 @@
 //! one row per table), and installations when there is more than one user (an installation's
 //! first user, whom healing signs back in, is `install % users`). The `watermark-per-group`
 //! mutant keeps its watermark under clientID 0, so under it clientID 0 keeps its name.
+//!
+//! The representative is the least encoding among a few candidate renamings
+//! ([`World::candidates`]; in the presets nearly always one). The native engines never build
+//! it: [`Canonical`] writes its encoding segment by segment from the state and the renaming
+//! ([`World::encode_segment_as`]), and a successor renamed like its parent shares the
+//! encoding of every segment its action left alone (the fingerprint is then updated as without
+//! symmetry). Most successors keep their parent's renaming, and where the action changed none
+//! of what the renaming is worked out from it is not worked out again. Measured with
+//! `valgrind --tool=callgrind` on `check --config tiny --strategy dfs --engine native
+//! --symmetry`: 2,250 instructions per generated state, against 1,390 without symmetry.
 
 use crate::encode::{Encoder, Names, Segment, SEGMENTS};
 use crate::network::{Msg, Patch};
