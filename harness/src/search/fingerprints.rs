@@ -182,8 +182,8 @@ impl Fingerprinter {
     /// `ends` ([`World::decode_segments`]): the segment hashes, written to `hashes`, come from
     /// the bytes, with no encoding. The segments in the mask `held` (bit `Segment as u8`) are
     /// those of the state whose hashes `hashes` holds ([`plasma_model::encode::Decoder`]), and
-    /// keep their hashes. Under symmetry `w`'s successors come next ([`Self::parent`]), and
-    /// every segment of the representative is hashed.
+    /// keep their hashes. Under symmetry the hashes are the representative's (kept where `w`
+    /// is renamed like that state), and `w`'s successors come next ([`Self::parent`]).
     #[inline]
     pub fn of_encoded(
         &mut self,
