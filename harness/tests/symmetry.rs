@@ -5,6 +5,7 @@ use plasma_check::hunt;
 use plasma_check::presets::preset;
 use plasma_check::search::check::{self, CheckOptions, Strategy};
 use plasma_check::search::report::Report;
+use plasma_model::encode::Segment;
 use plasma_model::{Canonical, Config, Setup, Symmetry, World};
 use std::collections::{HashSet, VecDeque};
 
@@ -69,6 +70,60 @@ fn orbit_key(w: &World, sym: Symmetry) -> Vec<u8> {
     best.unwrap_or_default()
 }
 
+/// The encoding of the representative `canonical` chose for `w`.
+fn chosen_encoding(canonical: &mut Canonical, w: &World) -> Vec<u8> {
+    Segment::ALL
+        .into_iter()
+        .flat_map(|seg| canonical.segment(w, seg).to_vec())
+        .collect()
+}
+
+/// A renaming kept from a state noted as parent ([`Canonical::choose_near`]: its successors,
+/// and the next state in any order, given the segments that differ) gives the representative
+/// that working it out again gives.
+fn assert_renamings_kept(setup: &Setup, states: &[World]) {
+    let sym = Symmetry::of(setup);
+    let mut canonical = Canonical::default();
+    let mut actions = Vec::new();
+    let representative = |w: &World| w.representative(sym).encode();
+    for w in states {
+        canonical.parent(w, sym);
+        actions.clear();
+        w.enabled(setup, &mut actions);
+        for a in &actions {
+            let mut next = w.clone();
+            next.forget_changes();
+            if next.apply(setup, a).is_ok() {
+                canonical.choose_near(&next, sym, next.changes(), true);
+                assert_eq!(
+                    chosen_encoding(&mut canonical, &next),
+                    representative(&next),
+                    "renaming kept from the parent"
+                );
+            }
+        }
+    }
+    for pair in states.windows(2) {
+        let (before, w) = (&pair[0], &pair[1]);
+        canonical.parent(before, sym);
+        let changed = Segment::ALL
+            .into_iter()
+            .filter(|&seg| {
+                let (mut x, mut y) = (Vec::new(), Vec::new());
+                before.encode_segment(seg, &mut x);
+                w.encode_segment(seg, &mut y);
+                x != y
+            })
+            .fold(0, |m, seg| m | 1 << seg as u8);
+        canonical.choose_near(w, sym, changed, false);
+        assert_eq!(
+            chosen_encoding(&mut canonical, w),
+            representative(w),
+            "renaming kept from the state before"
+        );
+    }
+}
+
 fn dfs(setup: &Setup, symmetry: bool) -> Report {
     let opts = CheckOptions {
         strategy: Strategy::Dfs,
@@ -100,6 +155,7 @@ fn assert_orbits(setup: &Setup) -> usize {
         })
         .collect();
     assert_eq!(reps.len(), orbits.len(), "one representative per orbit");
+    assert_renamings_kept(setup, &states);
     let reduced = dfs(setup, true);
     assert!(reduced.complete);
     assert_eq!(

@@ -63,10 +63,12 @@ pub struct Renaming {
     at: [usize; 4],
     identity: bool,
     /// What it was worked out from, beside the tabs: the number of mutations created, the
-    /// number of clientIDs minted, and whether pull requests in flight were looked at.
+    /// number of clientIDs minted, whether pull requests in flight were looked at, and how
+    /// many clientIDs were named before they were.
     created: usize,
     clients: u8,
     network: bool,
+    before_pulls: u8,
 }
 
 /// Bytes of a renaming kept inline: 2 x tabs + 2 x installations + clientIDs.
@@ -83,6 +85,7 @@ impl Default for Renaming {
             created: 0,
             clients: 0,
             network: true,
+            before_pulls: 0,
         }
     }
 }
@@ -110,7 +113,7 @@ impl Renaming {
         tab_order: &[u8],
         install_order: &[u8],
         clients: usize,
-        client: impl FnOnce(&[u8], &[u8], &mut [u8]) -> bool,
+        client: impl FnOnce(&[u8], &[u8], &mut [u8]) -> Option<u8>,
     ) {
         let (tabs, installs) = (tab_order.len(), install_order.len());
         self.len = 2 * tabs + 2 * installs + clients;
@@ -140,7 +143,9 @@ impl Renaming {
             install[usize::from(old)] = new as u8;
             old_install[new] = old;
         }
-        self.network = client(tab, install, client_map);
+        let before_pulls = client(tab, install, client_map);
+        self.network = before_pulls.is_some();
+        self.before_pulls = before_pulls.unwrap_or(clients as u8);
         self.identity = is_identity(tab) && is_identity(install) && is_identity(client_map);
     }
 
@@ -150,7 +155,7 @@ impl Renaming {
         let (tab_order, install_order) = (inverse(tab), inverse(install));
         r.fill(&tab_order, &install_order, client.len(), |_, _, out| {
             out.copy_from_slice(client);
-            true
+            Some(0)
         });
         r
     }
@@ -323,6 +328,66 @@ impl World {
         self.each_tie_order(&mut tabs, &groups, &mut add);
     }
 
+    /// Whether `r` is the only candidate renaming of `self` ([`World::candidates`]), checked
+    /// without working the candidates out: installations are not permuted, `r`'s tab order is
+    /// strictly sorted (so no tabs tie), and the clientIDs in order of first appearance are
+    /// `r`'s: all of them without looking at pull requests, or (where `r` was worked out from a
+    /// state with the same pull requests, `same_pulls`) as many as before they were looked at.
+    fn keeps(&self, r: &Renaming, sym: Symmetry, same_pulls: bool) -> bool {
+        let (tabs, installs) = (self.tabs.len(), self.installs.len());
+        let n = usize::from(self.next_client);
+        if (sym.installs && installs > 1)
+            || r.at
+                != [
+                    tabs,
+                    tabs + installs,
+                    tabs + installs + n,
+                    2 * tabs + installs + n,
+                ]
+        {
+            return false;
+        }
+        let map = r.map();
+        let install = &map[tabs..r.at[1]];
+        let order = &map[r.at[2]..r.at[3]];
+        if (1..tabs).any(|k| self.cmp_tabs(order[k - 1], order[k], install) != Ordering::Less) {
+            return false;
+        }
+        // The clientIDs met so far are those `r` names `0..next`: one `r` names `next` is met
+        // for the first time, one it names below `next` was met before.
+        let client = &map[r.at[1]..r.at[2]];
+        let agrees = |next: &mut usize, c: ClientId| {
+            let m = usize::from(client[usize::from(c)]);
+            if m == *next {
+                *next += 1;
+            }
+            m < *next
+        };
+        let mut next = 0;
+        if n == 0 {
+            return true;
+        }
+        if sym.pin_client0 && !agrees(&mut next, 0) {
+            return false;
+        }
+        for &old in order {
+            if !agrees(&mut next, self.tabs[usize::from(old)].client) {
+                return false;
+            }
+        }
+        for c in self.history.created.iter() {
+            if next + 1 >= n {
+                break;
+            }
+            if !agrees(&mut next, c.client) {
+                return false;
+            }
+        }
+        // The rest is named from pull requests as in the state `r` was worked out from, given
+        // the same clientIDs are left.
+        next + 1 >= n || r.network && same_pulls && next == usize::from(r.before_pulls)
+    }
+
     /// Orders tabs by what they are, independent of numbering: installation (renamed by
     /// `install`), status, the serials of the mutations each created (serials are not
     /// renamed), view.
@@ -368,7 +433,8 @@ impl World {
 
     /// clientIDs renamed in order of first appearance: the tabs' (in their new order), then the
     /// creators of mutations (in serial order), then clientIDs only pull requests still name
-    /// (ordered by the rest of the request), then any others in their old order.
+    /// (ordered by the rest of the request), then any others in their old order. Returns how
+    /// many were named before pull requests were looked at, if they were (not when one is left).
     fn client_renaming(
         &self,
         tab_order: &[u8],
@@ -376,32 +442,35 @@ impl World {
         install: &[u8],
         sym: Symmetry,
         map: &mut [u8],
-    ) -> bool {
+    ) -> Option<u8> {
         const UNSET: u8 = u8::MAX;
         let n = map.len();
         map.fill(UNSET);
         let mut next = 0u8;
-        let mut assign = |map: &mut [u8], c: ClientId| {
+        let assign = |map: &mut [u8], next: &mut u8, c: ClientId| {
             let slot = &mut map[usize::from(c)];
             if *slot == UNSET {
-                *slot = next;
-                next += 1;
+                *slot = *next;
+                *next += 1;
             }
-            usize::from(next) == n
         };
-        let mut done = n == 0;
         if sym.pin_client0 && n > 0 {
-            done = assign(map, 0);
+            assign(map, &mut next, 0);
         }
         for &old in tab_order {
-            done = assign(map, self.tabs[usize::from(old)].client);
+            assign(map, &mut next, self.tabs[usize::from(old)].client);
         }
         for c in self.history.created.iter() {
-            done = assign(map, c.client);
+            assign(map, &mut next, c.client);
         }
-        if done {
-            return false;
+        // One clientID left takes the last number whatever the pull requests say.
+        if usize::from(next) + 1 >= n {
+            for c in 0..n {
+                assign(map, &mut next, c as u8);
+            }
+            return None;
         }
+        let before_pulls = next;
         let mut pulls: SmallVec<[PullKey; 4]> = self
             .network
             .distinct()
@@ -426,12 +495,12 @@ impl World {
             .collect();
         pulls.sort_unstable();
         for p in pulls {
-            assign(map, p.5);
+            assign(map, &mut next, p.5);
         }
         for c in 0..n {
-            assign(map, c as u8);
+            assign(map, &mut next, c as u8);
         }
-        true
+        Some(before_pulls)
     }
 
     /// The same state with every tab, installation and clientID renamed: `tab[old] = new`, and
@@ -594,19 +663,36 @@ impl Canonical {
     /// `successor` (then the mutations it created are the parent's and those after). Where none
     /// of what that state's renaming was worked out from changed (the tabs, the mutations
     /// created, the clientIDs minted; pull requests where they were looked at), the renaming is
-    /// `w`'s too.
+    /// `w`'s too; where some did, it is still `w`'s if it still sorts `w`'s tabs strictly and
+    /// names `w`'s clientIDs in order of first appearance ([`World::keeps`]).
     pub fn choose_near(&mut self, w: &World, sym: Symmetry, changed: u8, successor: bool) {
         let p = &self.parent;
         let history = changed & (1 << Segment::History as u8) == 0;
-        if self.has_parent
-            && changed & (1 << Segment::Tabs as u8) == 0
-            && !p.network
-            && (history || successor && p.created == w.history.created.len())
-            && p.clients == w.next_client
-        {
-            self.from_parent = true;
-            self.several = false;
-            return;
+        let same_pulls = changed & (1 << Segment::Network as u8) == 0;
+        if self.has_parent && p.clients == w.next_client {
+            let created = w.history.created.len();
+            if changed & (1 << Segment::Tabs as u8) == 0
+                && (history || successor && p.created == created)
+                && (!p.network || same_pulls)
+            {
+                self.from_parent = true;
+                self.several = false;
+                return;
+            }
+            if (!p.network || same_pulls) && w.keeps(p, sym, same_pulls) {
+                self.several = false;
+                if p.created == created {
+                    self.from_parent = true;
+                } else {
+                    self.from_parent = false;
+                    self.chosen = 0;
+                    self.candidates.len = 0;
+                    let r = self.candidates.next();
+                    r.clone_from(&self.parent);
+                    r.created = created;
+                }
+                return;
+            }
         }
         self.choose(w, sym);
     }
