@@ -20,7 +20,9 @@
 
 use crate::search::check::{progress_line, CheckOptions};
 use crate::search::checkpoint::{self, Loaded, Meta};
-use crate::search::fingerprints::{Fingerprinter, Recent, SegmentHashes, Shared, Spans};
+use crate::search::fingerprints::{
+    Fingerprinter, Recent, SegmentHashes, Shared, Spans, STORED_HASHES,
+};
 use crate::search::levels::{Level, Part, PartWriter};
 use crate::search::report::{replayed_steps, PropertyReport, Report, Search};
 use plasma_model::encode::{Segment, SEGMENTS};
@@ -136,6 +138,8 @@ struct Scratch {
     /// parent's bytes.
     kept: Vec<u8>,
     spans: Vec<Spans>,
+    /// Under symmetry, each successor's segment hashes (of its representative), stored with it.
+    hashes: Vec<SegmentHashes>,
     healed: Option<World>,
 }
 
@@ -160,8 +164,12 @@ impl Shift<'_> {
             child: [0; SEGMENTS],
             kept: Vec::new(),
             spans: Vec::new(),
+            hashes: Vec::new(),
             healed: None,
         };
+        // Under symmetry a state is stored with its representative's segment hashes.
+        let stored_hashes = if self.opts.symmetry { STORED_HASHES } else { 0 };
+        let mut trailer = Vec::with_capacity(STORED_HASHES);
         let mut unpacked = Vec::new();
         // Each state of the level is decoded into this one state.
         let mut decoder = plasma_model::encode::Decoder::default();
@@ -186,13 +194,20 @@ impl Shift<'_> {
             // not per state: counters every thread updates would bounce between the cores.
             let mut room = 0;
             let (mut generated, mut stored) = (0, 0);
-            for (i, bytes) in self.level.states(chunk, &mut unpacked) {
+            for (i, record) in self.level.states(chunk, &mut unpacked) {
+                let (bytes, hashes) = record.split_at(record.len() - stored_hashes);
                 let Some((parent, ends, held)) = decoder.decode(bytes) else {
                     unreachable!("a level holds only whole encodings");
                 };
-                scratch
-                    .key
-                    .of_encoded(parent, bytes, ends, held, &mut scratch.parent);
+                if stored_hashes > 0 {
+                    scratch
+                        .key
+                        .of_stored(parent, held, hashes, &mut scratch.parent);
+                } else {
+                    scratch
+                        .key
+                        .of_encoded(parent, bytes, ends, held, &mut scratch.parent);
+                }
                 self.successors(parent, &mut scratch, &table);
                 let n = scratch.fps.len();
                 while room < n {
@@ -241,12 +256,17 @@ impl Shift<'_> {
                                 None if seg == Segment::Counters as usize => &counters[..],
                                 None => &bytes[if seg == 0 { 0 } else { ends[seg - 1] }..ends[seg]],
                             });
-                    let n = pieces.clone().map(<[u8]>::len).sum();
-                    out.push_with(n, link, |level| {
+                    let n: usize = pieces.clone().map(<[u8]>::len).sum();
+                    trailer.clear();
+                    if stored_hashes > 0 {
+                        Fingerprinter::store_hashes(&scratch.hashes[k], &mut trailer);
+                    }
+                    out.push_with(n + trailer.len(), link, |level| {
                         for piece in pieces {
                             level.extend_from_slice(piece);
                         }
                         debug_assert_eq!(level[level.len() - n..], scratch.pool[k].encode());
+                        level.extend_from_slice(&trailer);
                     })?;
                 }
             }
@@ -285,6 +305,7 @@ impl Shift<'_> {
         s.fps.clear();
         s.kept.clear();
         s.spans.clear();
+        s.hashes.clear();
         let source = Source::of(parent);
         for (a, w) in s.actions.iter().zip(s.pool.iter_mut()) {
             w.overwrite_from(source);
@@ -297,6 +318,9 @@ impl Shift<'_> {
                 .key
                 .of_child_keeping(w, &s.parent, &mut s.child, &mut s.kept, &mut spans);
             s.spans.push(spans);
+            if self.opts.symmetry {
+                s.hashes.push(s.child);
+            }
             table.prefetch(fp);
             s.fps.push(fp);
         }
@@ -425,8 +449,14 @@ fn run_from(setup: &Setup, opts: &CheckOptions, loaded: Option<Loaded>) -> Repor
                     });
                 }
             }
+            let mut record = init.encode();
+            if opts.symmetry {
+                let mut hashes = [0; SEGMENTS];
+                key.of_segments(&init, &mut hashes);
+                Fingerprinter::store_hashes(&hashes, &mut record);
+            }
             let first = PartWriter::new(None).and_then(|mut w| {
-                w.push(&init.encode(), (0, 0))?;
+                w.push(&record, (0, 0))?;
                 w.finish()
             });
             match first {

@@ -10,7 +10,8 @@
 //! - `visited.bin`: every stored fingerprint (8 bytes each);
 //! - `links-K.bin`: the parent links of level K (6 bytes a state), for every level done: they
 //!   never change, so a later checkpoint hard-links them instead of writing them again;
-//! - `frontier.bin`: the level to expand next, states and links.
+//! - `frontier.bin`: the level to expand next, states and links (under symmetry each state's
+//!   encoding is followed by its representative's segment hashes, as the levels keep them).
 //!
 //! It is written into `DIR/next`, every file synced, and then swapped in by renames (`current`
 //! to `old`, `next` to `current`, `old` removed): a crash at any moment leaves a whole
@@ -25,7 +26,7 @@ use std::fs::File;
 use std::io::{BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-pub const FORMAT: &str = "plasma-checkpoint/1";
+pub const FORMAT: &str = "plasma-checkpoint/2";
 pub const ENGINE: &str = "native-bfs";
 pub const ENGINE_DFS: &str = "native-dfs";
 

@@ -17,6 +17,9 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 /// combined: a successor re-hashes only the segments its action changed.
 pub type SegmentHashes = [u64; SEGMENTS];
 
+/// Bytes of [`Fingerprinter::store_hashes`].
+pub const STORED_HASHES: usize = 8 * (SEGMENTS - 1);
+
 /// Where [`Fingerprinter::of_child_keeping`] kept each segment of a successor's encoding.
 pub type Spans = [Option<(usize, usize)>; SEGMENTS];
 
@@ -298,6 +301,46 @@ impl Fingerprinter {
             hashes[k] = hash_bytes(&self.hasher, &kept[start..]);
             spans[k] = Some((start, kept.len()));
         }
+        combine(hashes)
+    }
+
+    /// Appends the segment hashes but the counters' to `out` ([`STORED_HASHES`] bytes): under
+    /// symmetry a BFS level stores them after each state's encoding, because working out the
+    /// representative's again when the state is expanded costs more than all the rest of its
+    /// expansion but its successors (about 1,100 instructions).
+    pub fn store_hashes(hashes: &SegmentHashes, out: &mut Vec<u8>) {
+        for (k, h) in hashes.iter().enumerate() {
+            if k != Segment::Counters as usize {
+                out.extend_from_slice(&h.to_le_bytes());
+            }
+        }
+    }
+
+    /// Under symmetry, [`Self::of_encoded`] for a state stored with its representative's
+    /// segment hashes ([`Self::store_hashes`]): they are read, not worked out, and `w`'s
+    /// successors come next.
+    #[inline]
+    pub fn of_stored(
+        &mut self,
+        w: &World,
+        held: u8,
+        stored: &[u8],
+        hashes: &mut SegmentHashes,
+    ) -> u64 {
+        let Some(s) = self.sym else {
+            unreachable!("hashes are stored under symmetry only");
+        };
+        let mut words = stored.chunks_exact(8);
+        for (k, h) in hashes.iter_mut().enumerate() {
+            *h = if k == Segment::Counters as usize {
+                hash_counters(&w.counters())
+            } else {
+                let word = words.next().unwrap_or(&[0; 8]);
+                u64::from_le_bytes(std::array::from_fn(|i| word[i]))
+            };
+        }
+        self.canonical.choose_near(w, s, !held, false);
+        self.canonical.chosen_is_parent();
         combine(hashes)
     }
 

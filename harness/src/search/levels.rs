@@ -1,7 +1,8 @@
 //! The native BFS's levels: each thread writes its part of the next level sequentially (states
 //! as length-prefixed encodings, `CHUNK` to an LZ4-compressed block, and a 6-byte parent link
 //! per state), to memory or to an unnamed file (`--disk`), and the level is then read chunk by
-//! chunk (a file memory-mapped).
+//! chunk (a file memory-mapped). A record is what the search puts there: under symmetry, a
+//! state's encoding and its representative's segment hashes.
 
 use std::io::{Read, Write};
 
