@@ -93,6 +93,17 @@ fn a_killed_check_resumes_to_the_same_count_and_verdict() {
 }
 
 #[test]
+fn a_killed_symmetric_check_resumes_to_the_same_orbits() {
+    // Under symmetry a level keeps each state's representative's segment hashes beside its
+    // encoding, and so does the checkpoint's frontier.
+    let args = ["--config", "small", "--symmetry", "--threads", "2"];
+    let (code, resumed) = kill_and_resume(&args, 8, "symmetry");
+    assert_eq!(code, 0, "{resumed}");
+    assert_eq!(resumed["unique_states"], 734_739);
+    assert_eq!(resumed["states"], 2_864_640);
+}
+
+#[test]
 fn a_killed_check_of_a_mutant_resumes_to_the_same_counterexamples() {
     // Killed at level 3 or a little later, before or after the violation's level: the
     // counterexamples and their lengths are those of the uninterrupted run.
