@@ -666,7 +666,7 @@ impl Canonical {
     /// of what that state's renaming was worked out from changed (the tabs, the mutations
     /// created, the clientIDs minted; pull requests where they were looked at), the renaming is
     /// `w`'s too; where some did, it is still `w`'s if it still sorts `w`'s tabs strictly and
-    /// names `w`'s clientIDs in order of first appearance ([`World::keeps`]).
+    /// names `w`'s clientIDs in order of first appearance (`World::keeps`).
     pub fn choose_near(&mut self, w: &World, sym: Symmetry, changed: u8, successor: bool) {
         let p = &self.parent;
         let history = changed & (1 << Segment::History as u8) == 0;

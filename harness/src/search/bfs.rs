@@ -206,7 +206,7 @@ impl Shift<'_> {
                 } else {
                     scratch
                         .key
-                        .of_encoded(parent, bytes, ends, held, &mut scratch.parent);
+                        .of_encoded(bytes, ends, held, &mut scratch.parent);
                 }
                 self.successors(parent, &mut scratch, &table);
                 let n = scratch.fps.len();

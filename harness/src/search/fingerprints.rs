@@ -178,36 +178,27 @@ impl Fingerprinter {
         let start = out.len();
         out.extend_from_slice(self.encoder.encode_segments(w, &mut ends));
         let mut hashes = [0; SEGMENTS];
-        self.of_encoded(w, &out[start..], &ends, 0, &mut hashes)
+        self.of_encoded(&out[start..], &ends, 0, &mut hashes)
     }
 
-    /// The fingerprint of the state `w` whose encoding is `bytes`, its segments ending at
+    /// The fingerprint of the state whose encoding is `bytes`, its segments ending at
     /// `ends` ([`World::decode_segments`]): the segment hashes, written to `hashes`, come from
     /// the bytes, with no encoding. The segments in the mask `held` (bit `Segment as u8`) are
     /// those of the state whose hashes `hashes` holds ([`plasma_model::encode::Decoder`]), and
-    /// keep their hashes. Under symmetry the hashes are the representative's (kept where `w`
-    /// is renamed like that state), and `w`'s successors come next ([`Self::parent`]).
+    /// keep their hashes. Without symmetry only: under symmetry the hashes are the
+    /// representative's, which a level stores ([`Self::of_stored`]).
     #[inline]
     pub fn of_encoded(
         &mut self,
-        w: &World,
         bytes: &[u8],
         ends: &[usize; SEGMENTS],
         held: u8,
         hashes: &mut SegmentHashes,
     ) -> u64 {
-        if let Some(s) = self.sym {
-            // Renamed like the state decoded before it, a segment it holds has the hash it had
-            // there, as without symmetry.
-            self.canonical.choose_near(w, s, !held, false);
-            let mut todo = EVERY & !COUNTERS_BIT;
-            if self.canonical.same_as_parent() {
-                todo &= !held;
-            }
-            let fp = self.hash_representative(w, todo, hashes);
-            self.canonical.chosen_is_parent();
-            return fp;
-        }
+        debug_assert!(
+            self.sym.is_none(),
+            "of_encoded hashes the state's own bytes"
+        );
         let mut from = 0;
         for (k, &end) in ends.iter().enumerate() {
             let segment = &bytes[from..end];
@@ -306,8 +297,8 @@ impl Fingerprinter {
 
     /// Appends the segment hashes but the counters' to `out` ([`STORED_HASHES`] bytes): under
     /// symmetry a BFS level stores them after each state's encoding, because working out the
-    /// representative's again when the state is expanded costs more than all the rest of its
-    /// expansion but its successors (about 1,100 instructions).
+    /// representative's hashes again when the state is expanded took about 1,100 instructions
+    /// a state (callgrind, `tiny`).
     pub fn store_hashes(hashes: &SegmentHashes, out: &mut Vec<u8>) {
         for (k, h) in hashes.iter().enumerate() {
             if k != Segment::Counters as usize {
