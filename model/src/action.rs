@@ -70,25 +70,137 @@ pub enum Action {
     Duplicate(Msg),
 }
 
+/// What kind of step an action is, whatever it acts on: the unit of action coverage.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum ActionKind {
+    Mutate,
+    Push,
+    Pull,
+    Reload,
+    OpenTab,
+    Logout,
+    Login,
+    DuplicateTab,
+    CloseTab,
+    RestoreTab,
+    ResetLocalState,
+    Deliver,
+    Drop,
+    Duplicate,
+}
+
+impl ActionKind {
+    pub const COUNT: usize = 14;
+
+    pub const ALL: [ActionKind; ActionKind::COUNT] = [
+        ActionKind::Mutate,
+        ActionKind::Push,
+        ActionKind::Pull,
+        ActionKind::Reload,
+        ActionKind::OpenTab,
+        ActionKind::Logout,
+        ActionKind::Login,
+        ActionKind::DuplicateTab,
+        ActionKind::CloseTab,
+        ActionKind::RestoreTab,
+        ActionKind::ResetLocalState,
+        ActionKind::Deliver,
+        ActionKind::Drop,
+        ActionKind::Duplicate,
+    ];
+
+    /// The kind's name as the trace format spells it.
+    pub fn name(self) -> &'static str {
+        match self {
+            ActionKind::Mutate => "Mutate",
+            ActionKind::Push => "Push",
+            ActionKind::Pull => "Pull",
+            ActionKind::Reload => "Reload",
+            ActionKind::OpenTab => "OpenTab",
+            ActionKind::Logout => "Logout",
+            ActionKind::Login => "Login",
+            ActionKind::DuplicateTab => "DuplicateTab",
+            ActionKind::CloseTab => "CloseTab",
+            ActionKind::RestoreTab => "RestoreTab",
+            ActionKind::ResetLocalState => "ResetLocalState",
+            ActionKind::Deliver => "Deliver",
+            ActionKind::Drop => "Drop",
+            ActionKind::Duplicate => "Duplicate",
+        }
+    }
+
+    /// Whether the configuration's limits and the protocol's switches leave room for this
+    /// kind at all. A kind allowed here that a complete run never takes points at a bound or a
+    /// preset that hides it.
+    pub fn allowed(self, setup: &crate::Setup) -> bool {
+        let c = &setup.config;
+        let more_tabs = c.tabs > c.installs;
+        match self {
+            ActionKind::Mutate => c.max_mutations > 0,
+            ActionKind::Push | ActionKind::Pull | ActionKind::Deliver | ActionKind::CloseTab => {
+                true
+            }
+            // A page keeps nothing in memory that a reload could lose unless it counts
+            // mutationIDs in memory, holds request slots, pulls as it opens or mints its
+            // clientID per instance; otherwise a reload is a self-loop, left out of the search.
+            ActionKind::Reload => {
+                let p = &setup.protocol;
+                p.mid_counter == crate::MidCounter::Outbox
+                    || p.client_id == crate::ClientIdScope::Instance
+                    || p.pull_on_open
+                    || p.request_slots
+            }
+            ActionKind::OpenTab | ActionKind::DuplicateTab | ActionKind::RestoreTab => more_tabs,
+            ActionKind::ResetLocalState => c.max_resets > 0,
+            ActionKind::Logout => c.max_auth_changes > 0,
+            ActionKind::Login => c.max_auth_changes > 1,
+            ActionKind::Drop => c.drops > 0,
+            ActionKind::Duplicate => c.duplicates > 0 && !setup.protocol.request_slots,
+        }
+    }
+
+    /// The kind's place in [`ActionKind::ALL`].
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+impl Enabled {
+    /// The kind of step this is.
+    pub fn kind(&self) -> ActionKind {
+        match self {
+            Enabled::Act(a) => a.kind(),
+            Enabled::Deliver(_) => ActionKind::Deliver,
+            Enabled::Drop(_) => ActionKind::Drop,
+            Enabled::Duplicate(_) => ActionKind::Duplicate,
+        }
+    }
+}
+
 impl Action {
+    /// The kind of step this is.
+    pub fn kind(&self) -> ActionKind {
+        match self {
+            Action::Mutate { .. } => ActionKind::Mutate,
+            Action::Push { .. } => ActionKind::Push,
+            Action::Pull { .. } => ActionKind::Pull,
+            Action::Reload { .. } => ActionKind::Reload,
+            Action::OpenTab { .. } => ActionKind::OpenTab,
+            Action::Logout { .. } => ActionKind::Logout,
+            Action::Login { .. } => ActionKind::Login,
+            Action::DuplicateTab { .. } => ActionKind::DuplicateTab,
+            Action::CloseTab { .. } => ActionKind::CloseTab,
+            Action::RestoreTab { .. } => ActionKind::RestoreTab,
+            Action::ResetLocalState { .. } => ActionKind::ResetLocalState,
+            Action::Deliver(_) => ActionKind::Deliver,
+            Action::Drop(_) => ActionKind::Drop,
+            Action::Duplicate(_) => ActionKind::Duplicate,
+        }
+    }
+
     /// The action's name as the trace format spells it.
     pub fn name(&self) -> &'static str {
-        match self {
-            Action::Mutate { .. } => "Mutate",
-            Action::Push { .. } => "Push",
-            Action::Pull { .. } => "Pull",
-            Action::Reload { .. } => "Reload",
-            Action::OpenTab { .. } => "OpenTab",
-            Action::Logout { .. } => "Logout",
-            Action::Login { .. } => "Login",
-            Action::DuplicateTab { .. } => "DuplicateTab",
-            Action::CloseTab { .. } => "CloseTab",
-            Action::RestoreTab { .. } => "RestoreTab",
-            Action::ResetLocalState { .. } => "ResetLocalState",
-            Action::Deliver(_) => "Deliver",
-            Action::Drop(_) => "Drop",
-            Action::Duplicate(_) => "Duplicate",
-        }
+        self.kind().name()
     }
 }
 

@@ -460,6 +460,7 @@ impl World {
                         TabStatus::Open => 0,
                         TabStatus::Closed => 1,
                         TabStatus::Restored => 2,
+                        TabStatus::ClosedBeforeLogin => 3,
                     };
                     out.put([
                         i(t.install),
@@ -1083,6 +1084,7 @@ impl World {
                 0 => TabStatus::Open,
                 1 => TabStatus::Closed,
                 2 => TabStatus::Restored,
+                3 => TabStatus::ClosedBeforeLogin,
                 _ => return None,
             };
             t.mem_mid = r.opt()?;

@@ -32,7 +32,7 @@ pub mod tracked;
 pub mod vecmap;
 pub mod world;
 
-pub use action::{Action, Enabled, Op};
+pub use action::{Action, ActionKind, Enabled, Op};
 pub use config::{
     ClientIdScope, Config, DuplicateTab, GroupIdentity, MidCounter, Protocol, PullFrom, ResetScope,
     Scope, Setup, SignedOutPush,

@@ -42,10 +42,13 @@ pub enum Mutant {
     /// A push carries pending mutations whoever made them: after a user switch, the new user's
     /// tab pushes the previous user's slices.
     PushAnyAuthor,
+    /// A tab closed before a login and restored after it keeps the clientID in its
+    /// sessionStorage, minted on the previous user's IndexedDB.
+    RestoreAcrossLogin,
 }
 
 impl Mutant {
-    pub const ALL: [Mutant; 16] = [
+    pub const ALL: [Mutant; 17] = [
         Mutant::NoDedup,
         Mutant::WatermarkPerGroup,
         Mutant::OutboxByMid,
@@ -62,6 +65,7 @@ impl Mutant {
         Mutant::WriteUnchecked,
         Mutant::ResolveConflictIgnored,
         Mutant::PushAnyAuthor,
+        Mutant::RestoreAcrossLogin,
     ];
 
     /// The mutant's name as the CLI and traces spell it (kebab-case).
@@ -83,6 +87,7 @@ impl Mutant {
             Mutant::WriteUnchecked => "write-unchecked",
             Mutant::ResolveConflictIgnored => "resolve-conflict-ignored",
             Mutant::PushAnyAuthor => "push-any-author",
+            Mutant::RestoreAcrossLogin => "restore-across-login",
         }
     }
 
@@ -124,6 +129,9 @@ impl Mutant {
             }
             Mutant::PushAnyAuthor => {
                 "a push carries pending mutations whoever made them, after a user switch too"
+            }
+            Mutant::RestoreAcrossLogin => {
+                "a tab closed before a login is restored with the previous user's clientID"
             }
         }
     }

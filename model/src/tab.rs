@@ -8,6 +8,10 @@ pub enum TabStatus {
     Open,
     /// Closed; "Reopen closed tab" may restore it once.
     Closed,
+    /// Closed, and its installation has logged in since (under `group_id = idb-per-user`): the
+    /// clientID in its sessionStorage belongs to another user's IndexedDB, so the restored page
+    /// mints a fresh one, as the login did for the open tabs.
+    ClosedBeforeLogin,
     /// Closed and already restored (as a new tab number): cannot be restored again.
     Restored,
 }
@@ -63,6 +67,11 @@ crate::fieldwise_clone!(Tab {
 impl Tab {
     pub fn is_open(&self) -> bool {
         self.status == TabStatus::Open
+    }
+
+    /// Closed and not yet restored: "Reopen closed tab" may bring it back.
+    pub fn is_closed(&self) -> bool {
+        matches!(self.status, TabStatus::Closed | TabStatus::ClosedBeforeLogin)
     }
 
     /// A new client in this tab (a reset, or a login onto another user's IndexedDB): a new

@@ -227,7 +227,7 @@ impl World {
         let value = self.history.created.len() as u8 + 1;
         for (t, tab) in self.tabs.iter().enumerate() {
             let t = t as TabId;
-            if tab.status == TabStatus::Closed && can_create_tab {
+            if tab.is_closed() && can_create_tab {
                 out.act(Action::RestoreTab { tab: t });
             }
             if !tab.is_open() {
@@ -689,12 +689,18 @@ impl World {
     /// A login under `group_id = idb-per-user`: each open tab of the installation closes the
     /// previous user's client and opens one on the new user's IndexedDB (Replicache: a new
     /// instance with `name` = the user), with a fresh clientID. The previous user's slices stay behind,
-    /// pushed when that user signs in again (as orphans, by `orphan_recovery`).
+    /// pushed when that user signs in again (as orphans, by `orphan_recovery`). A closed tab's
+    /// sessionStorage keeps the previous user's clientID: restored, it mints a fresh one.
     fn open_user_idb(&mut self, setup: &Setup, install: InstallId) -> Result<(), Refusal> {
         let open: SmallVec<[TabId; 4]> = self.open_tabs_of(install).map(|(t, _)| t).collect();
         for tab in open {
             let client = self.mint()?;
             self.tabs[usize::from(tab)].rotate(client);
+        }
+        for t in self.tabs.iter_mut() {
+            if t.install == install && t.status == TabStatus::Closed {
+                t.status = TabStatus::ClosedBeforeLogin;
+            }
         }
         self.rebase(setup, install);
         Ok(())
@@ -847,14 +853,17 @@ impl World {
         match t.status {
             TabStatus::Open => return Err(Refusal::TabNotClosed(tab)),
             TabStatus::Restored => return Err(Refusal::AlreadyRestored(tab)),
-            TabStatus::Closed => {}
+            TabStatus::Closed | TabStatus::ClosedBeforeLogin => {}
         }
         let (install, old) = (t.install, t.client);
+        let foreign =
+            t.status == TabStatus::ClosedBeforeLogin && !setup.has(Mutant::RestoreAcrossLogin);
         self.check_tab_limit(setup)?;
         let held = self.open_tabs_of(install).any(|(_, o)| o.client == old);
         let client = match (setup.protocol.client_id, setup.protocol.duplicate_tab) {
             (ClientIdScope::Instance, _) => self.mint()?,
             (ClientIdScope::Session, DuplicateTab::Rotate) if held => self.mint()?,
+            (ClientIdScope::Session, _) if foreign => self.mint()?,
             (ClientIdScope::Session, _) => old,
         };
         self.tabs[usize::from(tab)].status = TabStatus::Restored;
