@@ -4,13 +4,15 @@ use plasma_model::Config;
 use std::path::Path;
 
 /// Preset names, smallest first.
-pub const NAMES: [&str; 10] = [
+pub const NAMES: [&str; 12] = [
     "tiny",
     "small",
     "default",
     "auth",
     "devices",
     "user-switch",
+    "interplay",
+    "interplay-faults",
     "tabs3",
     "wide",
     "wide-faults",
@@ -90,6 +92,30 @@ pub fn preset(name: &str) -> Option<Config> {
             users: 2,
             max_auth_changes: 2,
             ..preset("tiny")?
+        }),
+        // Where tabs meet a user switch: two tabs of one installation shared by two users, a
+        // logout and a login, and a row private to user 0 (so `auth.read` and `auth.write`
+        // change with the user). A tab closed before the switch is reopened (or duplicated,
+        // or opened anew) after it, a closed tab's slice waits for its author as an orphan,
+        // and each tab writes as whoever is signed in. Leaves out faults and resets (see
+        // `interplay-faults`); a reload is a self-loop under the hardened protocol.
+        "interplay" => Some(Config {
+            tabs: 2,
+            max_resets: 0,
+            users: 2,
+            private_rows: 1,
+            max_auth_changes: 2,
+            ..preset("tiny")?
+        }),
+        // `interplay` with a reset, a drop and a duplicate: every action kind the hardened
+        // protocol has fires (a reload is a self-loop there), and each feature meets the
+        // others: a reset beside a reopened tab, auth changes with a lost or repeated request,
+        // orphan recovery across a user switch.
+        "interplay-faults" => Some(Config {
+            drops: 1,
+            duplicates: 1,
+            max_resets: 1,
+            ..preset("interplay")?
         }),
         // `tiny` with a third tab: where symmetry reduction pays (tabs and their clientIDs
         // are interchangeable), 8,381,438 states or 1,566,879 orbits.

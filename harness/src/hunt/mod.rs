@@ -39,6 +39,8 @@ pub fn hunt_config(mutant: Option<Mutant>) -> Config {
         },
         Some(Mutant::AuthCtxCached | Mutant::WriteUnchecked) => auth_hunt_config(),
         Some(Mutant::PushAnyAuthor) => presets::preset("user-switch").unwrap_or_default(),
+        // A tab closed before a user switch and reopened after it.
+        Some(Mutant::RestoreAcrossLogin) => presets::preset("interplay").unwrap_or_default(),
         // Two tabs write one resolveConflict row.
         Some(Mutant::ResolveConflictIgnored) => Config {
             rows: 0,

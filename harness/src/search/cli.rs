@@ -11,9 +11,9 @@ use std::time::Duration;
 
 #[derive(clap::Args)]
 pub struct CheckArgs {
-    /// A preset (tiny, small, default, auth, devices, user-switch, tabs3, wide, wide-faults,
-    /// big, ...: harness/docs/cli.md) or a JSON file with a configuration object [default:
-    /// default].
+    /// A preset (tiny, small, default, auth, devices, user-switch, interplay, interplay-faults,
+    /// tabs3, wide, wide-faults, big: harness/docs/cli.md) or a JSON file with a configuration
+    /// object [default: default].
     #[arg(long)]
     config: Option<String>,
     /// hardened, documented, replicache, zero, or a JSON file with an object of switches

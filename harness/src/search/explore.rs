@@ -10,7 +10,8 @@ use std::process::ExitCode;
 
 #[derive(clap::Args)]
 pub struct ExploreArgs {
-    /// A preset (tiny, small, default, auth, tabs3, wide) or a JSON file with a configuration object.
+    /// A preset (tiny, small, default, auth, devices, user-switch, interplay, interplay-faults,
+    /// tabs3, wide, wide-faults, big) or a JSON file with a configuration object.
     #[arg(long, default_value = "tiny")]
     config: String,
     #[arg(long, default_value = "hardened")]
