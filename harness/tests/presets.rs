@@ -13,6 +13,8 @@ const DEFAULT: usize = 15_149_722;
 const AUTH: usize = 45_681_486;
 const DEVICES: usize = 81_648;
 const USER_SWITCH: usize = 63_508;
+const INTERPLAY: usize = 3_103_532;
+const INTERPLAY_ZERO: usize = 4_657_288;
 const BIG: usize = 1_021_528_768;
 const REPLICACHE_TINY: usize = 1_361_563_424;
 
@@ -69,6 +71,32 @@ fn devices_bfs() {
 #[test]
 fn user_switch_dfs() {
     assert_verified(&check("user-switch", Strategy::Dfs, 1), USER_SWITCH);
+}
+
+/// A native search of a preset under `protocol`.
+fn native(preset: &str, protocol: Protocol, strategy: Strategy, symmetry: bool) -> Report {
+    let config = presets::preset(preset).expect("preset exists");
+    let opts = CheckOptions {
+        strategy,
+        threads: 2,
+        symmetry,
+        engine: Engine::Native,
+        ..CheckOptions::default()
+    };
+    check::run(&Setup::new(config, protocol), &opts)
+}
+
+/// Tabs closed, reopened, duplicated and opened across a user switch, with a private row.
+#[test]
+fn interplay_native_dfs() {
+    let r = native("interplay", Protocol::hardened(), Strategy::Dfs, false);
+    assert_verified(&r, INTERPLAY);
+}
+
+#[test]
+fn interplay_zero_native_bfs() {
+    let r = native("interplay", Protocol::zero(), Strategy::Bfs, false);
+    assert_verified(&r, INTERPLAY_ZERO);
 }
 
 /// The page's `clientGroupID: currentUser.id` alone (with the hardened server, which computes

@@ -275,6 +275,44 @@ fn restore_gets_the_old_client_id_once() {
     );
 }
 
+/// A tab closed before a user switch keeps the previous user's clientID in sessionStorage;
+/// restored after the login, it mints a fresh one (as the login did for open tabs), so the new
+/// user's mutation starts its own slice at mid 1. The mutant keeps the old clientID.
+#[test]
+fn a_tab_restored_after_a_login_mints_a_fresh_client_id() {
+    let config = Config {
+        users: 2,
+        max_auth_changes: 2,
+        ..setup().config
+    };
+    let steps = [
+        set(0, 0, 1),
+        Action::CloseTab { tab: 0 },
+        Action::Logout { install: 0 },
+        Action::Login {
+            install: 0,
+            user: 1,
+        },
+        Action::RestoreTab { tab: 0 },
+        set(1, 0, 2),
+    ];
+    let hardened = Setup::new(config.clone(), Protocol::hardened());
+    let w = run(&hardened, &World::init(&hardened), &steps);
+    assert_ne!(w.tabs[1].client, 0, "a fresh clientID");
+    let slice: Vec<_> = w.installs[0].slice(w.tabs[1].client).map(|(m, _)| m).collect();
+    assert_eq!(slice, vec![1], "the new user's slice starts at mid 1");
+    assert_eq!(w.installs[0].slice(0).count(), 1, "c0#1 waits for its author");
+
+    let mutant = Setup::mutated(
+        config,
+        Protocol::hardened(),
+        Some(plasma_model::Mutant::RestoreAcrossLogin),
+    );
+    let w = run(&mutant, &World::init(&mutant), &steps);
+    assert_eq!(w.tabs[1].client, 0, "the mutant keeps c0");
+    assert_eq!(w.installs[0].slice(0).count(), 2, "c0#1 and c0#2 share a slice");
+}
+
 #[test]
 fn reset_rotates_and_wipes_only_its_own_slice() {
     let s = setup();
