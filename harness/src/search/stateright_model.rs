@@ -3,8 +3,11 @@
 
 use plasma_model::{describe, Action, Setup, Symmetry, World};
 use stateright::{Model, Property};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use crate::search::coverage::Coverage;
+use plasma_model::ActionKind;
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// The plasma protocol under one [`Setup`], as a stateright model.
 #[derive(Clone)]
@@ -21,6 +24,96 @@ pub struct PlasmaModel {
     pub stop: Arc<AtomicBool>,
     /// Check only these properties (all applicable ones when `None`).
     pub only: Option<Vec<&'static str>>,
+    /// Action coverage, counted when set (by the check, not the explorer, whose browsing
+    /// would only grow it).
+    pub coverage: Option<Arc<Counting>>,
+}
+
+/// Shards of [`Counting`]'s set of states seen: enough that threads rarely wait on one another.
+const SHARDS: usize = 64;
+
+/// Action coverage counted from inside the model, the only place stateright lets us see its
+/// transitions. `enabled` counts every successor `next_state` produces, as stateright's own
+/// state count does. stateright keeps to itself whether a successor was new, and its visitor
+/// (which sees each new state once) rebuilds the state's whole path by replaying it from the
+/// initial state, a cost that grows with the depth of every state; so `taken` comes from a set
+/// of our own, of 64-bit hashes of the states seen (the same odds of two states sharing one as
+/// stateright's fingerprints). Each state enters it once, so `taken` adds up to the unique
+/// states but one, as on the native engines; with several threads, which of two racing
+/// transitions counts as the first may differ from the one stateright kept. Under symmetry the
+/// set would have to hold representatives, computed a second time per successor: there
+/// `taken` is left unknown.
+pub struct Counting {
+    enabled: [AtomicU64; ActionKind::COUNT],
+    taken: [AtomicU64; ActionKind::COUNT],
+    seen: Option<Vec<Mutex<HashSet<u64, nohash::BuildNoHash>>>>,
+    hasher: ahash::RandomState,
+}
+
+impl Counting {
+    /// Counters for a run from `init`; `taken` too unless under symmetry.
+    pub fn new(init: &World, symmetry: bool) -> Counting {
+        let c = Counting {
+            enabled: std::array::from_fn(|_| AtomicU64::new(0)),
+            taken: std::array::from_fn(|_| AtomicU64::new(0)),
+            seen: (!symmetry).then(|| (0..SHARDS).map(|_| Mutex::default()).collect()),
+            hasher: ahash::RandomState::with_seeds(1, 2, 3, 4),
+        };
+        c.is_new(init);
+        c
+    }
+
+    fn is_new(&self, w: &World) -> bool {
+        let Some(seen) = &self.seen else {
+            return false;
+        };
+        let h = self.hasher.hash_one(w);
+        seen[(h >> 58) as usize % SHARDS]
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(h)
+    }
+
+    fn count(&self, kind: ActionKind, next: &World) {
+        self.enabled[kind.index()].fetch_add(1, Ordering::Relaxed);
+        if self.is_new(next) {
+            self.taken[kind.index()].fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Whether `taken` is counted.
+    pub fn taken_known(&self) -> bool {
+        self.seen.is_some()
+    }
+
+    /// The counts so far (take them before stateright replays discovered paths through the
+    /// model, which would count those steps again).
+    pub fn snapshot(&self) -> Coverage {
+        Coverage {
+            enabled: std::array::from_fn(|i| self.enabled[i].load(Ordering::Relaxed)),
+            taken: std::array::from_fn(|i| self.taken[i].load(Ordering::Relaxed)),
+        }
+    }
+}
+
+/// A hasher for keys that are hashes already.
+mod nohash {
+    #[derive(Default)]
+    pub struct NoHash(u64);
+
+    impl std::hash::Hasher for NoHash {
+        fn finish(&self) -> u64 {
+            self.0
+        }
+        fn write(&mut self, _: &[u8]) {
+            unreachable!("only u64 keys");
+        }
+        fn write_u64(&mut self, n: u64) {
+            self.0 = n;
+        }
+    }
+
+    pub type BuildNoHash = std::hash::BuildHasherDefault<NoHash>;
 }
 
 impl PlasmaModel {
@@ -34,6 +127,7 @@ impl PlasmaModel {
             found: Arc::new(found),
             stop: Arc::new(AtomicBool::new(false)),
             only: None,
+            coverage: None,
         }
     }
 }
@@ -104,7 +198,11 @@ impl Model for PlasmaModel {
     }
 
     fn next_state(&self, state: &World, action: Action) -> Option<World> {
-        state.step(&self.setup, &action).ok()
+        let next = state.step(&self.setup, &action).ok()?;
+        if let Some(c) = &self.coverage {
+            c.count(action.kind(), &next);
+        }
+        Some(next)
     }
 
     fn format_action(&self, action: &Action) -> String {
