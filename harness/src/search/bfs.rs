@@ -643,7 +643,6 @@ fn run_from(setup: &Setup, opts: &CheckOptions, loaded: Option<Loaded>) -> Repor
         max_depth: done.len(),
         seconds,
         coverage: coverage.into_inner().unwrap_or_else(|e| e.into_inner()),
-        taken_known: true,
         coverage_partial,
     };
     Report::of_search(setup, opts, search, properties)

@@ -195,7 +195,7 @@ pub fn run(setup: &Setup, opts: &CheckOptions) -> Report {
     let mut model = PlasmaModel::new(setup.clone());
     model.only = opts.properties.clone();
     model.coverage = Some(std::sync::Arc::new(
-        crate::search::stateright_model::Counting::new(&World::init(setup), opts.symmetry),
+        crate::search::stateright_model::Counting::new(setup, opts.symmetry),
     ));
     let mut builder = model.checker().threads(opts.threads.max(1));
     if let Some(n) = opts.max_states.and_then(std::num::NonZeroUsize::new) {
@@ -275,7 +275,6 @@ fn finish<C: Checker<PlasmaModel>>(
     // model.
     let counting = checker.model().coverage.as_ref();
     let coverage = counting.map(|c| c.snapshot()).unwrap_or_default();
-    let taken_known = counting.is_some_and(|c| c.taken_known());
     // Discoveries are rebuilt by replaying actions: the model must produce them again.
     checker.model().stop.store(false, Ordering::Relaxed);
     if let Some(bar) = bar {
@@ -325,7 +324,6 @@ fn finish<C: Checker<PlasmaModel>>(
         max_depth: checker.max_depth(),
         seconds,
         coverage,
-        taken_known,
         coverage_partial: false,
     };
     Report::of_search(setup, opts, search, properties)

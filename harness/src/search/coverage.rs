@@ -48,16 +48,15 @@ impl Coverage {
         self.taken.iter().sum()
     }
 
-    /// The report's rows, every kind in [`ActionKind::ALL`] order; `taken_known` false leaves
-    /// `taken` out (an engine that cannot tell which transition reached a state first).
-    pub fn rows(&self, setup: &Setup, taken_known: bool) -> Vec<KindCoverage> {
+    /// The report's rows, every kind in [`ActionKind::ALL`] order.
+    pub fn rows(&self, setup: &Setup) -> Vec<KindCoverage> {
         ActionKind::ALL
             .iter()
             .map(|&k| KindCoverage {
                 action: k.name(),
                 allowed: k.allowed(setup),
                 enabled: self.enabled[k.index()],
-                taken: taken_known.then_some(self.taken[k.index()]),
+                taken: self.taken[k.index()],
             })
             .collect()
     }
@@ -71,14 +70,13 @@ pub struct KindCoverage {
     /// ([`ActionKind::allowed`]).
     pub allowed: bool,
     pub enabled: u64,
-    /// `null` when the engine cannot tell (see [`crate::search::stateright_model`]).
-    pub taken: Option<u64>,
+    pub taken: u64,
 }
 
-/// The kinds the setup allows that the run never took (never enabled, when `taken` is unknown).
+/// The kinds the setup allows that the run never took.
 pub fn never_taken(rows: &[KindCoverage]) -> Vec<&'static str> {
     rows.iter()
-        .filter(|r| r.allowed && r.taken.unwrap_or(r.enabled) == 0)
+        .filter(|r| r.allowed && r.taken == 0)
         .map(|r| r.action)
         .collect()
 }
@@ -95,13 +93,12 @@ pub fn table(rows: &[KindCoverage], never: &[&'static str]) -> String {
             absent.push(r.action);
             continue;
         }
-        let taken = r.taken.map_or_else(|| "?".to_string(), |t| t.to_string());
         let note = if r.allowed {
             ""
         } else {
             "  (not allowed by the configuration)"
         };
-        let _ = writeln!(s, "  {:16} {:>12} {:>12}{note}", r.action, r.enabled, taken);
+        let _ = writeln!(s, "  {:16} {:>12} {:>12}{note}", r.action, r.enabled, r.taken);
     }
     if !absent.is_empty() {
         let _ = writeln!(s, "  not in this configuration: {}", absent.join(", "));
@@ -143,11 +140,11 @@ mod tests {
             taken,
         };
         let rows = [
-            row("Push", true, 5, Some(2)),
-            row("Drop", true, 3, Some(0)),
-            row("RestoreTab", false, 0, Some(0)),
-            row("Reload", true, 0, None),
-            row("Pull", true, 4, None),
+            row("Push", true, 5, 2),
+            row("Drop", true, 3, 0),
+            row("RestoreTab", false, 0, 0),
+            row("Reload", true, 0, 0),
+            row("Pull", true, 4, 4),
         ];
         assert_eq!(never_taken(&rows), ["Drop", "Reload"]);
         let text = table(&rows, &never_taken(&rows));

@@ -721,7 +721,6 @@ pub fn run(
         max_depth: depth as usize,
         seconds: start.elapsed().as_secs_f64(),
         coverage,
-        taken_known: true,
         coverage_partial: false,
     };
     Ok(Some(Report::of_search(setup, opts, search, properties)))

@@ -395,7 +395,6 @@ fn run_from(setup: &Setup, opts: &CheckOptions, loaded: Option<LoadedDfs>) -> Re
         max_depth,
         seconds,
         coverage: cov,
-        taken_known: true,
         coverage_partial,
     };
     Report::of_search(setup, opts, search, properties)

@@ -131,8 +131,6 @@ pub(crate) struct Search {
     pub max_depth: usize,
     pub seconds: f64,
     pub coverage: Coverage,
-    /// Whether `coverage.taken` means anything (see [`Coverage::rows`]).
-    pub taken_known: bool,
     pub coverage_partial: bool,
 }
 
@@ -144,7 +142,7 @@ impl Report {
         search: Search,
         properties: Vec<PropertyReport>,
     ) -> Self {
-        let rows = search.coverage.rows(setup, search.taken_known);
+        let rows = search.coverage.rows(setup);
         Report {
             config: setup.config.clone(),
             protocol: setup.protocol.name().to_string(),

@@ -4,6 +4,8 @@
 use plasma_model::{describe, Action, Setup, Symmetry, World};
 use stateright::{Model, Property};
 use crate::search::coverage::Coverage;
+use crate::search::fingerprints::Fingerprinter;
+use std::cell::RefCell;
 use plasma_model::ActionKind;
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -37,41 +39,59 @@ const SHARDS: usize = 64;
 /// state count does. stateright keeps to itself whether a successor was new, and its visitor
 /// (which sees each new state once) rebuilds the state's whole path by replaying it from the
 /// initial state, a cost that grows with the depth of every state; so `taken` comes from a set
-/// of our own, of 64-bit hashes of the states seen (the same odds of two states sharing one as
-/// stateright's fingerprints). Each state enters it once, so `taken` adds up to the unique
-/// states but one, as on the native engines; with several threads, which of two racing
-/// transitions counts as the first may differ from the one stateright kept. Under symmetry the
-/// set would have to hold representatives, computed a second time per successor: there
-/// `taken` is left unknown.
+/// of our own, of the native engines' fingerprints of the states seen (of their
+/// representatives under symmetry, so an orbit enters it once, as in stateright's DFS). Each
+/// state enters it once, so `taken` adds up to the unique states but one, as on the native
+/// engines; with several threads, which of two racing transitions counts as the first may
+/// differ from the one stateright kept.
 pub struct Counting {
+    /// Tells this run's fingerprinters (one a thread) from an earlier run's.
+    id: u64,
+    setup: Setup,
+    symmetry: bool,
     enabled: [AtomicU64; ActionKind::COUNT],
     taken: [AtomicU64; ActionKind::COUNT],
-    seen: Option<Vec<Mutex<HashSet<u64, nohash::BuildNoHash>>>>,
-    hasher: ahash::RandomState,
+    seen: Vec<Mutex<HashSet<u64, nohash::BuildNoHash>>>,
+}
+
+static RUNS: AtomicU64 = AtomicU64::new(0);
+
+thread_local! {
+    /// The fingerprinter of the run (by [`Counting::id`]) this thread last counted for.
+    static KEY: RefCell<Option<(u64, Fingerprinter)>> = const { RefCell::new(None) };
 }
 
 impl Counting {
-    /// Counters for a run from `init`; `taken` too unless under symmetry.
-    pub fn new(init: &World, symmetry: bool) -> Counting {
+    pub fn new(setup: &Setup, symmetry: bool) -> Counting {
         let c = Counting {
+            id: RUNS.fetch_add(1, Ordering::Relaxed),
+            setup: setup.clone(),
+            symmetry,
             enabled: std::array::from_fn(|_| AtomicU64::new(0)),
             taken: std::array::from_fn(|_| AtomicU64::new(0)),
-            seen: (!symmetry).then(|| (0..SHARDS).map(|_| Mutex::default()).collect()),
-            hasher: ahash::RandomState::with_seeds(1, 2, 3, 4),
+            seen: (0..SHARDS).map(|_| Mutex::default()).collect(),
         };
-        c.is_new(init);
+        c.is_new(&World::init(setup));
         c
     }
 
     fn is_new(&self, w: &World) -> bool {
-        let Some(seen) = &self.seen else {
-            return false;
-        };
-        let h = self.hasher.hash_one(w);
-        seen[(h >> 58) as usize % SHARDS]
+        let fp = KEY.with(|key| {
+            let mut key = key.borrow_mut();
+            match &mut *key {
+                Some((id, k)) if *id == self.id => k.of(w),
+                _ => {
+                    let mut k = Fingerprinter::new(&self.setup, self.symmetry);
+                    let fp = k.of(w);
+                    *key = Some((self.id, k));
+                    fp
+                }
+            }
+        });
+        self.seen[(fp >> 58) as usize % SHARDS]
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(h)
+            .insert(fp)
     }
 
     fn count(&self, kind: ActionKind, next: &World) {
@@ -79,11 +99,6 @@ impl Counting {
         if self.is_new(next) {
             self.taken[kind.index()].fetch_add(1, Ordering::Relaxed);
         }
-    }
-
-    /// Whether `taken` is counted.
-    pub fn taken_known(&self) -> bool {
-        self.seen.is_some()
     }
 
     /// The counts so far (take them before stateright replays discovered paths through the
