@@ -98,7 +98,11 @@ pub fn table(rows: &[KindCoverage], never: &[&'static str]) -> String {
         } else {
             "  (not allowed by the configuration)"
         };
-        let _ = writeln!(s, "  {:16} {:>12} {:>12}{note}", r.action, r.enabled, r.taken);
+        let _ = writeln!(
+            s,
+            "  {:16} {:>12} {:>12}{note}",
+            r.action, r.enabled, r.taken
+        );
     }
     if !absent.is_empty() {
         let _ = writeln!(s, "  not in this configuration: {}", absent.join(", "));

@@ -17,8 +17,8 @@
 pub mod bfs;
 pub mod check;
 pub mod checkpoint;
-pub mod coverage;
 pub mod cli;
+pub mod coverage;
 pub mod distributed;
 pub mod explore;
 pub mod fingerprints;

@@ -1,12 +1,12 @@
 //! The stateright `Model` adapter: states are [`World`]s, actions are model [`Action`]s, and the
 //! properties are the shared list from `plasma-properties`.
 
-use plasma_model::{describe, Action, Setup, Symmetry, World};
-use stateright::{Model, Property};
 use crate::search::coverage::Coverage;
 use crate::search::fingerprints::Fingerprinter;
-use std::cell::RefCell;
 use plasma_model::ActionKind;
+use plasma_model::{describe, Action, Setup, Symmetry, World};
+use stateright::{Model, Property};
+use std::cell::RefCell;
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
