@@ -28,8 +28,13 @@ fn levels(dir: &Path) -> Option<u64> {
     serde_json::from_str::<Value>(&text).ok()?["levels"].as_u64()
 }
 
-/// What must not change across a kill and a resume: counts, verdicts, counterexample lengths.
+/// What must not change across a kill and a resume: counts, verdicts, counterexample lengths,
+/// and the action coverage (which transitions were first to a state may differ between thread
+/// counts, so `taken` only in sum).
 fn outcome(report: &Value) -> Value {
+    let rows = report["coverage"].as_array().cloned().unwrap_or_default();
+    let enabled: Vec<Value> = rows.iter().map(|r| r["enabled"].clone()).collect();
+    let taken: u64 = rows.iter().filter_map(|r| r["taken"].as_u64()).sum();
     let props: Vec<Value> = report["properties"]
         .as_array()
         .cloned()
@@ -42,6 +47,9 @@ fn outcome(report: &Value) -> Value {
         "generated": report["states"],
         "verified": report["verified"],
         "properties": props,
+        "enabled": enabled,
+        "taken": taken,
+        "coverage_partial": report["coverage_partial"],
     })
 }
 

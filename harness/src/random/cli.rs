@@ -143,6 +143,11 @@ pub fn run_simulate(args: SimulateArgs) -> ExitCode {
                 println!("rerun:  {rerun}");
             }
         }
+        println!("\naction coverage:");
+        print!(
+            "{}",
+            crate::search::coverage::table(&report.coverage, &report.never_taken)
+        );
     }
     code(if report.failure.is_some() {
         exit::VIOLATED
@@ -211,6 +216,27 @@ pub fn run_merge(args: MergeArgs) -> ExitCode {
         }
         Err(e) => bad_input(&e),
     }
+}
+
+/// The shards' coverage rows added up by action (none if a shard's report has none).
+fn merged_coverage(reports: &[(&PathBuf, serde_json::Value)]) -> Vec<serde_json::Value> {
+    let mut rows: Vec<serde_json::Value> = Vec::new();
+    for (_, v) in reports {
+        let Some(theirs) = v["coverage"].as_array() else {
+            return Vec::new();
+        };
+        if rows.is_empty() {
+            rows = theirs.clone();
+            continue;
+        }
+        for (mine, theirs) in rows.iter_mut().zip(theirs) {
+            for field in ["enabled", "taken"] {
+                let sum = mine[field].as_u64().unwrap_or(0) + theirs[field].as_u64().unwrap_or(0);
+                mine[field] = sum.into();
+            }
+        }
+    }
+    rows
 }
 
 /// The merged report of `reports` (path, JSON), or what makes them not one sharded run.
@@ -286,6 +312,16 @@ pub fn merge(reports: &[(&PathBuf, serde_json::Value)]) -> Result<serde_json::Va
         "seconds_max": seconds,
         "failure": Value::Null,
     });
+    let coverage = merged_coverage(reports);
+    if !coverage.is_empty() {
+        let never: Vec<&Value> = coverage
+            .iter()
+            .filter(|r| r["allowed"] == true && r["taken"] == 0)
+            .map(|r| &r["action"])
+            .collect();
+        merged["never_taken"] = json!(never);
+        merged["coverage"] = Value::Array(coverage);
+    }
     if let Some((_, v)) = failure {
         merged["failure"] = v["failure"].clone();
         merged["failure_shard"] = v["shard"].clone();

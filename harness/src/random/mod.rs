@@ -5,6 +5,7 @@
 
 pub mod cli;
 
+use crate::search::coverage::{never_taken, Coverage, KindCoverage};
 use crate::trace::counterexample_trace;
 use crate::trace::Trace;
 use plasma_model::{Action, Config, Msg, Setup, World};
@@ -176,6 +177,12 @@ pub struct SimReport {
     pub seconds: f64,
     pub steps_per_second: f64,
     pub failure: Option<SimFailure>,
+    /// Per action kind over every case run: `enabled` counts the actions of the kind offered
+    /// at the steps taken (each enabled action once, as an exhaustive search counts its
+    /// transitions), `taken` the steps that chose one.
+    pub coverage: Vec<KindCoverage>,
+    /// The kinds the configuration allows that no step chose.
+    pub never_taken: Vec<&'static str>,
 }
 
 /// The random stream of case `case` of a run seeded `seed`.
@@ -207,10 +214,11 @@ pub fn failing_quiescent_property(setup: &Setup, w: &World) -> Option<&'static s
 /// the network is empty and at the end, as in the exhaustive check. Checking quiescence only at
 /// the end lets later writes mask a lost row (`pull_base_check` was found in 1 of ~2,000 cases
 /// that way, and missed by one seed in 10,000). Returns the actions taken and the first property
-/// that failed.
+/// that failed. Each step's choices and choice are counted into `cov`.
 fn drive(
     setup: &Setup,
     mut pick: impl FnMut(&[Action]) -> Option<usize>,
+    cov: &mut Coverage,
 ) -> (Vec<Action>, Option<&'static str>) {
     let mut w = World::init(setup);
     let mut taken = Vec::new();
@@ -225,6 +233,10 @@ fn drive(
             break;
         };
         w = next;
+        for a in &enabled {
+            cov.enable(a.kind());
+        }
+        cov.take(action.kind());
         taken.push(action.clone());
         if let Some(p) = failing_state_property(setup, &w) {
             return (taken, Some(p));
@@ -239,31 +251,37 @@ fn drive(
     (taken, failed)
 }
 
-/// Runs one random case of at most `steps` steps, each action drawn by the mix's weights.
+/// Runs one random case of at most `steps` steps, each action drawn by the mix's weights; its
+/// action coverage is added to `cov`.
 pub fn run_case(
     setup: &Setup,
     rng: &mut ChaCha8Rng,
     steps: usize,
     mix: &Mix,
+    cov: &mut Coverage,
 ) -> (Vec<Action>, Option<&'static str>) {
     let mut left = steps;
-    drive(setup, |enabled| {
-        left = left.checked_sub(1)?;
-        let total: u32 = enabled.iter().map(|a| mix.weights[kind(a)]).sum();
-        if total == 0 {
-            return None;
-        }
-        let mut draw = rng.gen_range(0..total);
-        enabled.iter().position(|a| {
-            let wt = mix.weights[kind(a)];
-            if draw < wt {
-                true
-            } else {
-                draw -= wt;
-                false
+    drive(
+        setup,
+        |enabled| {
+            left = left.checked_sub(1)?;
+            let total: u32 = enabled.iter().map(|a| mix.weights[kind(a)]).sum();
+            if total == 0 {
+                return None;
             }
-        })
-    })
+            let mut draw = rng.gen_range(0..total);
+            enabled.iter().position(|a| {
+                let wt = mix.weights[kind(a)];
+                if draw < wt {
+                    true
+                } else {
+                    draw -= wt;
+                    false
+                }
+            })
+        },
+        cov,
+    )
 }
 
 /// Runs a *choice sequence*: each number picks one of the actions enabled at that step (modulo
@@ -271,10 +289,14 @@ pub fn run_case(
 /// its numbers freely.
 pub fn run_choices(setup: &Setup, choices: &[u16]) -> (Vec<Action>, Option<&'static str>) {
     let mut next = choices.iter();
-    drive(setup, |enabled| {
-        let c = next.next()?;
-        (!enabled.is_empty()).then(|| usize::from(*c) % enabled.len())
-    })
+    drive(
+        setup,
+        |enabled| {
+            let c = next.next()?;
+            (!enabled.is_empty()).then(|| usize::from(*c) % enabled.len())
+        },
+        &mut Coverage::default(),
+    )
 }
 
 /// Network actions are re-resolved when a shrunk sequence replays: "deliver the oldest push
@@ -355,6 +377,7 @@ pub fn simulate(setup: &Setup, opts: &SimOptions, mut on_case: impl FnMut(u64, u
     let mut steps_run = 0u64;
     let mut failure = None;
     let mut cases_run = 0;
+    let mut cov = Coverage::default();
     for case in (0..opts.cases).filter(|&c| opts.shard.owns(c)) {
         let mut rng = case_rng(opts.seed, case);
         let mix = if opts.swarm {
@@ -362,7 +385,7 @@ pub fn simulate(setup: &Setup, opts: &SimOptions, mut on_case: impl FnMut(u64, u
         } else {
             Mix::standard()
         };
-        let (actions, failed) = run_case(setup, &mut rng, opts.steps, &mix);
+        let (actions, failed) = run_case(setup, &mut rng, opts.steps, &mix, &mut cov);
         steps_run += actions.len() as u64;
         cases_run += 1;
         on_case(cases_run, steps_run);
@@ -381,7 +404,10 @@ pub fn simulate(setup: &Setup, opts: &SimOptions, mut on_case: impl FnMut(u64, u
         }
     }
     let seconds = start.elapsed().as_secs_f64();
+    let coverage = cov.rows(setup);
     SimReport {
+        never_taken: never_taken(&coverage),
+        coverage,
         seed: opts.seed,
         shard: opts.shard,
         cases_run,

@@ -20,6 +20,7 @@
 
 use crate::search::check::{progress_line, CheckOptions};
 use crate::search::checkpoint::{self, Loaded, Meta};
+use crate::search::coverage::Coverage;
 use crate::search::fingerprints::{
     Fingerprinter, Recent, SegmentHashes, Shared, Spans, STORED_HASHES,
 };
@@ -71,6 +72,9 @@ struct Shift<'a> {
     /// Threads of the search (they also move the table when it grows).
     threads: usize,
     progress: &'a Progress,
+    /// The run's action coverage: each thread counts into its own and adds it here once a
+    /// level, so that the hot loop touches no shared line.
+    coverage: &'a Mutex<Coverage>,
 }
 
 /// Progress on stderr while a level is expanded: the spinner's message on a terminal, else a
@@ -173,6 +177,8 @@ impl Shift<'_> {
         let mut unpacked = Vec::new();
         // Each state of the level is decoded into this one state.
         let mut decoder = plasma_model::encode::Decoder::default();
+        // Lost if a level cannot be stored, but that run reports no verdict anyway.
+        let mut cov = Coverage::default();
         while !self.stop.load(Ordering::Relaxed) {
             let limit = crate::search::check::limit_reached(
                 self.opts,
@@ -234,9 +240,12 @@ impl Shift<'_> {
                 generated += n;
                 for k in 0..n {
                     let fp = scratch.fps[k];
+                    let kind = scratch.actions[k].kind();
+                    cov.enable(kind);
                     if scratch.recent.seen(fp) || !table.insert(fp) {
                         continue;
                     }
+                    cov.take(kind);
                     room -= 1;
                     stored += 1;
                     let link = (i as u32, k as u16);
@@ -290,6 +299,10 @@ impl Shift<'_> {
                 )
             });
         }
+        self.coverage
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .merge(&cov);
         out.finish()
     }
 
@@ -380,6 +393,8 @@ fn run_from(setup: &Setup, opts: &CheckOptions, loaded: Option<Loaded>) -> Repor
     let stop = AtomicBool::new(false);
     let reason = Mutex::new(None);
     let generated = AtomicUsize::new(1);
+    let coverage = Mutex::new(Coverage::default());
+    let mut coverage_partial = false;
     let hunting = |found: &[Option<Witness>]| crate::search::check::hunted(opts, &props, found);
     let mut progress = Progress {
         bar: crate::search::check::spinner(opts),
@@ -419,6 +434,9 @@ fn run_from(setup: &Setup, opts: &CheckOptions, loaded: Option<Loaded>) -> Repor
             sizes = l.meta.sizes;
             before = l.meta.seconds;
             generated.store(l.meta.generated, Ordering::Relaxed);
+            coverage_partial = l.meta.coverage.is_none();
+            *coverage.lock().unwrap_or_else(|e| e.into_inner()) =
+                l.meta.coverage.unwrap_or_default();
             let mut f = found.lock().unwrap_or_else(|e| e.into_inner());
             for (slot, w) in f.iter_mut().zip(l.meta.found) {
                 *slot = w.map(|(level, parent, action)| Witness {
@@ -496,6 +514,7 @@ fn run_from(setup: &Setup, opts: &CheckOptions, loaded: Option<Loaded>) -> Repor
             spare: &spare,
             threads,
             progress: &progress,
+            coverage: &coverage,
         };
         let parts: Vec<std::io::Result<Part>> = std::thread::scope(|s| {
             let handles: Vec<_> = (0..threads)
@@ -559,6 +578,7 @@ fn run_from(setup: &Setup, opts: &CheckOptions, loaded: Option<Loaded>) -> Repor
                         .collect(),
                     frontier: level.len(),
                     max_depth: level_no,
+                    coverage: Some(*coverage.lock().unwrap_or_else(|e| e.into_inner())),
                     ..Meta::new(checkpoint::ENGINE, setup, opts.symmetry, &props)
                 };
                 let table = visited.read().unwrap_or_else(|e| e.into_inner());
@@ -622,6 +642,8 @@ fn run_from(setup: &Setup, opts: &CheckOptions, loaded: Option<Loaded>) -> Repor
         unique_states: unique(&visited),
         max_depth: done.len(),
         seconds,
+        coverage: coverage.into_inner().unwrap_or_else(|e| e.into_inner()),
+        coverage_partial,
     };
     Report::of_search(setup, opts, search, properties)
 }

@@ -194,6 +194,9 @@ pub fn run(setup: &Setup, opts: &CheckOptions) -> Report {
     }
     let mut model = PlasmaModel::new(setup.clone());
     model.only = opts.properties.clone();
+    model.coverage = Some(std::sync::Arc::new(
+        crate::search::stateright_model::Counting::new(setup, opts.symmetry),
+    ));
     let mut builder = model.checker().threads(opts.threads.max(1));
     if let Some(n) = opts.max_states.and_then(std::num::NonZeroUsize::new) {
         builder = builder.target_state_count(n.get());
@@ -268,6 +271,10 @@ fn finish<C: Checker<PlasmaModel>>(
         }
     }
     let checker = checker.join();
+    // Before anything asks for the discoveries, whose paths stateright replays through the
+    // model.
+    let counting = checker.model().coverage.as_ref();
+    let coverage = counting.map(|c| c.snapshot()).unwrap_or_default();
     // Discoveries are rebuilt by replaying actions: the model must produce them again.
     checker.model().stop.store(false, Ordering::Relaxed);
     if let Some(bar) = bar {
@@ -316,6 +323,8 @@ fn finish<C: Checker<PlasmaModel>>(
         unique_states: checker.unique_state_count(),
         max_depth: checker.max_depth(),
         seconds,
+        coverage,
+        coverage_partial: false,
     };
     Report::of_search(setup, opts, search, properties)
 }

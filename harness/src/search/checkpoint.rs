@@ -59,6 +59,10 @@ pub struct Meta {
     /// The native DFS: the deepest stack so far.
     #[serde(default)]
     pub max_depth: usize,
+    /// The action coverage so far; `None` in a checkpoint written before it was kept, whose
+    /// resumed run reports partial coverage.
+    #[serde(default)]
+    pub coverage: Option<crate::search::coverage::Coverage>,
 }
 
 impl Meta {
@@ -88,6 +92,7 @@ impl Meta {
             frontier: 0,
             paths: Vec::new(),
             max_depth: 0,
+            coverage: None,
         }
     }
 }

@@ -16,9 +16,10 @@
 //! worker then sends its counts and witnesses to worker 0 (of process 0), which reports.
 
 use crate::search::check::{progress_line, CheckOptions};
+use crate::search::coverage::Coverage;
 use crate::search::fingerprints::{Fingerprinter, Fingerprints};
 use crate::search::report::{replayed_steps, PropertyReport, Report, Search};
-use plasma_model::{Action, Setup, World};
+use plasma_model::{Action, ActionKind, Setup, World};
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
 use std::collections::hash_map::Entry;
@@ -33,9 +34,14 @@ use timely::dataflow::operators::generic::operator::Operator;
 use timely::dataflow::operators::{Capability, Concat, ConnectLoop, Feedback, Input, Probe};
 use timely::dataflow::{InputHandle, ProbeHandle};
 
-/// A state in flight: its fingerprint (the owner is chosen by it), its encoding, and the path
-/// to it from the initial state.
-type Record = (u64, Vec<u8>, Vec<u16>);
+/// A state in flight: its fingerprint (the owner is chosen by it), its encoding, the path
+/// to it from the initial state, and the kind of the path's last action (its
+/// `ActionKind::index`, [`NO_KIND`] for the initial state): the owner, which alone knows
+/// whether the state is new, counts it as taken.
+type Record = (u64, Vec<u8>, Vec<u16>, u8);
+
+/// The kind of the initial state's record, which no action reached.
+const NO_KIND: u8 = u8::MAX;
 
 /// Where the workers run.
 #[derive(Clone, Debug)]
@@ -76,7 +82,8 @@ struct WorkerMeta {
     summary: Summary,
 }
 
-const WORKER_FORMAT: &str = "plasma-timely-checkpoint/1";
+// 2: records carry their action kind, and summaries their coverage.
+const WORKER_FORMAT: &str = "plasma-timely-checkpoint/2";
 
 /// A worker's checkpoint folder: `visited.bin` (its fingerprints, appended level by level),
 /// and for the last two levels `records-<t>.bin` (the level's records) and `meta-<t>.json`.
@@ -139,7 +146,7 @@ impl Store {
             std::fs::rename(&tmp, self.dir.join(name))
         };
         write(&format!("records-{t}.bin"), &|w| {
-            for (fp, enc, path) in records {
+            for (fp, enc, path, kind) in records {
                 w.write_all(&fp.to_le_bytes())?;
                 w.write_all(&(enc.len() as u32).to_le_bytes())?;
                 w.write_all(enc)?;
@@ -147,6 +154,7 @@ impl Store {
                 for a in path {
                     w.write_all(&a.to_le_bytes())?;
                 }
+                w.write_all(&[*kind])?;
             }
             Ok(())
         })?;
@@ -180,7 +188,8 @@ fn read_records(path: &std::path::Path) -> Result<Vec<Record>, String> {
             .chunks_exact(2)
             .map(|c| u16::from_le_bytes([c[0], c[1]]))
             .collect();
-        out.push((fp, enc, path));
+        let kind = take(&mut at, 1)?[0];
+        out.push((fp, enc, path, kind));
     }
     Ok(out)
 }
@@ -271,6 +280,10 @@ struct Summary {
     sizes: BTreeMap<u32, u64>,
     /// Per property: the least (level, path) that decides it.
     found: Vec<Option<(u32, Vec<u16>)>>,
+    /// The action coverage of the states this worker owns: `taken` counts the records that were
+    /// new here, `enabled` the successors of the states it expanded.
+    #[serde(default)]
+    coverage: Coverage,
 }
 
 /// The hostfile's lines, `host:port` each.
@@ -497,15 +510,20 @@ pub fn run(
                                     // The level's successors, each once with its least
                                     // path: a state reached from several parents of this
                                     // worker travels once.
-                                    let mut next: HashMap<u64, (Vec<u8>, Vec<u16>)> =
+                                    let mut next: HashMap<u64, (Vec<u8>, Vec<u16>, u8)> =
                                         HashMap::new();
                                     let mut new = 0u64;
-                                    for (i, (fp, bytes, path)) in records.into_iter().enumerate() {
+                                    for (i, (fp, bytes, path, kind)) in
+                                        records.into_iter().enumerate()
+                                    {
                                         if i % 4096 == 0 {
                                             progress.store(now_secs(start), Ordering::Relaxed);
                                         }
                                         if !visited.insert(fp) {
                                             continue;
+                                        }
+                                        if let Some(&k) = ActionKind::ALL.get(usize::from(kind)) {
+                                            s.coverage.take(k);
                                         }
                                         if store.is_some() {
                                             fresh.push(fp);
@@ -537,6 +555,9 @@ pub fn run(
                                             let Ok(succ) = w.step(&setup, a) else {
                                                 unreachable!("an enabled action is refused");
                                             };
+                                            let kind = a.kind();
+                                            s.coverage.enable(kind);
+                                            let kind = kind.index() as u8;
                                             scratch.clear();
                                             let fp = key.of_keeping(&succ, &mut scratch);
                                             let shorter = |old: &Vec<u16>| {
@@ -547,20 +568,21 @@ pub fn run(
                                                 Entry::Vacant(e) => {
                                                     let mut p = path.clone();
                                                     p.push(k as u16);
-                                                    e.insert((scratch.clone(), p));
+                                                    e.insert((scratch.clone(), p, kind));
                                                 }
                                                 Entry::Occupied(mut e) if shorter(&e.get().1) => {
                                                     let mut p = path.clone();
                                                     p.push(k as u16);
                                                     e.get_mut().1 = p;
+                                                    e.get_mut().2 = kind;
                                                 }
                                                 Entry::Occupied(_) => {}
                                             }
                                         }
                                     }
                                     let mut session = output.session(&cap);
-                                    for (fp, (enc, p)) in next {
-                                        session.give((fp, enc, p));
+                                    for (fp, (enc, p, kind)) in next {
+                                        session.give((fp, enc, p, kind));
                                     }
                                     s.unique += new;
                                     *s.sizes.entry(t).or_default() += new;
@@ -597,7 +619,7 @@ pub fn run(
             let init = World::init(&setup);
             let mut encoded = Vec::new();
             let fp = Fingerprinter::new(&setup, symmetry).of_keeping(&init, &mut encoded);
-            seed.push((fp, encoded, Vec::new()));
+            seed.push((fp, encoded, Vec::new(), NO_KIND));
         }
         seeds.advance_to(seed_level);
         for r in seed {
@@ -665,7 +687,9 @@ pub fn run(
     // The least witness over all workers: shortest, then the least path.
     let mut found: Vec<Option<(u32, Vec<u16>)>> = vec![None; props.len()];
     let (mut unique, mut generated, mut depth) = (0u64, 1u64, 0u32);
+    let mut coverage = Coverage::default();
     for s in &summaries {
+        coverage.merge(&s.coverage);
         unique += s.unique;
         generated += s.generated;
         depth = depth.max(s.sizes.keys().copied().max().unwrap_or(0));
@@ -696,6 +720,8 @@ pub fn run(
         unique_states: unique as usize,
         max_depth: depth as usize,
         seconds: start.elapsed().as_secs_f64(),
+        coverage,
+        coverage_partial: false,
     };
     Ok(Some(Report::of_search(setup, opts, search, properties)))
 }

@@ -10,13 +10,15 @@
 //! - [`fingerprints`]: state fingerprints and the native engines' visited tables.
 //! - [`levels`]: the native BFS's levels, in memory or in files.
 //! - [`checkpoint`]: the native BFS's checkpoints, and resuming from one.
-//! - [`report`]: the report every engine returns (text, JSON, exit code).
+//! - [`report`]: the report every engine returns (text, JSON, exit code); [`coverage`]: its
+//!   action coverage.
 //! - [`cli`]: `plasma-check check`; [`explore`]: `plasma-check explore`.
 
 pub mod bfs;
 pub mod check;
 pub mod checkpoint;
 pub mod cli;
+pub mod coverage;
 pub mod distributed;
 pub mod explore;
 pub mod fingerprints;

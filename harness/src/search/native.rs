@@ -22,6 +22,7 @@
 
 use crate::search::check::{progress_line, CheckOptions};
 use crate::search::checkpoint::{self, LoadedDfs, Meta, StackFrame};
+use crate::search::coverage::Coverage;
 use crate::search::fingerprints::{Fingerprinter, Recent, SegmentHashes};
 use crate::search::report::{replayed_steps, PropertyReport, Report, Search};
 use plasma_model::encode::SEGMENTS;
@@ -132,17 +133,22 @@ fn expand(
 }
 
 /// Stores the fingerprints [`expand`] computed and records the new ones' successors as the
-/// node's children. Returns the successors generated.
+/// node's children, counting each successor's kind into `cov`. Returns the successors
+/// generated.
 fn store(
     node: &mut Frame,
     visited: &mut Visited,
     recent: &mut Recent,
     fps: &[(usize, u64)],
+    cov: &mut Coverage,
 ) -> usize {
     node.fresh.clear();
     for &(i, fp) in fps.iter() {
+        let kind = node.actions[i].kind();
+        cov.enable(kind);
         if !recent.seen(fp) && visited.insert(fp) {
             node.fresh.push(i);
+            cov.take(kind);
         }
     }
     fps.len()
@@ -175,6 +181,8 @@ fn run_from(setup: &Setup, opts: &CheckOptions, loaded: Option<LoadedDfs>) -> Re
     let mut generated: usize = 1;
     let mut max_depth = 0;
     let mut stop_reason = None;
+    let mut cov = Coverage::default();
+    let mut coverage_partial = false;
 
     let init = World::init(setup);
     let mut init_hashes = [0; SEGMENTS];
@@ -211,7 +219,7 @@ fn run_from(setup: &Setup, opts: &CheckOptions, loaded: Option<LoadedDfs>) -> Re
             root.hashes = init_hashes;
             root.world.enabled_at(setup, &mut root.actions);
             expand(setup, &mut root, &mut key, &visited, &mut fps);
-            generated += store(&mut root, &mut visited, &mut recent, &fps);
+            generated += store(&mut root, &mut visited, &mut recent, &fps, &mut cov);
             frames = vec![root];
             depth = 1;
         }
@@ -220,6 +228,8 @@ fn run_from(setup: &Setup, opts: &CheckOptions, loaded: Option<LoadedDfs>) -> Re
             generated = l.meta.generated;
             max_depth = l.meta.max_depth;
             before = l.meta.seconds;
+            coverage_partial = l.meta.coverage.is_none();
+            cov = l.meta.coverage.unwrap_or_default();
             for (slot, path) in found.iter_mut().zip(&l.meta.paths) {
                 *slot = path.as_ref().map(|n| checkpoint::actions_of(setup, n));
             }
@@ -277,6 +287,7 @@ fn run_from(setup: &Setup, opts: &CheckOptions, loaded: Option<LoadedDfs>) -> Re
                             .map(|p| p.as_ref().map(|a| checkpoint::numbers_of(setup, a)))
                             .collect(),
                         max_depth,
+                        coverage: Some(cov),
                         ..Meta::new(checkpoint::ENGINE_DFS, setup, opts.symmetry, &props)
                     };
                     if let Err(e) = checkpoint::save_dfs(dir, &meta, &mut visited, &stack) {
@@ -358,7 +369,7 @@ fn run_from(setup: &Setup, opts: &CheckOptions, loaded: Option<LoadedDfs>) -> Re
                 break;
             }
         }
-        generated += store(child, &mut visited, &mut recent, &fps);
+        generated += store(child, &mut visited, &mut recent, &fps, &mut cov);
         depth += 1;
         max_depth = max_depth.max(depth);
     }
@@ -383,6 +394,8 @@ fn run_from(setup: &Setup, opts: &CheckOptions, loaded: Option<LoadedDfs>) -> Re
         unique_states: visited.len(),
         max_depth,
         seconds,
+        coverage: cov,
+        coverage_partial,
     };
     Report::of_search(setup, opts, search, properties)
 }

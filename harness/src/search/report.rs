@@ -2,6 +2,7 @@
 
 use crate::exit;
 use crate::search::check::Strategy;
+use crate::search::coverage::{self, never_taken, Coverage, KindCoverage};
 use plasma_model::Config;
 use serde::Serialize;
 use std::fmt::Write;
@@ -88,6 +89,15 @@ pub struct Report {
     pub seconds: f64,
     pub states_per_second: f64,
     pub properties: Vec<PropertyReport>,
+    /// Per action kind, in `ActionKind::ALL` order: transitions generated and those that
+    /// reached a new state.
+    pub coverage: Vec<KindCoverage>,
+    /// The kinds the configuration allows that the run never took.
+    pub never_taken: Vec<&'static str>,
+    /// The counters miss the part of the run before a resumed checkpoint (one written before
+    /// checkpoints kept them).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub coverage_partial: bool,
 }
 
 impl PropertyReport {
@@ -120,6 +130,8 @@ pub(crate) struct Search {
     pub unique_states: usize,
     pub max_depth: usize,
     pub seconds: f64,
+    pub coverage: Coverage,
+    pub coverage_partial: bool,
 }
 
 impl Report {
@@ -130,6 +142,7 @@ impl Report {
         search: Search,
         properties: Vec<PropertyReport>,
     ) -> Self {
+        let rows = search.coverage.rows(setup);
         Report {
             config: setup.config.clone(),
             protocol: setup.protocol.name().to_string(),
@@ -147,6 +160,9 @@ impl Report {
             seconds: search.seconds,
             states_per_second: search.states as f64 / search.seconds.max(1e-9),
             properties,
+            coverage: rows.clone(),
+            never_taken: never_taken(&rows),
+            coverage_partial: search.coverage_partial,
         }
         .finalize()
     }
@@ -220,6 +236,13 @@ impl Report {
             "\n  states generated {}, unique {}, max depth {}, {:.2}s, {:.0} states/s",
             self.states, self.unique_states, self.max_depth, self.seconds, self.states_per_second
         );
+        let partial = if self.coverage_partial {
+            " (partial: the run before the checkpoint it resumed is not counted)"
+        } else {
+            ""
+        };
+        let _ = writeln!(s, "\n  action coverage{partial}:");
+        s.push_str(&coverage::table(&self.coverage, &self.never_taken));
         for p in self.violated() {
             let _ = writeln!(s, "\ncounterexample for {} ({}):", p.name, p.about);
             for (i, step) in p.trace.iter().flatten().enumerate() {

@@ -1,10 +1,15 @@
 //! The stateright `Model` adapter: states are [`World`]s, actions are model [`Action`]s, and the
 //! properties are the shared list from `plasma-properties`.
 
+use crate::search::coverage::Coverage;
+use crate::search::fingerprints::Fingerprinter;
+use plasma_model::ActionKind;
 use plasma_model::{describe, Action, Setup, Symmetry, World};
 use stateright::{Model, Property};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::cell::RefCell;
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 /// The plasma protocol under one [`Setup`], as a stateright model.
 #[derive(Clone)]
@@ -21,6 +26,109 @@ pub struct PlasmaModel {
     pub stop: Arc<AtomicBool>,
     /// Check only these properties (all applicable ones when `None`).
     pub only: Option<Vec<&'static str>>,
+    /// Action coverage, counted when set (by the check, not the explorer, whose browsing
+    /// would only grow it).
+    pub coverage: Option<Arc<Counting>>,
+}
+
+/// Shards of [`Counting`]'s set of states seen: enough that threads rarely wait on one another.
+const SHARDS: usize = 64;
+
+/// Action coverage counted from inside the model, the only place stateright lets us see its
+/// transitions. `enabled` counts every successor `next_state` produces, as stateright's own
+/// state count does. stateright keeps to itself whether a successor was new, and its visitor
+/// (which sees each new state once) rebuilds the state's whole path by replaying it from the
+/// initial state, a cost that grows with the depth of every state; so `taken` comes from a set
+/// of our own, of the native engines' fingerprints of the states seen (of their
+/// representatives under symmetry, so an orbit enters it once, as in stateright's DFS). Each
+/// state enters it once, so `taken` adds up to the unique states but one, as on the native
+/// engines; with several threads, which of two racing transitions counts as the first may
+/// differ from the one stateright kept.
+pub struct Counting {
+    /// Tells this run's fingerprinters (one a thread) from an earlier run's.
+    id: u64,
+    setup: Setup,
+    symmetry: bool,
+    enabled: [AtomicU64; ActionKind::COUNT],
+    taken: [AtomicU64; ActionKind::COUNT],
+    seen: Vec<Mutex<HashSet<u64, nohash::BuildNoHash>>>,
+}
+
+static RUNS: AtomicU64 = AtomicU64::new(0);
+
+thread_local! {
+    /// The fingerprinter of the run (by [`Counting::id`]) this thread last counted for.
+    static KEY: RefCell<Option<(u64, Fingerprinter)>> = const { RefCell::new(None) };
+}
+
+impl Counting {
+    pub fn new(setup: &Setup, symmetry: bool) -> Counting {
+        let c = Counting {
+            id: RUNS.fetch_add(1, Ordering::Relaxed),
+            setup: setup.clone(),
+            symmetry,
+            enabled: std::array::from_fn(|_| AtomicU64::new(0)),
+            taken: std::array::from_fn(|_| AtomicU64::new(0)),
+            seen: (0..SHARDS).map(|_| Mutex::default()).collect(),
+        };
+        c.is_new(&World::init(setup));
+        c
+    }
+
+    fn is_new(&self, w: &World) -> bool {
+        let fp = KEY.with(|key| {
+            let mut key = key.borrow_mut();
+            match &mut *key {
+                Some((id, k)) if *id == self.id => k.of(w),
+                _ => {
+                    let mut k = Fingerprinter::new(&self.setup, self.symmetry);
+                    let fp = k.of(w);
+                    *key = Some((self.id, k));
+                    fp
+                }
+            }
+        });
+        self.seen[(fp >> 58) as usize % SHARDS]
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(fp)
+    }
+
+    fn count(&self, kind: ActionKind, next: &World) {
+        self.enabled[kind.index()].fetch_add(1, Ordering::Relaxed);
+        if self.is_new(next) {
+            self.taken[kind.index()].fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// The counts so far (take them before stateright replays discovered paths through the
+    /// model, which would count those steps again).
+    pub fn snapshot(&self) -> Coverage {
+        Coverage {
+            enabled: std::array::from_fn(|i| self.enabled[i].load(Ordering::Relaxed)),
+            taken: std::array::from_fn(|i| self.taken[i].load(Ordering::Relaxed)),
+        }
+    }
+}
+
+/// A hasher for keys that are hashes already.
+mod nohash {
+    #[derive(Default)]
+    pub struct NoHash(u64);
+
+    impl std::hash::Hasher for NoHash {
+        fn finish(&self) -> u64 {
+            self.0
+        }
+        fn write(&mut self, _: &[u8]) {
+            unreachable!("only u64 keys");
+        }
+        fn write_u64(&mut self, n: u64) {
+            self.0 = n;
+        }
+    }
+
+    pub type BuildNoHash = std::hash::BuildHasherDefault<NoHash>;
 }
 
 impl PlasmaModel {
@@ -34,6 +142,7 @@ impl PlasmaModel {
             found: Arc::new(found),
             stop: Arc::new(AtomicBool::new(false)),
             only: None,
+            coverage: None,
         }
     }
 }
@@ -104,7 +213,11 @@ impl Model for PlasmaModel {
     }
 
     fn next_state(&self, state: &World, action: Action) -> Option<World> {
-        state.step(&self.setup, &action).ok()
+        let next = state.step(&self.setup, &action).ok()?;
+        if let Some(c) = &self.coverage {
+            c.count(action.kind(), &next);
+        }
+        Some(next)
     }
 
     fn format_action(&self, action: &Action) -> String {
