@@ -22,7 +22,9 @@ pub const NAMES: [&str; 12] = [
 /// A named preset.
 pub fn preset(name: &str) -> Option<Config> {
     match name {
-        // One installation, a second tab, one reset: the identity plumbing, no faults.
+        // One installation, a second tab, one reset: the identity plumbing. Leaves out faults
+        // and auth changes (one user). Under the hardened protocol a reload is a self-loop
+        // (nothing in memory to lose), so no preset takes it there.
         "tiny" => Some(Config {
             installs: 1,
             tabs: 2,
@@ -34,7 +36,7 @@ pub fn preset(name: &str) -> Option<Config> {
             max_resets: 1,
             ..Config::default()
         }),
-        // Adds a drop and a duplicate.
+        // Adds a drop and a duplicate. Leaves out auth changes.
         "small" => Some(Config {
             installs: 1,
             tabs: 2,
@@ -48,7 +50,7 @@ pub fn preset(name: &str) -> Option<Config> {
         }),
         // The richest configuration that completes in about a minute on 2 cores: a third
         // mutation (so a client has a pending tail behind an applied head), a drop, a duplicate,
-        // a reset and a second tab.
+        // a reset and a second tab. Leaves out auth changes (see `interplay-faults`).
         "default" => Some(Config {
             installs: 1,
             tabs: 2,
@@ -62,6 +64,8 @@ pub fn preset(name: &str) -> Option<Config> {
         }),
         // Two installations (two groups) of two users, a logout and a login; one private
         // last-write-wins row, a resolveConflict (keep the larger) row and a CRDT counter.
+        // One tab per installation (no tab to open, duplicate or restore: `interplay` has
+        // them), no reset, no faults.
         "auth" => Some(Config {
             installs: 2,
             tabs: 2,
@@ -78,14 +82,16 @@ pub fn preset(name: &str) -> Option<Config> {
             max_auth_changes: 2,
         }),
         // Two devices of one user (two installations, two IndexedDBs): under the page's
-        // `clientGroupID: currentUser.id` they share one clientGroupID.
+        // `clientGroupID: currentUser.id` they share one clientGroupID. One tab each, one user,
+        // no reset, no faults: only what two groups of one user share.
         "devices" => Some(Config {
             installs: 2,
             max_resets: 0,
             ..preset("tiny")?
         }),
         // One browser shared by two people: user 0 signs out and user 1 signs in, with
-        // mutations pending in the one IndexedDB.
+        // mutations pending in the one IndexedDB. One tab (no tab to open, duplicate or
+        // restore: `interplay` has them), no reset, no faults.
         "user-switch" => Some(Config {
             tabs: 1,
             max_resets: 0,
@@ -118,7 +124,8 @@ pub fn preset(name: &str) -> Option<Config> {
             ..preset("interplay")?
         }),
         // `tiny` with a third tab: where symmetry reduction pays (tabs and their clientIDs
-        // are interchangeable), 8,381,438 states or 1,566,879 orbits.
+        // are interchangeable), 8,381,438 states or 1,566,879 orbits. Leaves out faults and
+        // auth changes.
         "tabs3" => Some(Config {
             installs: 1,
             tabs: 3,
@@ -131,7 +138,8 @@ pub fn preset(name: &str) -> Option<Config> {
             ..Config::default()
         }),
         // Larger than `default`: three tabs and three mutations (with a reset, no faults):
-        // 21,093,710 orbits under symmetry (`check --config wide --symmetry`).
+        // 21,093,710 orbits under symmetry (`check --config wide --symmetry`). Leaves out auth
+        // changes.
         "wide" => Some(Config {
             installs: 1,
             tabs: 3,
@@ -143,7 +151,7 @@ pub fn preset(name: &str) -> Option<Config> {
             max_resets: 1,
             ..Config::default()
         }),
-        // `wide` with a drop and a duplicate.
+        // `wide` with a drop and a duplicate. Leaves out auth changes.
         "wide-faults" => Some(Config {
             drops: 1,
             duplicates: 1,
@@ -151,7 +159,8 @@ pub fn preset(name: &str) -> Option<Config> {
         }),
         // The scale preset: two installations, three tabs, three rows, a reset, a drop and a
         // duplicate: 1,021,528,768 states, verified in 23 minutes on 2 cores
-        // (`check --config big --disk DIR --expect-states 1100000000`).
+        // (`check --config big --disk DIR --expect-states 1100000000`). Leaves out auth
+        // changes (one user).
         "big" => Some(Config {
             installs: 2,
             tabs: 3,

@@ -1,5 +1,5 @@
-//! Action coverage: on a complete run every engine's `taken` adds up to the unique states but
-//! the initial one (each new state is reached first by exactly one transition), `enabled` to the
+//! Action coverage: on a complete run every engine's `new_states` adds up to the unique states
+//! but the initial one (each new state is reached first by exactly one transition), `enabled` to the
 //! transitions generated, and engines that explore the same states agree on `enabled` kind by
 //! kind; the JSON and text reports carry it, and `never_taken` names only kinds the
 //! configuration allows.
@@ -31,13 +31,17 @@ fn run(engine: Engine, strategy: Strategy, threads: usize) -> Report {
 fn sums_agree(r: &Report, what: &str) -> Vec<u64> {
     assert!(r.complete, "{what}: complete");
     assert_eq!(r.coverage.len(), ActionKind::COUNT, "{what}");
-    let taken: u64 = r.coverage.iter().map(|c| c.taken).sum();
+    let new: u64 = r.coverage.iter().filter_map(|c| c.new_states).sum();
     let enabled: u64 = r.coverage.iter().map(|c| c.enabled).sum();
-    assert_eq!(taken, r.unique_states as u64 - 1, "{what}: taken");
+    assert_eq!(new, r.unique_states as u64 - 1, "{what}: new states");
     // `states` counts the initial state too, as stateright does.
     assert_eq!(enabled, r.states as u64 - 1, "{what}: enabled");
     for c in &r.coverage {
-        assert!(c.taken <= c.enabled, "{what}: {c:?}");
+        assert_eq!(c.taken, c.enabled, "{what}: a search takes what it enables");
+        assert!(
+            c.new_states.is_some_and(|n| n <= c.enabled),
+            "{what}: {c:?}"
+        );
     }
     r.coverage.iter().map(|c| c.enabled).collect()
 }
@@ -111,8 +115,8 @@ fn check_json(args: &[&str]) -> Value {
     })
 }
 
-/// The JSON report's rows as (action, allowed, enabled, taken).
-fn rows(v: &Value) -> Vec<(String, bool, u64, u64)> {
+/// The JSON report's rows as (action, allowed, enabled, taken, new states).
+fn rows(v: &Value) -> Vec<(String, bool, u64, u64, Option<u64>)> {
     v["coverage"]
         .as_array()
         .expect("coverage")
@@ -123,6 +127,7 @@ fn rows(v: &Value) -> Vec<(String, bool, u64, u64)> {
                 c["allowed"].as_bool().expect("allowed"),
                 c["enabled"].as_u64().expect("enabled"),
                 c["taken"].as_u64().expect("taken"),
+                c["new_states"].as_u64(),
             )
         })
         .collect()
@@ -134,8 +139,8 @@ fn timely_workers_agree_and_json_has_the_fields() {
     assert_eq!(v["engine"], "timely");
     let rows = rows(&v);
     assert_eq!(rows.len(), ActionKind::COUNT);
-    let taken: u64 = rows.iter().map(|r| r.3).sum();
-    assert_eq!(Some(taken + 1), v["unique_states"].as_u64());
+    let new: u64 = rows.iter().filter_map(|r| r.4).sum();
+    assert_eq!(Some(new + 1), v["unique_states"].as_u64());
     let enabled: Vec<u64> = rows.iter().map(|r| r.2).collect();
     assert_eq!(enabled, reference());
     let never: Vec<&str> = v["never_taken"]
@@ -159,7 +164,7 @@ fn a_kind_the_configuration_rules_out_is_never_reported_missing() {
     let v = check_json(&["--config", "user-switch", "--engine", "native"]);
     let rows = rows(&v);
     let restore = rows.iter().find(|r| r.0 == "RestoreTab").expect("row");
-    assert_eq!(restore, &("RestoreTab".to_string(), false, 0, 0));
+    assert_eq!(restore, &("RestoreTab".to_string(), false, 0, 0, Some(0)));
     let never = v["never_taken"].as_array().expect("never_taken");
     assert!(!never.iter().any(|n| n == "RestoreTab"), "{never:?}");
     assert!(rows.iter().any(|r| r.0 == "Login" && r.1 && r.3 > 0));
@@ -194,6 +199,23 @@ fn simulate_counts_the_choices_it_offered_and_made() {
     let rows = rows(&v);
     let taken: u64 = rows.iter().map(|r| r.3).sum();
     assert_eq!(Some(taken), v["steps_run"].as_u64());
-    assert!(rows.iter().all(|r| r.3 <= r.2));
+    assert!(rows.iter().all(|r| r.3 <= r.2 && r.4.is_none()));
     assert!(rows.iter().all(|r| r.1 || r.2 == 0), "{rows:?}");
+}
+
+/// The presets of the default suite take every action kind their configuration allows (a
+/// preset's comment says what its configuration leaves out, and why).
+#[test]
+fn small_presets_take_every_kind_they_allow() {
+    for name in ["tiny", "small", "devices", "user-switch"] {
+        let opts = CheckOptions {
+            strategy: Strategy::Bfs,
+            threads: 2,
+            engine: Engine::Native,
+            ..CheckOptions::default()
+        };
+        let r = check::run(&Setup::hardened(preset(name).expect("preset")), &opts);
+        assert!(r.verified, "{name}");
+        assert!(r.never_taken.is_empty(), "{name}: {:?}", r.never_taken);
+    }
 }

@@ -71,7 +71,10 @@ impl Tab {
 
     /// Closed and not yet restored: "Reopen closed tab" may bring it back.
     pub fn is_closed(&self) -> bool {
-        matches!(self.status, TabStatus::Closed | TabStatus::ClosedBeforeLogin)
+        matches!(
+            self.status,
+            TabStatus::Closed | TabStatus::ClosedBeforeLogin
+        )
     }
 
     /// A new client in this tab (a reset, or a login onto another user's IndexedDB): a new

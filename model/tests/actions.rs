@@ -299,9 +299,16 @@ fn a_tab_restored_after_a_login_mints_a_fresh_client_id() {
     let hardened = Setup::new(config.clone(), Protocol::hardened());
     let w = run(&hardened, &World::init(&hardened), &steps);
     assert_ne!(w.tabs[1].client, 0, "a fresh clientID");
-    let slice: Vec<_> = w.installs[0].slice(w.tabs[1].client).map(|(m, _)| m).collect();
+    let slice: Vec<_> = w.installs[0]
+        .slice(w.tabs[1].client)
+        .map(|(m, _)| m)
+        .collect();
     assert_eq!(slice, vec![1], "the new user's slice starts at mid 1");
-    assert_eq!(w.installs[0].slice(0).count(), 1, "c0#1 waits for its author");
+    assert_eq!(
+        w.installs[0].slice(0).count(),
+        1,
+        "c0#1 waits for its author"
+    );
 
     let mutant = Setup::mutated(
         config,
@@ -310,7 +317,11 @@ fn a_tab_restored_after_a_login_mints_a_fresh_client_id() {
     );
     let w = run(&mutant, &World::init(&mutant), &steps);
     assert_eq!(w.tabs[1].client, 0, "the mutant keeps c0");
-    assert_eq!(w.installs[0].slice(0).count(), 2, "c0#1 and c0#2 share a slice");
+    assert_eq!(
+        w.installs[0].slice(0).count(),
+        2,
+        "c0#1 and c0#2 share a slice"
+    );
 }
 
 #[test]

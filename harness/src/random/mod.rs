@@ -404,7 +404,7 @@ pub fn simulate(setup: &Setup, opts: &SimOptions, mut on_case: impl FnMut(u64, u
         }
     }
     let seconds = start.elapsed().as_secs_f64();
-    let coverage = cov.rows(setup);
+    let coverage = cov.simulation_rows(setup);
     SimReport {
         never_taken: never_taken(&coverage),
         coverage,

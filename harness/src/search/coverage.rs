@@ -1,7 +1,10 @@
-//! Action coverage, as TLC reports it: per action kind, how often a run had it enabled and how
-//! often it led somewhere new. A kind the configuration allows that never led to a new state
-//! points at a bound, a preset or a guard that hides it, and the properties then say nothing
-//! about the steps it would have taken.
+//! Action coverage, as TLC reports it: per action kind, how often a run had it enabled, how
+//! often it took it, and (in an exhaustive search) how often that led to a state not seen
+//! before. A kind the configuration allows that a run never took points at a bound, a preset or
+//! a guard that hides it, and the properties then say nothing about the steps it would have
+//! taken. An exhaustive search takes every action enabled in a state it expands, so there
+//! `taken` equals `enabled` and the verdict "never taken" is the same on every engine; which
+//! transition reaches a state first depends on the search order, so `new_states` does not.
 
 use plasma_model::{ActionKind, Setup};
 use serde::{Deserialize, Serialize};
@@ -15,8 +18,8 @@ pub struct Coverage {
     /// Transitions of the kind generated: enabled in a state that was expanded (in a
     /// simulation, offered at a step).
     pub enabled: [u64; KINDS],
-    /// Of those, the ones that reached a state not seen before (a new orbit under symmetry); in
-    /// a simulation, the ones chosen.
+    /// In a search, the transitions that reached a state not seen before (a new orbit under
+    /// symmetry); in a simulation, the ones chosen.
     pub taken: [u64; KINDS],
 }
 
@@ -48,8 +51,23 @@ impl Coverage {
         self.taken.iter().sum()
     }
 
-    /// The report's rows, every kind in [`ActionKind::ALL`] order.
-    pub fn rows(&self, setup: &Setup) -> Vec<KindCoverage> {
+    /// A search's rows, every kind in [`ActionKind::ALL`] order: each enabled action was
+    /// taken, and `new_states` of them reached a state not seen before.
+    pub fn search_rows(&self, setup: &Setup) -> Vec<KindCoverage> {
+        ActionKind::ALL
+            .iter()
+            .map(|&k| KindCoverage {
+                action: k.name(),
+                allowed: k.allowed(setup),
+                enabled: self.enabled[k.index()],
+                taken: self.enabled[k.index()],
+                new_states: Some(self.taken[k.index()]),
+            })
+            .collect()
+    }
+
+    /// A simulation's rows: how often each kind was offered at a step, and chosen.
+    pub fn simulation_rows(&self, setup: &Setup) -> Vec<KindCoverage> {
         ActionKind::ALL
             .iter()
             .map(|&k| KindCoverage {
@@ -57,6 +75,7 @@ impl Coverage {
                 allowed: k.allowed(setup),
                 enabled: self.enabled[k.index()],
                 taken: self.taken[k.index()],
+                new_states: None,
             })
             .collect()
     }
@@ -71,6 +90,9 @@ pub struct KindCoverage {
     pub allowed: bool,
     pub enabled: u64,
     pub taken: u64,
+    /// An exhaustive search's transitions of this kind that reached a state first.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new_states: Option<u64>,
 }
 
 /// The kinds the setup allows that the run never took.
@@ -86,7 +108,9 @@ pub fn never_taken(rows: &[KindCoverage]) -> Vec<&'static str> {
 pub fn table(rows: &[KindCoverage], never: &[&'static str]) -> String {
     use std::fmt::Write;
     let mut s = String::new();
-    let _ = writeln!(s, "  {:16} {:>12} {:>12}", "action", "enabled", "taken");
+    let search = rows.iter().any(|r| r.new_states.is_some());
+    let _ = write!(s, "  {:16} {:>12} {:>12}", "action", "enabled", "taken");
+    let _ = writeln!(s, "{}", if search { "   new states" } else { "" });
     let mut absent = Vec::new();
     for r in rows {
         if !r.allowed && r.enabled == 0 {
@@ -98,9 +122,13 @@ pub fn table(rows: &[KindCoverage], never: &[&'static str]) -> String {
         } else {
             "  (not allowed by the configuration)"
         };
+        let new = r
+            .new_states
+            .map(|n| format!(" {n:>12}"))
+            .unwrap_or_default();
         let _ = writeln!(
             s,
-            "  {:16} {:>12} {:>12}{note}",
+            "  {:16} {:>12} {:>12}{new}{note}",
             r.action, r.enabled, r.taken
         );
     }
@@ -142,6 +170,7 @@ mod tests {
             allowed,
             enabled,
             taken,
+            new_states: None,
         };
         let rows = [
             row("Push", true, 5, 2),

@@ -89,8 +89,8 @@ pub struct Report {
     pub seconds: f64,
     pub states_per_second: f64,
     pub properties: Vec<PropertyReport>,
-    /// Per action kind, in `ActionKind::ALL` order: transitions generated and those that
-    /// reached a new state.
+    /// Per action kind, in `ActionKind::ALL` order: transitions enabled (each one taken) and
+    /// those that reached a state first.
     pub coverage: Vec<KindCoverage>,
     /// The kinds the configuration allows that the run never took.
     pub never_taken: Vec<&'static str>,
@@ -142,7 +142,7 @@ impl Report {
         search: Search,
         properties: Vec<PropertyReport>,
     ) -> Self {
-        let rows = search.coverage.rows(setup);
+        let rows = search.coverage.search_rows(setup);
         Report {
             config: setup.config.clone(),
             protocol: setup.protocol.name().to_string(),
