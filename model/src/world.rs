@@ -697,9 +697,13 @@ impl World {
             let client = self.mint()?;
             self.tabs[usize::from(tab)].rotate(client);
         }
-        for t in self.tabs.iter_mut() {
-            if t.install == install && t.status == TabStatus::Closed {
-                t.status = TabStatus::ClosedBeforeLogin;
+        // Once the run's tab budget is spent no closed tab can be restored, and marking it
+        // would only tell apart states that behave alike.
+        if self.tabs.len() < usize::from(setup.config.tabs) {
+            for t in self.tabs.iter_mut() {
+                if t.install == install && t.status == TabStatus::Closed {
+                    t.status = TabStatus::ClosedBeforeLogin;
+                }
             }
         }
         self.rebase(setup, install);

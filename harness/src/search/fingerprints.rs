@@ -404,6 +404,15 @@ impl Default for Fingerprints {
 }
 
 impl Fingerprints {
+    /// A table that holds `states` fingerprints without growing (at most 3/4 full).
+    pub fn for_states(states: usize) -> Fingerprints {
+        let want = (states.saturating_mul(4) / 3 + 1).next_power_of_two();
+        Fingerprints {
+            slots: Slots::zeroed(want.max(FIRST_SLOTS)),
+            len: 0,
+        }
+    }
+
     /// Fingerprints stored.
     pub fn len(&self) -> usize {
         self.len
@@ -570,7 +579,10 @@ impl Fingerprints {
 
     /// The set of the fingerprints [`Fingerprints::write_fingerprints`] wrote.
     pub fn from_fingerprints(bytes: &[u8]) -> Fingerprints {
-        let mut set = Fingerprints::default();
+        // Sized for the count up front: the stored fingerprints come in the slot order of a
+        // larger table, and inserted into a small one that doubles they pile up in long runs
+        // of full slots (every insert then probes to the end of its run).
+        let mut set = Fingerprints::for_states(bytes.len() / 8);
         for c in bytes.chunks_exact(8) {
             let mut a = [0; 8];
             a.copy_from_slice(c);
