@@ -16,8 +16,8 @@ const USER_SWITCH: usize = 63_508;
 const INTERPLAY: usize = 3_103_532;
 const INTERPLAY_ZERO: usize = 4_657_288;
 /// Orbits under symmetry.
-const INTERPLAY_FAULTS: usize = 64_884_792;
-const INTERPLAY_FAULTS_ZERO: usize = 97_350_861;
+const INTERPLAY_FAULTS: usize = 62_222_940;
+const INTERPLAY_FAULTS_ZERO: usize = 93_814_510;
 const BIG: usize = 1_021_528_768;
 const REPLICACHE_TINY: usize = 1_361_563_424;
 
