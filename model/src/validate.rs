@@ -1,0 +1,258 @@
+//! The structural invariants every reachable state keeps, checked on a state that did not come
+//! from [`World::step`]: [`World::decode`] accepts any bytes that parse, and `step`, `enabled`,
+//! symmetry and the properties index collections by the numbers a state holds (a tab's
+//! installation, a serial into the history, a row), so a state read back from a file (a
+//! checkpoint) must be refused before any of them sees it, instead of panicking there.
+
+use crate::network::{Msg, Pushed};
+use crate::{GroupIdentity, Op, Setup, World};
+
+/// The bounds numbers in a state stay within, from the setup and the state's own counts.
+struct Bounds {
+    rows: u8,
+    installs: usize,
+    tabs: usize,
+    clients: u8,
+    serials: usize,
+    groups: u8,
+    users: u8,
+}
+
+impl Bounds {
+    fn row(&self, what: &str, row: u8) -> Result<(), String> {
+        below(what, "row", row, self.rows)
+    }
+    fn op(&self, what: &str, op: &Op) -> Result<(), String> {
+        self.row(what, op.row())
+    }
+    fn tab(&self, what: &str, tab: u8) -> Result<(), String> {
+        below(what, "tab", usize::from(tab), self.tabs)
+    }
+    fn install(&self, what: &str, install: u8) -> Result<(), String> {
+        below(what, "installation", usize::from(install), self.installs)
+    }
+    fn client(&self, what: &str, client: u8) -> Result<(), String> {
+        below(what, "clientID", client, self.clients)
+    }
+    fn serial(&self, what: &str, serial: u8) -> Result<(), String> {
+        below(what, "serial", usize::from(serial), self.serials)
+    }
+    fn group(&self, what: &str, group: u8) -> Result<(), String> {
+        below(what, "clientGroupID", group, self.groups)
+    }
+    fn user(&self, what: &str, user: Option<u8>) -> Result<(), String> {
+        user.map_or(Ok(()), |u| below(what, "user", u, self.users))
+    }
+    fn pushed(&self, what: &str, p: &Pushed) -> Result<(), String> {
+        self.client(what, p.client)?;
+        self.op(what, &p.op)?;
+        self.serial(what, p.serial)
+    }
+}
+
+fn below<T: PartialOrd + std::fmt::Display>(
+    what: &str,
+    kind: &str,
+    value: T,
+    bound: T,
+) -> Result<(), String> {
+    if value < bound {
+        Ok(())
+    } else {
+        Err(format!("{what}: {kind} {value} is out of range (below {bound})"))
+    }
+}
+
+fn len_is(what: &str, len: usize, expected: u8) -> Result<(), String> {
+    if len == usize::from(expected) {
+        Ok(())
+    } else {
+        Err(format!("{what} has {len} rows, the configuration {expected}"))
+    }
+}
+
+impl World {
+    /// `Ok` if every number in the state is within the range the code that reads it indexes
+    /// by (the setup's bounds, and the state's own tabs, clientIDs and history); the message
+    /// names the first part that is not. Every state [`World::step`] reaches passes.
+    pub fn validate(&self, setup: &Setup) -> Result<(), String> {
+        let c = &setup.config;
+        let b = Bounds {
+            rows: c.total_rows(),
+            installs: usize::from(c.installs),
+            tabs: self.tabs.len(),
+            clients: self.next_client,
+            serials: self.history.created.len(),
+            groups: match setup.protocol.group_id {
+                GroupIdentity::User => c.users.saturating_add(1),
+                GroupIdentity::Idb | GroupIdentity::IdbPerUser => c.installs,
+            },
+            users: c.users.max(1),
+        };
+        if self.installs.len() != b.installs {
+            return Err(format!(
+                "{} installations, the configuration has {}",
+                self.installs.len(),
+                c.installs
+            ));
+        }
+        if self.tabs.len() < b.installs || self.tabs.len() > usize::from(c.tabs) {
+            return Err(format!(
+                "{} tabs, the configuration allows {} to {}",
+                self.tabs.len(),
+                c.installs,
+                c.tabs
+            ));
+        }
+        if self.next_client < c.installs {
+            return Err(format!(
+                "next clientID {} is below the initial tabs' {}",
+                self.next_client, c.installs
+            ));
+        }
+        if self.history.created.len() > usize::from(c.max_mutations) {
+            return Err(format!(
+                "{} mutations created, the configuration allows {}",
+                self.history.created.len(),
+                c.max_mutations
+            ));
+        }
+        self.validate_server(&b)?;
+        self.validate_installs(&b)?;
+        self.validate_tabs(&b)?;
+        self.validate_network(&b)?;
+        self.validate_history(&b)
+    }
+
+    fn validate_server(&self, b: &Bounds) -> Result<(), String> {
+        let s = &self.server;
+        len_is("the server", s.rows.len(), b.rows)?;
+        for &(g, cl) in s.clients.keys() {
+            b.group("the server's clients", g)?;
+            b.client("the server's clients", cl)?;
+        }
+        for (&(g, cl), &u) in s.auth_ctx.iter() {
+            b.group("the server's auth ctx", g)?;
+            b.client("the server's auth ctx", cl)?;
+            b.user("the server's auth ctx", u)?;
+        }
+        for &g in s.served.keys() {
+            b.group("the server's served cookies", g)?;
+        }
+        Ok(())
+    }
+
+    fn validate_installs(&self, b: &Bounds) -> Result<(), String> {
+        for (i, inst) in self.installs.iter().enumerate() {
+            let what = format!("installation {i}");
+            len_is(&what, inst.base.len(), b.rows)?;
+            b.user(&what, inst.signed_in)?;
+            b.user(&what, inst.base_user)?;
+            for (&(cl, _), e) in inst.outbox.iter() {
+                b.client(&what, cl)?;
+                b.op(&what, &e.op)?;
+                b.serial(&what, e.serial)?;
+            }
+            for &cl in inst.next_mid.keys() {
+                b.client(&what, cl)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn validate_tabs(&self, b: &Bounds) -> Result<(), String> {
+        for (t, tab) in self.tabs.iter().enumerate() {
+            let what = format!("tab {t}");
+            len_is(&what, tab.view.len(), b.rows)?;
+            b.install(&what, tab.install)?;
+            b.client(&what, tab.client)?;
+        }
+        Ok(())
+    }
+
+    fn validate_network(&self, b: &Bounds) -> Result<(), String> {
+        for (m, copies) in self.network.iter() {
+            let what = "a message in flight";
+            if copies == 0 {
+                return Err(format!("{what} has no copies"));
+            }
+            b.tab(what, m.tab())?;
+            match m {
+                Msg::PushReq {
+                    group,
+                    client,
+                    user,
+                    mutations,
+                    ..
+                } => {
+                    b.group(what, *group)?;
+                    b.client(what, *client)?;
+                    b.user(what, *user)?;
+                    for p in mutations.iter() {
+                        b.pushed(what, p)?;
+                    }
+                }
+                Msg::PushResp { client, .. } => b.client(what, *client)?,
+                Msg::PullReq {
+                    group,
+                    client,
+                    user,
+                    cookie_user,
+                    ..
+                } => {
+                    b.group(what, *group)?;
+                    b.client(what, *client)?;
+                    b.user(what, *user)?;
+                    b.user(what, *cookie_user)?;
+                }
+                Msg::PullResp {
+                    group,
+                    user,
+                    base_user,
+                    patch,
+                    last_mutation_ids,
+                    to_client,
+                    ..
+                } => {
+                    b.group(what, *group)?;
+                    b.user(what, *user)?;
+                    b.user(what, *base_user)?;
+                    for &(r, _) in patch.rows() {
+                        b.row(what, r)?;
+                    }
+                    for &(cl, _) in last_mutation_ids.iter() {
+                        b.client(what, cl)?;
+                    }
+                    if let Some(cl) = to_client {
+                        b.client(what, *cl)?;
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn validate_history(&self, b: &Bounds) -> Result<(), String> {
+        let h = &self.history;
+        for (s, x) in h.created.iter().enumerate() {
+            let what = format!("created mutation {s}");
+            b.install(&what, x.install)?;
+            b.tab(&what, x.tab)?;
+            b.group(&what, x.group)?;
+            b.client(&what, x.client)?;
+            b.op(&what, &x.op)?;
+            b.user(&what, x.user)?;
+        }
+        for p in h.processed.iter() {
+            b.serial("a processed mutation", p.serial)?;
+            b.user("a processed mutation", p.user)?;
+        }
+        for &s in h.discarded.iter() {
+            b.serial("a discarded mutation", s)?;
+        }
+        for &s in h.wiped.iter() {
+            b.serial("a wiped mutation", s)?;
+        }
+        Ok(())
+    }
+}
