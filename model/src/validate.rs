@@ -16,14 +16,26 @@ struct Bounds {
     serials: usize,
     groups: u8,
     users: u8,
+    /// mutationIDs count a clientID's mutations, and no more are created than this.
+    mids: u8,
 }
+
+/// Every other number in a state (versions, cookies, values, copies, counters) is at most this
+/// (the encoding writes `Some(v)` as `v + 1`, and the step function counts up by one).
+const SMALL: u8 = 250;
 
 impl Bounds {
     fn row(&self, what: &str, row: u8) -> Result<(), String> {
         below(what, "row", row, self.rows)
     }
     fn op(&self, what: &str, op: &Op) -> Result<(), String> {
+        if let Op::Set { value, .. } = op {
+            small(what, "value", Some(*value))?;
+        }
         self.row(what, op.row())
+    }
+    fn mid(&self, what: &str, mid: Option<u8>) -> Result<(), String> {
+        mid.map_or(Ok(()), |m| below(what, "mutationID", m, self.mids.saturating_add(1)))
     }
     fn tab(&self, what: &str, tab: u8) -> Result<(), String> {
         below(what, "tab", usize::from(tab), self.tabs)
@@ -45,6 +57,7 @@ impl Bounds {
     }
     fn pushed(&self, what: &str, p: &Pushed) -> Result<(), String> {
         self.client(what, p.client)?;
+        self.mid(what, Some(p.mid))?;
         self.op(what, &p.op)?;
         self.serial(what, p.serial)
     }
@@ -61,6 +74,14 @@ fn below<T: PartialOrd + std::fmt::Display>(
     } else {
         Err(format!("{what}: {kind} {value} is out of range (below {bound})"))
     }
+}
+
+fn small(what: &str, kind: &str, value: Option<u8>) -> Result<(), String> {
+    value.map_or(Ok(()), |v| below(what, kind, v, SMALL + 1))
+}
+
+fn rows_small(what: &str, rows: &[Option<u8>]) -> Result<(), String> {
+    rows.iter().try_for_each(|&v| small(what, "value", v))
 }
 
 fn len_is(what: &str, len: usize, expected: u8) -> Result<(), String> {
@@ -88,7 +109,11 @@ impl World {
                 GroupIdentity::Idb | GroupIdentity::IdbPerUser => c.installs,
             },
             users: c.users.max(1),
+            mids: c.max_mutations,
         };
+        for (i, n) in self.counters().into_iter().enumerate() {
+            small("the counters", &format!("counter {i}"), Some(n))?;
+        }
         if self.installs.len() != b.installs {
             return Err(format!(
                 "{} installations, the configuration has {}",
@@ -127,17 +152,24 @@ impl World {
     fn validate_server(&self, b: &Bounds) -> Result<(), String> {
         let s = &self.server;
         len_is("the server", s.rows.len(), b.rows)?;
-        for &(g, cl) in s.clients.keys() {
+        small("the server", "version", Some(s.version))?;
+        for r in s.rows.iter() {
+            small("the server's rows", "value", r.value)?;
+            small("the server's rows", "version", Some(r.row_version))?;
+        }
+        for (&(g, cl), &m) in s.clients.iter() {
             b.group("the server's clients", g)?;
             b.client("the server's clients", cl)?;
+            b.mid("the server's clients", Some(m))?;
         }
         for (&(g, cl), &u) in s.auth_ctx.iter() {
             b.group("the server's auth ctx", g)?;
             b.client("the server's auth ctx", cl)?;
             b.user("the server's auth ctx", u)?;
         }
-        for &g in s.served.keys() {
+        for (&g, &v) in s.served.iter() {
             b.group("the server's served cookies", g)?;
+            small("the server's served cookies", "version", Some(v))?;
         }
         Ok(())
     }
@@ -146,15 +178,20 @@ impl World {
         for (i, inst) in self.installs.iter().enumerate() {
             let what = format!("installation {i}");
             len_is(&what, inst.base.len(), b.rows)?;
+            b.install(&what, inst.group)?;
+            rows_small(&what, &inst.base)?;
+            small(&what, "cookie", inst.cookie)?;
             b.user(&what, inst.signed_in)?;
             b.user(&what, inst.base_user)?;
-            for (&(cl, _), e) in inst.outbox.iter() {
+            for (&(cl, m), e) in inst.outbox.iter() {
                 b.client(&what, cl)?;
+                b.mid(&what, Some(m))?;
                 b.op(&what, &e.op)?;
                 b.serial(&what, e.serial)?;
             }
-            for &cl in inst.next_mid.keys() {
+            for (&cl, &m) in inst.next_mid.iter() {
                 b.client(&what, cl)?;
+                b.mid(&what, Some(m))?;
             }
         }
         Ok(())
@@ -163,9 +200,14 @@ impl World {
     fn validate_tabs(&self, b: &Bounds) -> Result<(), String> {
         for (t, tab) in self.tabs.iter().enumerate() {
             let what = format!("tab {t}");
-            len_is(&what, tab.view.len(), b.rows)?;
+            // A tab that is not open forgets its view.
+            if tab.is_open() || !tab.view.is_empty() {
+                len_is(&what, tab.view.len(), b.rows)?;
+            }
             b.install(&what, tab.install)?;
             b.client(&what, tab.client)?;
+            b.mid(&what, tab.mem_mid)?;
+            rows_small(&what, &tab.view)?;
         }
         Ok(())
     }
@@ -173,8 +215,8 @@ impl World {
     fn validate_network(&self, b: &Bounds) -> Result<(), String> {
         for (m, copies) in self.network.iter() {
             let what = "a message in flight";
-            if copies == 0 {
-                return Err(format!("{what} has no copies"));
+            if copies == 0 || copies > SMALL {
+                return Err(format!("{what} has {copies} copies"));
             }
             b.tab(what, m.tab())?;
             match m {
@@ -192,11 +234,19 @@ impl World {
                         b.pushed(what, p)?;
                     }
                 }
-                Msg::PushResp { client, .. } => b.client(what, *client)?,
+                Msg::PushResp {
+                    client,
+                    last_mutation_id,
+                    ..
+                } => {
+                    b.client(what, *client)?;
+                    b.mid(what, Some(*last_mutation_id))?;
+                }
                 Msg::PullReq {
                     group,
                     client,
                     user,
+                    cookie,
                     cookie_user,
                     ..
                 } => {
@@ -204,11 +254,14 @@ impl World {
                     b.client(what, *client)?;
                     b.user(what, *user)?;
                     b.user(what, *cookie_user)?;
+                    small(what, "cookie", *cookie)?;
                 }
                 Msg::PullResp {
                     group,
                     user,
                     base_user,
+                    base_cookie,
+                    cookie,
                     patch,
                     last_mutation_ids,
                     to_client,
@@ -217,11 +270,15 @@ impl World {
                     b.group(what, *group)?;
                     b.user(what, *user)?;
                     b.user(what, *base_user)?;
-                    for &(r, _) in patch.rows() {
+                    small(what, "cookie", *base_cookie)?;
+                    small(what, "cookie", Some(*cookie))?;
+                    for &(r, v) in patch.rows() {
                         b.row(what, r)?;
+                        small(what, "value", Some(v))?;
                     }
-                    for &(cl, _) in last_mutation_ids.iter() {
+                    for &(cl, m) in last_mutation_ids.iter() {
                         b.client(what, cl)?;
+                        b.mid(what, Some(m))?;
                     }
                     if let Some(cl) = to_client {
                         b.client(what, *cl)?;
@@ -240,6 +297,7 @@ impl World {
             b.tab(&what, x.tab)?;
             b.group(&what, x.group)?;
             b.client(&what, x.client)?;
+            b.mid(&what, Some(x.mid))?;
             b.op(&what, &x.op)?;
             b.user(&what, x.user)?;
         }

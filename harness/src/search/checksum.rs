@@ -163,14 +163,16 @@ pub fn parse_sum_line(text: &str) -> Option<FileSum> {
 pub fn read_guarded(resume: &Path, file: &Path, sum_file: &Path) -> Result<Vec<u8>, String> {
     let bytes = std::fs::read(file)
         .map_err(|e| format!("--resume {}: cannot read {}: {e}", resume.display(), file.display()))?;
-    let text = std::fs::read_to_string(sum_file).map_err(|e| {
+    let text = std::fs::read(sum_file).map_err(|e| {
         format!(
             "--resume {}: cannot read {}: {e}",
             resume.display(),
             sum_file.display()
         )
     })?;
-    let recorded = parse_sum_line(&text)
+    let recorded = std::str::from_utf8(&text)
+        .ok()
+        .and_then(parse_sum_line)
         .ok_or_else(|| damaged(resume, sum_file, "not a checksum line"))?;
     expect(resume, file, &of(&bytes), Some(&recorded))?;
     Ok(bytes)
