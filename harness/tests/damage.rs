@@ -108,7 +108,11 @@ fn a_damaged_depth_first_checkpoint_file_is_refused_naming_it() {
     let mut first = args.to_vec();
     first.extend_from_slice(&["--checkpoint", &d, "--checkpoint-every", "0"]);
     assert_eq!(run(&first).0, 0);
-    for file in ["current/stack.bin", "current/visited.bin", "current/meta.json"] {
+    for file in [
+        "current/stack.bin",
+        "current/visited.bin",
+        "current/meta.json",
+    ] {
         refused(&dir, file, &[]);
     }
     let _ = std::fs::remove_dir_all(&dir);
@@ -199,7 +203,15 @@ fn exercise(setup: &Setup, w: &World, depth: usize) {
 
 fn setups() -> Vec<Setup> {
     let mut out = Vec::new();
-    for name in ["tiny", "small", "auth", "devices", "user-switch", "interplay-faults", "wide-faults"] {
+    for name in [
+        "tiny",
+        "small",
+        "auth",
+        "devices",
+        "user-switch",
+        "interplay-faults",
+        "wide-faults",
+    ] {
         let config = preset(name).expect("a preset");
         for protocol in ["hardened", "zero", "replicache", "documented"] {
             let protocol = Protocol::from_name(protocol).expect("a protocol");
@@ -241,7 +253,10 @@ fn decoding_damaged_or_random_bytes_never_panics() {
             valid += 1;
             let caught =
                 std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| exercise(&setup, &w, 2)));
-            assert!(caught.is_ok(), "{bytes:?} decodes to {w:?}, valid, and panics");
+            assert!(
+                caught.is_ok(),
+                "{bytes:?} decodes to {w:?}, valid, and panics"
+            );
         };
         for _ in 0..200 {
             let len = rng.gen_range(0..120);
@@ -261,5 +276,8 @@ fn decoding_damaged_or_random_bytes_never_panics() {
             try_bytes(&bytes);
         }
     }
-    assert!(decoded > 10_000 && valid > 1_000, "{decoded} decoded, {valid} valid");
+    assert!(
+        decoded > 10_000 && valid > 1_000,
+        "{decoded} decoded, {valid} valid"
+    );
 }

@@ -35,7 +35,9 @@ impl Bounds {
         self.row(what, op.row())
     }
     fn mid(&self, what: &str, mid: Option<u8>) -> Result<(), String> {
-        mid.map_or(Ok(()), |m| below(what, "mutationID", m, self.mids.saturating_add(1)))
+        mid.map_or(Ok(()), |m| {
+            below(what, "mutationID", m, self.mids.saturating_add(1))
+        })
     }
     fn tab(&self, what: &str, tab: u8) -> Result<(), String> {
         below(what, "tab", usize::from(tab), self.tabs)
@@ -72,7 +74,9 @@ fn below<T: PartialOrd + std::fmt::Display>(
     if value < bound {
         Ok(())
     } else {
-        Err(format!("{what}: {kind} {value} is out of range (below {bound})"))
+        Err(format!(
+            "{what}: {kind} {value} is out of range (below {bound})"
+        ))
     }
 }
 
@@ -88,7 +92,9 @@ fn len_is(what: &str, len: usize, expected: u8) -> Result<(), String> {
     if len == usize::from(expected) {
         Ok(())
     } else {
-        Err(format!("{what} has {len} rows, the configuration {expected}"))
+        Err(format!(
+            "{what} has {len} rows, the configuration {expected}"
+        ))
     }
 }
 

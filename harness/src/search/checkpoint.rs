@@ -11,7 +11,17 @@
 //! - `links-K.bin`: the parent links of level K (6 bytes a state), for every level done: they
 //!   never change, so a later checkpoint hard-links them instead of writing them again;
 //! - `frontier.bin`: the level to expand next, states and links (under symmetry each state's
-//!   encoding is followed by its representative's segment hashes, as the levels keep them).
+//!   encoding is followed by its representative's segment hashes, as the levels keep them);
+//! - the native DFS writes `stack.bin` (its stack's frames) instead of links and frontier;
+//! - `meta.sum`: the length and checksum of `meta.json`.
+//!
+//! Every file is checksummed ([`crate::search::checksum`]: XXH3-64 and the length, computed as
+//! the file is written): `meta.json` holds the others' (`files`), and a `links-K.bin` that is
+//! hard-linked keeps the checksum its first checkpoint recorded. Resuming checks each file in
+//! the pass that reads it and refuses a damaged one with exit 2 naming it (a flipped
+//! fingerprint would hide states, a flipped link give a wrong counterexample), and every
+//! frontier (or stack) state must decode and pass `World::validate`, so that no file makes the
+//! search panic on a state no step reaches.
 //!
 //! It is written into `DIR/next`, every file synced, and then swapped in by renames (`current`
 //! to `old`, `next` to `current`, `old` removed): a crash at any moment leaves a whole
@@ -172,8 +182,13 @@ pub fn save_dfs(
 /// Reads a file of the checkpoint whole, checked against the sum `meta` recorded for it.
 fn read_checked(dir: &Path, d: &Path, meta: &Meta, name: &str) -> Result<Vec<u8>, String> {
     let path = d.join(name);
-    let bytes = std::fs::read(&path)
-        .map_err(|e| format!("--resume {}: cannot read {}: {e}", dir.display(), path.display()))?;
+    let bytes = std::fs::read(&path).map_err(|e| {
+        format!(
+            "--resume {}: cannot read {}: {e}",
+            dir.display(),
+            path.display()
+        )
+    })?;
     checksum::expect(dir, &path, &checksum::of(&bytes), meta.files.get(name))?;
     Ok(bytes)
 }
@@ -202,7 +217,10 @@ fn parse_stack(setup: &Setup, raw: &[u8]) -> Result<Vec<StackFrame>, String> {
     let mut at = 0;
     while at < raw.len() {
         let n = u32_at(&mut at)? as usize;
-        let state = raw.get(at..at.saturating_add(n)).ok_or_else(short)?.to_vec();
+        let state = raw
+            .get(at..at.saturating_add(n))
+            .ok_or_else(short)?
+            .to_vec();
         at += n;
         let w = checked_state(setup, &state)?;
         actions.clear();
@@ -247,9 +265,8 @@ pub fn load_dfs(dir: &Path, setup: &Setup) -> Result<LoadedDfs, String> {
     }
     let visited = crate::search::fingerprints::Fingerprints::from_fingerprints(&bytes);
     let raw = read_checked(dir, &d, &meta, "stack.bin")?;
-    let stack = parse_stack(setup, &raw).map_err(|e| {
-        checksum::damaged(dir, &d.join("stack.bin"), &e)
-    })?;
+    let stack =
+        parse_stack(setup, &raw).map_err(|e| checksum::damaged(dir, &d.join("stack.bin"), &e))?;
     if stack.len() != meta.levels {
         return Err(corrupted(format!(
             "stack.bin holds {} frames, meta.json says {}",
@@ -369,15 +386,12 @@ pub fn save(
     let next = fresh_next(dir)?;
     // The links of a level never change: the previous checkpoint's are hard-linked, with the
     // checksums it recorded (reading them again to sum them would cost what linking saves).
-    let before: BTreeMap<String, FileSum> = checksum::read_guarded(
-        dir,
-        &current.join("meta.json"),
-        &current.join("meta.sum"),
-    )
-    .ok()
-    .and_then(|bytes| serde_json::from_slice::<Meta>(&bytes).ok())
-    .map(|m| m.files)
-    .unwrap_or_default();
+    let before: BTreeMap<String, FileSum> =
+        checksum::read_guarded(dir, &current.join("meta.json"), &current.join("meta.sum"))
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<Meta>(&bytes).ok())
+            .map(|m| m.files)
+            .unwrap_or_default();
     let mut meta = meta.clone();
     meta.files.clear();
     for (k, level) in done.iter().enumerate() {
@@ -559,16 +573,32 @@ fn load_visited(
     threads: usize,
 ) -> Result<Shared, String> {
     let path = d.join("visited.bin");
-    let cannot = |e: std::io::Error| format!("--resume {}: cannot read {}: {e}", dir.display(), path.display());
+    let cannot = |e: std::io::Error| {
+        format!(
+            "--resume {}: cannot read {}: {e}",
+            dir.display(),
+            path.display()
+        )
+    };
     let file = File::open(&path).map_err(cannot)?;
     let size = file.metadata().map_err(cannot)?.len();
     let visited = if size == 0 {
-        checksum::expect(dir, &path, &checksum::of(&[]), meta.files.get("visited.bin"))?;
+        checksum::expect(
+            dir,
+            &path,
+            &checksum::of(&[]),
+            meta.files.get("visited.bin"),
+        )?;
         Shared::for_states(expect_states.unwrap_or(0))
     } else {
         // SAFETY: a file of the checkpoint, only read while it is mapped.
         let map = unsafe { memmap2::Mmap::map(&file) }.map_err(cannot)?;
-        checksum::expect(dir, &path, &checksum::of(&map), meta.files.get("visited.bin"))?;
+        checksum::expect(
+            dir,
+            &path,
+            &checksum::of(&map),
+            meta.files.get("visited.bin"),
+        )?;
         Shared::from_fingerprints(&map, expect_states.unwrap_or(0), threads)
     };
     if size != meta.unique as u64 * 8 || visited.len() != meta.unique {
@@ -620,8 +650,13 @@ fn load_links(dir: &Path, d: &Path, meta: &Meta, k: usize) -> Result<Level, Stri
 /// `frontier.bin`, summed in the pass that parses it, then every state decoded and checked.
 fn load_frontier(dir: &Path, d: &Path, meta: &Meta, setup: &Setup) -> Result<Level, String> {
     let path = d.join("frontier.bin");
-    let cannot =
-        |e: std::io::Error| format!("--resume {}: cannot read {}: {e}", dir.display(), path.display());
+    let cannot = |e: std::io::Error| {
+        format!(
+            "--resume {}: cannot read {}: {e}",
+            dir.display(),
+            path.display()
+        )
+    };
     let f = File::open(&path).map_err(cannot)?;
     let limit = f.metadata().map(|m| m.len()).unwrap_or(0);
     let mut reader = SummedReader::new(BufReader::with_capacity(8 << 20, f));

@@ -62,7 +62,6 @@ impl<W: Write> Summed<W> {
     pub fn sum(&self) -> FileSum {
         self.running.sum()
     }
-
 }
 
 impl<W: Write> Write for Summed<W> {
@@ -161,8 +160,13 @@ pub fn parse_sum_line(text: &str) -> Option<FileSum> {
 /// Reads a small file guarded by a `.sum` file beside it (a checkpoint's meta), checking it;
 /// the error names the file that is missing or damaged.
 pub fn read_guarded(resume: &Path, file: &Path, sum_file: &Path) -> Result<Vec<u8>, String> {
-    let bytes = std::fs::read(file)
-        .map_err(|e| format!("--resume {}: cannot read {}: {e}", resume.display(), file.display()))?;
+    let bytes = std::fs::read(file).map_err(|e| {
+        format!(
+            "--resume {}: cannot read {}: {e}",
+            resume.display(),
+            file.display()
+        )
+    })?;
     let text = std::fs::read(sum_file).map_err(|e| {
         format!(
             "--resume {}: cannot read {}: {e}",

@@ -193,7 +193,8 @@ impl Store {
         std::fs::File::open(&self.dir)?.sync_all()?;
         if t >= 2 {
             for name in ["records-{}.bin", "meta-{}.json", "meta-{}.sum"] {
-                let _ = std::fs::remove_file(self.dir.join(name.replace("{}", &(t - 2).to_string())));
+                let _ =
+                    std::fs::remove_file(self.dir.join(name.replace("{}", &(t - 2).to_string())));
             }
         }
         Ok(())
@@ -338,7 +339,11 @@ fn load_share(
     let dir = worker_dir(root, w);
     let path = dir.join("visited.bin");
     let cannot = |p: &std::path::Path, e: std::io::Error| {
-        format!("--resume {}: cannot read {}: {e}", root.display(), p.display())
+        format!(
+            "--resume {}: cannot read {}: {e}",
+            root.display(),
+            p.display()
+        )
     };
     let bytes = std::fs::read(&path).map_err(|e| cannot(&path, e))?;
     let want = usize::try_from(meta.visited.saturating_mul(8)).unwrap_or(usize::MAX);
@@ -521,8 +526,9 @@ pub fn run(
     let mut shares: HashMap<usize, Share> = HashMap::new();
     if let (Some((_, metas)), Some(root)) = (&resumed, &cluster.checkpoint) {
         let threads = cluster.threads.max(1);
-        for w in cluster.process * threads..(cluster.process + 1) * threads {
-            let share = load_share(root, w, &metas[w], setup).map_err(Failure::BadInput)?;
+        let first = cluster.process * threads;
+        for (w, meta) in metas.iter().enumerate().skip(first).take(threads) {
+            let share = load_share(root, w, meta, setup).map_err(Failure::BadInput)?;
             shares.insert(w, share);
         }
     }
