@@ -29,6 +29,7 @@ pub mod server;
 pub mod symmetry;
 pub mod tab;
 pub mod tracked;
+pub mod validate;
 pub mod vecmap;
 pub mod world;
 

@@ -486,7 +486,9 @@ impl World {
                     cookie_user,
                 } if map[usize::from(client)] == UNSET => Some((
                     tab[usize::from(t)],
-                    install[usize::from(group)],
+                    // Under `group_id = user` a group is a user (up to `config.users`, which
+                    // may exceed the installations), and installations are never renamed.
+                    install.get(usize::from(group)).copied().unwrap_or(group),
                     user.map_or(0, |u| u + 1),
                     cookie.map_or(0, |u| u + 1),
                     cookie_user.map_or(0, |u| u + 1),

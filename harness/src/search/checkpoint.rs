@@ -11,22 +11,34 @@
 //! - `links-K.bin`: the parent links of level K (6 bytes a state), for every level done: they
 //!   never change, so a later checkpoint hard-links them instead of writing them again;
 //! - `frontier.bin`: the level to expand next, states and links (under symmetry each state's
-//!   encoding is followed by its representative's segment hashes, as the levels keep them).
+//!   encoding is followed by its representative's segment hashes, as the levels keep them);
+//! - the native DFS writes `stack.bin` (its stack's frames) instead of links and frontier;
+//! - `meta.sum`: the length and checksum of `meta.json`.
+//!
+//! Every file is checksummed ([`crate::search::checksum`]: XXH3-64 and the length, computed as
+//! the file is written): `meta.json` holds the others' (`files`), and a `links-K.bin` that is
+//! hard-linked keeps the checksum its first checkpoint recorded. Resuming checks each file in
+//! the pass that reads it and refuses a damaged one with exit 2 naming it (a flipped
+//! fingerprint would hide states, a flipped link give a wrong counterexample), and every
+//! frontier (or stack) state must decode and pass `World::validate`, so that no file makes the
+//! search panic on a state no step reaches.
 //!
 //! It is written into `DIR/next`, every file synced, and then swapped in by renames (`current`
 //! to `old`, `next` to `current`, `old` removed): a crash at any moment leaves a whole
 //! checkpoint in `current` or, between the two renames, in `old`, which loading falls back to.
 
+use crate::search::checksum::{self, FileSum, Summed, SummedReader};
 use crate::search::fingerprints::Shared;
 use crate::search::levels::Level;
 use plasma_model::{Config, Protocol, Setup, World};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
 use std::io::{BufReader, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-pub const FORMAT: &str = "plasma-checkpoint/2";
+// 3: every file is checksummed (`files` in meta.json, and meta.json by `meta.sum`).
+pub const FORMAT: &str = "plasma-checkpoint/3";
 pub const ENGINE: &str = "native-bfs";
 pub const ENGINE_DFS: &str = "native-dfs";
 
@@ -63,6 +75,9 @@ pub struct Meta {
     /// resumed run reports partial coverage.
     #[serde(default)]
     pub coverage: Option<crate::search::coverage::Coverage>,
+    /// Every other file of the checkpoint, by name: its length and checksum.
+    #[serde(default)]
+    pub files: BTreeMap<String, FileSum>,
 }
 
 impl Meta {
@@ -93,6 +108,7 @@ impl Meta {
             paths: Vec::new(),
             max_depth: 0,
             coverage: None,
+            files: BTreeMap::new(),
         }
     }
 }
@@ -139,16 +155,14 @@ pub fn save_dfs(
     visited: &mut crate::search::fingerprints::Fingerprints,
     stack: &[StackFrame],
 ) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
-    let next = dir.join("next");
-    if next.exists() {
-        std::fs::remove_dir_all(&next)?;
-    }
-    std::fs::create_dir(&next)?;
-    sync_write(&next.join("visited.bin"), |w| {
+    let next = fresh_next(dir)?;
+    let mut meta = meta.clone();
+    meta.files.clear();
+    let sum = sync_write(&next.join("visited.bin"), |w| {
         visited.write_fingerprints(w).map(|_| ())
     })?;
-    sync_write(&next.join("stack.bin"), |w| {
+    meta.files.insert("visited.bin".into(), sum);
+    let sum = sync_write(&next.join("stack.bin"), |w| {
         for f in stack {
             w.write_all(&(f.state.len() as u32).to_le_bytes())?;
             w.write_all(&f.state)?;
@@ -160,19 +174,87 @@ pub fn save_dfs(
         }
         Ok(())
     })?;
-    let text = serde_json::to_string_pretty(meta).map_err(std::io::Error::other)?;
-    sync_write(&next.join("meta.json"), |w| w.write_all(text.as_bytes()))?;
+    meta.files.insert("stack.bin".into(), sum);
+    write_meta(&next, &meta)?;
     swap_in(dir)
 }
 
-/// Loads a native DFS checkpoint (its meta already checked by [`check_matches`]).
-pub fn load_dfs(dir: &Path) -> Result<LoadedDfs, String> {
+/// Reads a file of the checkpoint whole, checked against the sum `meta` recorded for it.
+fn read_checked(dir: &Path, d: &Path, meta: &Meta, name: &str) -> Result<Vec<u8>, String> {
+    let path = d.join(name);
+    let bytes = std::fs::read(&path).map_err(|e| {
+        format!(
+            "--resume {}: cannot read {}: {e}",
+            dir.display(),
+            path.display()
+        )
+    })?;
+    checksum::expect(dir, &path, &checksum::of(&bytes), meta.files.get(name))?;
+    Ok(bytes)
+}
+
+/// Decodes a state read from a checkpoint and checks it against the model's invariants: a
+/// file that passed its checksum but was written by a faulty run must still not reach code
+/// that indexes by the state's numbers.
+fn checked_state(setup: &Setup, bytes: &[u8]) -> Result<World, String> {
+    let w = World::decode(bytes).ok_or_else(|| "a state that does not decode".to_string())?;
+    w.validate(setup)
+        .map_err(|e| format!("a state the model cannot reach ({e})"))?;
+    Ok(w)
+}
+
+/// Parses `stack.bin`: frames of (state, taken, fresh successors), each state checked and
+/// each action number within the state's enabled actions.
+fn parse_stack(setup: &Setup, raw: &[u8]) -> Result<Vec<StackFrame>, String> {
+    let short = || "cut short".to_string();
+    let u32_at = |at: &mut usize| -> Result<u32, String> {
+        let b = raw.get(*at..at.saturating_add(4)).ok_or_else(short)?;
+        *at += 4;
+        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    };
+    let mut stack = Vec::new();
+    let mut actions = Vec::new();
+    let mut at = 0;
+    while at < raw.len() {
+        let n = u32_at(&mut at)? as usize;
+        let state = raw
+            .get(at..at.saturating_add(n))
+            .ok_or_else(short)?
+            .to_vec();
+        at += n;
+        let w = checked_state(setup, &state)?;
+        actions.clear();
+        w.enabled(setup, &mut actions);
+        let taken = u32_at(&mut at)? as usize;
+        let k = u32_at(&mut at)? as usize;
+        let fresh = (0..k.min(raw.len()))
+            .map(|_| u32_at(&mut at).map(|i| i as usize))
+            .collect::<Result<Vec<_>, _>>()?;
+        let enabled = actions.len();
+        if fresh.len() != k
+            || (taken >= enabled && !(taken == 0 && enabled == 0))
+            || fresh.iter().any(|&i| i >= enabled)
+        {
+            return Err(format!(
+                "a frame names an action beyond its state's {enabled} enabled actions"
+            ));
+        }
+        stack.push(StackFrame {
+            state,
+            taken,
+            fresh,
+        });
+    }
+    Ok(stack)
+}
+
+/// Loads a native DFS checkpoint (its meta already checked by [`check_matches`]); every file
+/// is checked against its checksum, every state against the model's invariants.
+pub fn load_dfs(dir: &Path, setup: &Setup) -> Result<LoadedDfs, String> {
     let meta = read_meta(dir)?;
     let d = whole(dir)?;
-    let corrupted =
-        |what: String| format!("--resume {}: corrupted checkpoint ({what})", dir.display());
-    let bytes =
-        std::fs::read(d.join("visited.bin")).map_err(|e| corrupted(format!("visited.bin: {e}")))?;
+    let corrupted = |what: String| corrupted(dir, what);
+    let bytes = read_checked(dir, &d, &meta, "visited.bin")?;
     if bytes.len() as u64 != meta.unique as u64 * 8 {
         return Err(corrupted(format!(
             "visited.bin holds {} bytes, {} fingerprints take {}",
@@ -182,36 +264,9 @@ pub fn load_dfs(dir: &Path) -> Result<LoadedDfs, String> {
         )));
     }
     let visited = crate::search::fingerprints::Fingerprints::from_fingerprints(&bytes);
-    let raw =
-        std::fs::read(d.join("stack.bin")).map_err(|e| corrupted(format!("stack.bin: {e}")))?;
-    let short = || corrupted("stack.bin is cut short".to_string());
-    let u32_at = |at: &mut usize| -> Result<u32, String> {
-        let b = raw.get(*at..*at + 4).ok_or_else(short)?;
-        *at += 4;
-        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-    };
-    let mut stack = Vec::new();
-    let mut at = 0;
-    while at < raw.len() {
-        let n = u32_at(&mut at)? as usize;
-        let state = raw.get(at..at + n).ok_or_else(short)?.to_vec();
-        at += n;
-        if World::decode(&state).is_none() {
-            return Err(corrupted(
-                "stack.bin holds a state that does not decode".to_string(),
-            ));
-        }
-        let taken = u32_at(&mut at)? as usize;
-        let k = u32_at(&mut at)? as usize;
-        let fresh = (0..k)
-            .map(|_| u32_at(&mut at).map(|i| i as usize))
-            .collect::<Result<Vec<_>, _>>()?;
-        stack.push(StackFrame {
-            state,
-            taken,
-            fresh,
-        });
-    }
+    let raw = read_checked(dir, &d, &meta, "stack.bin")?;
+    let stack =
+        parse_stack(setup, &raw).map_err(|e| checksum::damaged(dir, &d.join("stack.bin"), &e))?;
     if stack.len() != meta.levels {
         return Err(corrupted(format!(
             "stack.bin holds {} frames, meta.json says {}",
@@ -278,16 +333,41 @@ pub fn model_digest() -> String {
     format!("{:016x}-{}", h.finish(), seen.len())
 }
 
+/// Writes a file and syncs it; returns its checksum, computed on the way out (the bytes pass
+/// the hasher in the writer's large blocks, not in the small writes the encoders make).
 fn sync_write(
     path: &Path,
-    write: impl FnOnce(&mut BufWriter<&File>) -> std::io::Result<()>,
-) -> std::io::Result<()> {
+    write: impl FnOnce(&mut BufWriter<Summed<&File>>) -> std::io::Result<()>,
+) -> std::io::Result<FileSum> {
     let file = File::create(path)?;
-    let mut w = BufWriter::with_capacity(8 << 20, &file);
+    let mut w = BufWriter::with_capacity(8 << 20, Summed::new(&file));
     write(&mut w)?;
     w.flush()?;
+    let sum = w.get_ref().sum();
     drop(w);
-    file.sync_all()
+    file.sync_all()?;
+    Ok(sum)
+}
+
+/// Writes `meta.json`, and `meta.sum` with its checksum: the meta holds every other file's.
+fn write_meta(next: &Path, meta: &Meta) -> std::io::Result<()> {
+    let text = serde_json::to_string_pretty(meta).map_err(std::io::Error::other)?;
+    let sum = sync_write(&next.join("meta.json"), |w| w.write_all(text.as_bytes()))?;
+    sync_write(&next.join("meta.sum"), |w| {
+        w.write_all(checksum::sum_line(&sum).as_bytes())
+    })?;
+    Ok(())
+}
+
+/// An empty `DIR/next` to write a checkpoint into.
+fn fresh_next(dir: &Path) -> std::io::Result<PathBuf> {
+    std::fs::create_dir_all(dir)?;
+    let next = dir.join("next");
+    if next.exists() {
+        std::fs::remove_dir_all(&next)?;
+    }
+    std::fs::create_dir(&next)?;
+    Ok(next)
 }
 
 fn sync_dir(dir: &Path) -> std::io::Result<()> {
@@ -302,38 +382,48 @@ pub fn save(
     done: &[Level],
     frontier: &Level,
 ) -> std::io::Result<()> {
-    std::fs::create_dir_all(dir)?;
     let current = dir.join("current");
-    let next = dir.join("next");
-    if next.exists() {
-        std::fs::remove_dir_all(&next)?;
-    }
-    std::fs::create_dir(&next)?;
+    let next = fresh_next(dir)?;
+    // The links of a level never change: the previous checkpoint's are hard-linked, with the
+    // checksums it recorded (reading them again to sum them would cost what linking saves).
+    let before: BTreeMap<String, FileSum> =
+        checksum::read_guarded(dir, &current.join("meta.json"), &current.join("meta.sum"))
+            .ok()
+            .and_then(|bytes| serde_json::from_slice::<Meta>(&bytes).ok())
+            .map(|m| m.files)
+            .unwrap_or_default();
+    let mut meta = meta.clone();
+    meta.files.clear();
     for (k, level) in done.iter().enumerate() {
         let name = format!("links-{k}.bin");
-        let before = current.join(&name);
         let expect = (level.len() * 6) as u64;
-        if before.metadata().is_ok_and(|m| m.len() == expect)
-            && std::fs::hard_link(&before, next.join(&name)).is_ok()
-        {
-            continue;
+        if let Some(sum) = before.get(&name).filter(|s| s.len == expect) {
+            let old = current.join(&name);
+            if old.metadata().is_ok_and(|m| m.len() == expect)
+                && std::fs::hard_link(&old, next.join(&name)).is_ok()
+            {
+                meta.files.insert(name, sum.clone());
+                continue;
+            }
         }
-        sync_write(&next.join(&name), |w| level.write_links(w))?;
+        let sum = sync_write(&next.join(&name), |w| level.write_links(w))?;
+        meta.files.insert(name, sum);
     }
     let mut count = 0;
-    sync_write(&next.join("visited.bin"), |w| {
+    let sum = sync_write(&next.join("visited.bin"), |w| {
         count = visited.write_fingerprints(w)?;
         Ok(())
     })?;
+    meta.files.insert("visited.bin".into(), sum);
     if count as usize != meta.unique {
         return Err(std::io::Error::other(format!(
             "the visited table holds {count} fingerprints, the search counted {}",
             meta.unique
         )));
     }
-    sync_write(&next.join("frontier.bin"), |w| frontier.write_to(w))?;
-    let text = serde_json::to_string_pretty(meta).map_err(std::io::Error::other)?;
-    sync_write(&next.join("meta.json"), |w| w.write_all(text.as_bytes()))?;
+    let sum = sync_write(&next.join("frontier.bin"), |w| frontier.write_to(w))?;
+    meta.files.insert("frontier.bin".into(), sum);
+    write_meta(&next, &meta)?;
     swap_in(dir)
 }
 
@@ -352,12 +442,26 @@ fn whole(dir: &Path) -> Result<PathBuf, String> {
     ))
 }
 
-/// Reads a checkpoint's `meta.json`; the error says what is wrong.
+/// Reads a checkpoint's `meta.json`, checked against `meta.sum`; the error says what is wrong.
 pub fn read_meta(dir: &Path) -> Result<Meta, String> {
     let d = whole(dir)?;
-    let text = std::fs::read_to_string(d.join("meta.json"))
-        .map_err(|e| format!("--resume {}: cannot read meta.json: {e}", dir.display()))?;
-    let meta: Meta = serde_json::from_str(&text).map_err(|e| {
+    let (file, sum_file) = (d.join("meta.json"), d.join("meta.sum"));
+    if !sum_file.exists() {
+        // Formats before 3 had no meta.sum: name the format rather than call it damaged.
+        let old = std::fs::read(&file)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+            .and_then(|v| v.get("format")?.as_str().map(str::to_string));
+        if let Some(format) = old.filter(|f| f != FORMAT) {
+            return Err(format!(
+                "--resume {}: format {format:?}, expected {FORMAT:?} (a checkpoint of an older plasma-check: run it again)",
+                dir.display()
+            ));
+        }
+        return Err(checksum::damaged(dir, &sum_file, "missing"));
+    }
+    let bytes = checksum::read_guarded(dir, &file, &sum_file)?;
+    let meta: Meta = serde_json::from_slice(&bytes).map_err(|e| {
         format!(
             "--resume {}: corrupted checkpoint (meta.json: {e})",
             dir.display()
@@ -431,73 +535,163 @@ pub fn check_matches(
 }
 
 /// Loads a whole checkpoint (its meta already checked by [`check_matches`]); `expect_states`
-/// sizes the visited table as `--expect-states` does.
-pub fn load(dir: &Path, expect_states: Option<usize>, threads: usize) -> Result<Loaded, String> {
+/// sizes the visited table as `--expect-states` does. Every file is checked against its
+/// checksum, every frontier state against the model's invariants: damage is an error naming
+/// the file, never a wrong verdict or a panic later.
+pub fn load(
+    dir: &Path,
+    setup: &Setup,
+    expect_states: Option<usize>,
+    threads: usize,
+) -> Result<Loaded, String> {
     let meta = read_meta(dir)?;
     let d = whole(dir)?;
-    let corrupted =
-        |what: String| format!("--resume {}: corrupted checkpoint ({what})", dir.display());
-    let visited_file =
-        File::open(d.join("visited.bin")).map_err(|e| corrupted(format!("visited.bin: {e}")))?;
-    let size = visited_file
-        .metadata()
-        .map_err(|e| corrupted(format!("visited.bin: {e}")))?
-        .len();
-    if size != meta.unique as u64 * 8 {
-        return Err(corrupted(format!(
-            "visited.bin holds {size} bytes, {} fingerprints take {}",
-            meta.unique,
-            meta.unique * 8
-        )));
-    }
-    let visited = if size == 0 {
-        Shared::for_states(expect_states.unwrap_or(0))
-    } else {
-        // SAFETY: a file of the checkpoint, only read while it is mapped.
-        let map = unsafe { memmap2::Mmap::map(&visited_file) }
-            .map_err(|e| corrupted(format!("visited.bin: {e}")))?;
-        Shared::from_fingerprints(&map, expect_states.unwrap_or(0), threads)
-    };
-    if visited.len() != meta.unique {
-        return Err(corrupted(format!(
-            "visited.bin holds {} distinct fingerprints, meta.json says {}",
-            visited.len(),
-            meta.unique
-        )));
-    }
+    let visited = load_visited(dir, &d, &meta, expect_states, threads)?;
     let mut done = Vec::with_capacity(meta.levels);
     for k in 0..meta.levels {
-        let bytes = std::fs::read(d.join(format!("links-{k}.bin")))
-            .map_err(|e| corrupted(format!("links-{k}.bin: {e}")))?;
-        let level =
-            Level::from_links(bytes).map_err(|e| corrupted(format!("links-{k}.bin: {e}")))?;
-        if meta.sizes.get(k) != Some(&level.len()) {
-            return Err(corrupted(format!(
-                "links-{k}.bin has {} links, level {k} had {:?} states",
-                level.len(),
-                meta.sizes.get(k)
-            )));
-        }
-        done.push(level);
+        done.push(load_links(dir, &d, &meta, k)?);
     }
-    let f =
-        File::open(d.join("frontier.bin")).map_err(|e| corrupted(format!("frontier.bin: {e}")))?;
-    let limit = f.metadata().map(|m| m.len()).unwrap_or(0);
-    let frontier = Level::read_from(&mut BufReader::with_capacity(8 << 20, f), limit)
-        .map_err(|e| corrupted(format!("frontier.bin: {e}")))?;
-    if frontier.len() != meta.frontier {
-        return Err(corrupted(format!(
-            "frontier.bin has {} states, meta.json says {}",
-            frontier.len(),
-            meta.frontier
-        )));
-    }
+    let frontier = load_frontier(dir, &d, &meta, setup)?;
     Ok(Loaded {
         meta,
         visited,
         done,
         frontier,
     })
+}
+
+fn corrupted(dir: &Path, what: String) -> String {
+    format!("--resume {}: corrupted checkpoint ({what})", dir.display())
+}
+
+/// `visited.bin`, mapped, summed and then inserted into a new table.
+fn load_visited(
+    dir: &Path,
+    d: &Path,
+    meta: &Meta,
+    expect_states: Option<usize>,
+    threads: usize,
+) -> Result<Shared, String> {
+    let path = d.join("visited.bin");
+    let cannot = |e: std::io::Error| {
+        format!(
+            "--resume {}: cannot read {}: {e}",
+            dir.display(),
+            path.display()
+        )
+    };
+    let file = File::open(&path).map_err(cannot)?;
+    let size = file.metadata().map_err(cannot)?.len();
+    let visited = if size == 0 {
+        checksum::expect(
+            dir,
+            &path,
+            &checksum::of(&[]),
+            meta.files.get("visited.bin"),
+        )?;
+        Shared::for_states(expect_states.unwrap_or(0))
+    } else {
+        // SAFETY: a file of the checkpoint, only read while it is mapped.
+        let map = unsafe { memmap2::Mmap::map(&file) }.map_err(cannot)?;
+        checksum::expect(
+            dir,
+            &path,
+            &checksum::of(&map),
+            meta.files.get("visited.bin"),
+        )?;
+        Shared::from_fingerprints(&map, expect_states.unwrap_or(0), threads)
+    };
+    if size != meta.unique as u64 * 8 || visited.len() != meta.unique {
+        return Err(corrupted(
+            dir,
+            format!(
+                "visited.bin holds {} distinct fingerprints in {size} bytes, meta.json says {}",
+                visited.len(),
+                meta.unique
+            ),
+        ));
+    }
+    Ok(visited)
+}
+
+/// `links-K.bin`, checked: its sum, its length, and every parent within level K - 1 (a path
+/// to a counterexample follows them).
+fn load_links(dir: &Path, d: &Path, meta: &Meta, k: usize) -> Result<Level, String> {
+    let name = format!("links-{k}.bin");
+    let bytes = read_checked(dir, d, meta, &name)?;
+    if k > 0 {
+        let parents = meta.sizes.get(k - 1).copied().unwrap_or(0);
+        let stray = bytes
+            .chunks_exact(6)
+            .map(|l| u32::from_le_bytes([l[0], l[1], l[2], l[3]]) as usize)
+            .find(|&p| p >= parents);
+        if let Some(p) = stray {
+            return Err(checksum::damaged(
+                dir,
+                &d.join(&name),
+                &format!("a parent {p} beyond level {}'s {parents} states", k - 1),
+            ));
+        }
+    }
+    let level = Level::from_links(bytes).map_err(|e| corrupted(dir, format!("{name}: {e}")))?;
+    if meta.sizes.get(k) != Some(&level.len()) {
+        return Err(corrupted(
+            dir,
+            format!(
+                "{name} has {} links, level {k} had {:?} states",
+                level.len(),
+                meta.sizes.get(k)
+            ),
+        ));
+    }
+    Ok(level)
+}
+
+/// `frontier.bin`, summed in the pass that parses it, then every state decoded and checked.
+fn load_frontier(dir: &Path, d: &Path, meta: &Meta, setup: &Setup) -> Result<Level, String> {
+    let path = d.join("frontier.bin");
+    let cannot = |e: std::io::Error| {
+        format!(
+            "--resume {}: cannot read {}: {e}",
+            dir.display(),
+            path.display()
+        )
+    };
+    let f = File::open(&path).map_err(cannot)?;
+    let limit = f.metadata().map(|m| m.len()).unwrap_or(0);
+    let mut reader = SummedReader::new(BufReader::with_capacity(8 << 20, f));
+    let parsed = Level::read_from(&mut reader, limit);
+    let sum = reader.finish().map_err(cannot)?;
+    // The sum first: a damaged file is named as such, whatever the parser made of it.
+    checksum::expect(dir, &path, &sum, meta.files.get("frontier.bin"))?;
+    let frontier = parsed.map_err(|e| corrupted(dir, format!("frontier.bin: {e}")))?;
+    if frontier.len() != meta.frontier {
+        return Err(corrupted(
+            dir,
+            format!(
+                "frontier.bin has {} states, meta.json says {}",
+                frontier.len(),
+                meta.frontier
+            ),
+        ));
+    }
+    let trailer = if meta.symmetry {
+        crate::search::fingerprints::STORED_HASHES
+    } else {
+        0
+    };
+    frontier
+        .check_states(|i, record| {
+            let cut = record
+                .len()
+                .checked_sub(trailer)
+                .ok_or_else(|| format!("state {i} is shorter than its segment hashes"))?;
+            checked_state(setup, &record[..cut])
+                .map(|_| ())
+                .map_err(|e| format!("state {i}: {e}"))
+        })
+        .map_err(|e| checksum::damaged(dir, &path, &e))?;
+    Ok(frontier)
 }
 
 /// A path as the numbers of its actions among the enabled ones, state by state.

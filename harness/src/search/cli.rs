@@ -246,7 +246,7 @@ pub fn run_check(args: CheckArgs) -> ExitCode {
     }
     let report = match &args.resume {
         None => check::run(&setup, &opts),
-        Some(dir) if native_dfs => match checkpoint::load_dfs(dir) {
+        Some(dir) if native_dfs => match checkpoint::load_dfs(dir, &setup) {
             Ok(loaded) => {
                 eprintln!(
                     "resuming {} at depth {}: {} states stored, {:.0}s so far",
@@ -259,7 +259,7 @@ pub fn run_check(args: CheckArgs) -> ExitCode {
             }
             Err(e) => return bad_input(&e),
         },
-        Some(dir) => match checkpoint::load(dir, args.expect_states, threads) {
+        Some(dir) => match checkpoint::load(dir, &setup, args.expect_states, threads) {
             Ok(loaded) => {
                 eprintln!(
                     "resuming {} at level {}: {} states stored, {:.0}s so far",

@@ -16,6 +16,7 @@
 //! worker then sends its counts and witnesses to worker 0 (of process 0), which reports.
 
 use crate::search::check::{progress_line, CheckOptions};
+use crate::search::checksum::{self, FileSum, Running, Summed};
 use crate::search::coverage::Coverage;
 use crate::search::fingerprints::{Fingerprinter, Fingerprints};
 use crate::search::report::{replayed_steps, PropertyReport, Report, Search};
@@ -79,14 +80,23 @@ struct WorkerMeta {
     level: u32,
     /// Fingerprints of `visited.bin` that belong to the levels before it.
     visited: u64,
+    /// The checksum of those fingerprints (the file grows past them as the next level runs).
+    #[serde(default)]
+    visited_sum: FileSum,
+    /// The checksum of `records-<level>.bin`.
+    #[serde(default)]
+    records_sum: FileSum,
     summary: Summary,
 }
 
-// 2: records carry their action kind, and summaries their coverage.
-const WORKER_FORMAT: &str = "plasma-timely-checkpoint/2";
+// 2: records carry their action kind, and summaries their coverage. 3: every file is
+// checksummed (`meta-<t>.json` by `meta-<t>.sum`, the others in the meta).
+const WORKER_FORMAT: &str = "plasma-timely-checkpoint/3";
 
 /// A worker's checkpoint folder: `visited.bin` (its fingerprints, appended level by level),
-/// and for the last two levels `records-<t>.bin` (the level's records) and `meta-<t>.json`.
+/// and for the last two levels `records-<t>.bin` (the level's records), `meta-<t>.json` (with
+/// the checksums of the records and of `visited.bin` up to the level) and `meta-<t>.sum` (the
+/// meta's checksum, written before the meta, so a meta that is there has its sum).
 /// Workers move in step (none expands level t + 1 before every worker has expanded level t,
 /// and a worker writes level t's checkpoint before it expands it), so the latest level every
 /// worker has is at most one behind any worker's latest.
@@ -94,6 +104,8 @@ struct Store {
     dir: std::path::PathBuf,
     visited: std::io::BufWriter<std::fs::File>,
     visited_len: u64,
+    /// The checksum of the fingerprints written so far.
+    visited_sum: Running,
 }
 
 fn worker_dir(root: &std::path::Path, worker: usize) -> std::path::PathBuf {
@@ -101,8 +113,14 @@ fn worker_dir(root: &std::path::Path, worker: usize) -> std::path::PathBuf {
 }
 
 impl Store {
-    /// Opens a worker's folder; resuming, `visited.bin` is cut back to `keep` fingerprints.
-    fn open(root: &std::path::Path, worker: usize, keep: Option<u64>) -> std::io::Result<Store> {
+    /// Opens a worker's folder; resuming, `visited.bin` is cut back to `keep` fingerprints,
+    /// whose checksum `sum` is.
+    fn open(
+        root: &std::path::Path,
+        worker: usize,
+        keep: Option<u64>,
+        sum: Running,
+    ) -> std::io::Result<Store> {
         let dir = worker_dir(root, worker);
         std::fs::create_dir_all(&dir)?;
         let path = dir.join("visited.bin");
@@ -116,6 +134,7 @@ impl Store {
             dir,
             visited: std::io::BufWriter::with_capacity(1 << 20, file),
             visited_len: len,
+            visited_sum: sum,
         })
     }
 
@@ -123,13 +142,15 @@ impl Store {
         use std::io::Write;
         for fp in fps {
             self.visited.write_all(&fp.to_le_bytes())?;
+            self.visited_sum.update(&fp.to_le_bytes());
         }
         self.visited_len += fps.len() as u64;
         Ok(())
     }
 
     /// Writes level `meta.level`'s checkpoint: the fingerprints so far synced, the records,
-    /// then the meta (each written to a temporary name, synced and renamed); level - 2 goes.
+    /// then the meta's checksum and the meta (each written to a temporary name, synced and
+    /// renamed); level - 2 goes.
     fn checkpoint(&mut self, meta: &WorkerMeta, records: &[Record]) -> std::io::Result<()> {
         use std::io::Write;
         self.visited.flush()?;
@@ -138,14 +159,16 @@ impl Store {
         let write = |name: &str, bytes: &dyn Fn(&mut dyn Write) -> std::io::Result<()>| {
             let tmp = self.dir.join(format!("{name}.tmp"));
             let f = std::fs::File::create(&tmp)?;
-            let mut w = std::io::BufWriter::with_capacity(1 << 20, &f);
+            let mut w = std::io::BufWriter::with_capacity(1 << 20, Summed::new(&f));
             bytes(&mut w)?;
             w.flush()?;
+            let sum = w.get_ref().sum();
             drop(w);
             f.sync_all()?;
-            std::fs::rename(&tmp, self.dir.join(name))
+            std::fs::rename(&tmp, self.dir.join(name))?;
+            Ok::<_, std::io::Error>(sum)
         };
-        write(&format!("records-{t}.bin"), &|w| {
+        let records_sum = write(&format!("records-{t}.bin"), &|w| {
             for (fp, enc, path, kind) in records {
                 w.write_all(&fp.to_le_bytes())?;
                 w.write_all(&(enc.len() as u32).to_le_bytes())?;
@@ -158,24 +181,32 @@ impl Store {
             }
             Ok(())
         })?;
-        let text = serde_json::to_string(meta).map_err(std::io::Error::other)?;
+        let meta = WorkerMeta {
+            visited_sum: self.visited_sum.sum(),
+            records_sum,
+            ..meta.clone()
+        };
+        let text = serde_json::to_string(&meta).map_err(std::io::Error::other)?;
+        let line = checksum::sum_line(&checksum::of(text.as_bytes()));
+        write(&format!("meta-{t}.sum"), &|w| w.write_all(line.as_bytes()))?;
         write(&format!("meta-{t}.json"), &|w| w.write_all(text.as_bytes()))?;
         std::fs::File::open(&self.dir)?.sync_all()?;
         if t >= 2 {
-            let _ = std::fs::remove_file(self.dir.join(format!("records-{}.bin", t - 2)));
-            let _ = std::fs::remove_file(self.dir.join(format!("meta-{}.json", t - 2)));
+            for name in ["records-{}.bin", "meta-{}.json", "meta-{}.sum"] {
+                let _ =
+                    std::fs::remove_file(self.dir.join(name.replace("{}", &(t - 2).to_string())));
+            }
         }
         Ok(())
     }
 }
 
-fn read_records(path: &std::path::Path) -> Result<Vec<Record>, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    let bad = || format!("{}: corrupted records", path.display());
+fn read_records(bytes: &[u8]) -> Result<Vec<Record>, String> {
+    let bad = || "cut short".to_string();
     let mut out = Vec::new();
     let mut at = 0;
     let take = |at: &mut usize, n: usize| -> Result<&[u8], String> {
-        let s = bytes.get(*at..*at + n).ok_or_else(bad)?;
+        let s = bytes.get(*at..at.saturating_add(n)).ok_or_else(bad)?;
         *at += n;
         Ok(s)
     };
@@ -184,7 +215,7 @@ fn read_records(path: &std::path::Path) -> Result<Vec<Record>, String> {
         let n = u32::from_le_bytes(take(&mut at, 4)?.try_into().map_err(|_| bad())?) as usize;
         let enc = take(&mut at, n)?.to_vec();
         let k = u32::from_le_bytes(take(&mut at, 4)?.try_into().map_err(|_| bad())?) as usize;
-        let path = take(&mut at, 2 * k)?
+        let path = take(&mut at, k.saturating_mul(2))?
             .chunks_exact(2)
             .map(|c| u16::from_le_bytes([c[0], c[1]]))
             .collect();
@@ -228,10 +259,7 @@ fn resume_level(
     let mut metas = Vec::new();
     for w in 0..workers {
         let path = worker_dir(root, w).join(format!("meta-{common}.json"));
-        let text =
-            std::fs::read_to_string(&path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let m: WorkerMeta = serde_json::from_str(&text)
-            .map_err(|e| format!("--resume: corrupted checkpoint ({}: {e})", path.display()))?;
+        let m = read_worker_meta(root, &path)?;
         let mismatch = |what: &str| {
             Err(format!(
                 "the checkpoint does not match this run: {what} differs ({})",
@@ -268,6 +296,89 @@ fn resume_level(
         metas.push(m);
     }
     Ok((common, metas))
+}
+
+/// Reads a worker's `meta-<t>.json`, checked against `meta-<t>.sum`.
+fn read_worker_meta(root: &std::path::Path, path: &std::path::Path) -> Result<WorkerMeta, String> {
+    let sum_file = path.with_extension("sum");
+    if !sum_file.exists() {
+        // Formats before 3 had no sums: name the format rather than call the file damaged.
+        let format = std::fs::read(path)
+            .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+            .and_then(|v| v.get("format")?.as_str().map(str::to_string));
+        if let Some(f) = format.filter(|f| f != WORKER_FORMAT) {
+            return Err(format!(
+                "the checkpoint does not match this run: the format is {f:?}, expected {WORKER_FORMAT:?} ({})",
+                path.display()
+            ));
+        }
+        return Err(checksum::damaged(root, &sum_file, "missing"));
+    }
+    let bytes = checksum::read_guarded(root, path, &sum_file)?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| format!("--resume: corrupted checkpoint ({}: {e})", path.display()))
+}
+
+/// A worker's share of the level a run resumes at: its fingerprints so far, their checksum
+/// (which the next checkpoints extend), and the level's records.
+struct Share {
+    visited: Vec<u64>,
+    sum: Running,
+    records: Vec<Record>,
+}
+
+/// Reads worker `w`'s share of level `meta.level`, every file checked against the sums its
+/// meta recorded and every state against the model's invariants; the error names the file.
+fn load_share(
+    root: &std::path::Path,
+    w: usize,
+    meta: &WorkerMeta,
+    setup: &Setup,
+) -> Result<Share, String> {
+    let dir = worker_dir(root, w);
+    let path = dir.join("visited.bin");
+    let cannot = |p: &std::path::Path, e: std::io::Error| {
+        format!(
+            "--resume {}: cannot read {}: {e}",
+            root.display(),
+            p.display()
+        )
+    };
+    let bytes = std::fs::read(&path).map_err(|e| cannot(&path, e))?;
+    let want = usize::try_from(meta.visited.saturating_mul(8)).unwrap_or(usize::MAX);
+    let mine = bytes.get(..want).ok_or_else(|| {
+        checksum::damaged(
+            root,
+            &path,
+            &format!("{} bytes, the level needs {want}", bytes.len()),
+        )
+    })?;
+    let mut sum = Running::default();
+    sum.update(mine);
+    checksum::expect(root, &path, &sum.sum(), Some(&meta.visited_sum))?;
+    let visited = mine
+        .chunks_exact(8)
+        .map(|c| u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]))
+        .collect();
+    let path = dir.join(format!("records-{}.bin", meta.level));
+    let bytes = std::fs::read(&path).map_err(|e| cannot(&path, e))?;
+    checksum::expect(root, &path, &checksum::of(&bytes), Some(&meta.records_sum))?;
+    let records = read_records(&bytes).map_err(|e| checksum::damaged(root, &path, &e))?;
+    for (i, r) in records.iter().enumerate() {
+        let w = World::decode(&r.1)
+            .ok_or_else(|| format!("record {i} holds a state that does not decode"))
+            .and_then(|w| {
+                w.validate(setup)
+                    .map_err(|e| format!("record {i} holds a state the model cannot reach ({e})"))
+            });
+        w.map_err(|e| checksum::damaged(root, &path, &e))?;
+    }
+    Ok(Share {
+        visited,
+        sum,
+        records,
+    })
 }
 
 /// What one worker found.
@@ -400,6 +511,8 @@ pub fn run(
         worker: 0,
         level: 0,
         visited: 0,
+        visited_sum: FileSum::default(),
+        records_sum: FileSum::default(),
         summary: Summary::default(),
     };
     let resumed: Option<(u32, Vec<WorkerMeta>)> = match (&cluster.checkpoint, cluster.resume) {
@@ -408,6 +521,18 @@ pub fn run(
         }
         _ => None,
     };
+    // This process's workers' shares, read and checked before any worker starts: a damaged
+    // file is bad input (exit 2) naming it, not a worker's panic.
+    let mut shares: HashMap<usize, Share> = HashMap::new();
+    if let (Some((_, metas)), Some(root)) = (&resumed, &cluster.checkpoint) {
+        let threads = cluster.threads.max(1);
+        let first = cluster.process * threads;
+        for (w, meta) in metas.iter().enumerate().skip(first).take(threads) {
+            let share = load_share(root, w, meta, setup).map_err(Failure::BadInput)?;
+            shares.insert(w, share);
+        }
+    }
+    let shares = Arc::new(std::sync::Mutex::new(shares));
     let root = cluster.checkpoint.clone();
     let setup_w = setup.clone();
     let symmetry = opts.symmetry;
@@ -429,24 +554,23 @@ pub fn run(
                 ..Summary::default()
             },
         }));
+        let share = shares
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&index);
         let mut store = root.as_ref().map(|r| {
-            Store::open(r, index, mine.as_ref().map(|(_, m)| m.visited))
+            let sum = share.as_ref().map(|s| s.sum.clone()).unwrap_or_default();
+            Store::open(r, index, mine.as_ref().map(|(_, m)| m.visited), sum)
                 .unwrap_or_else(|e| panic!("cannot open the checkpoint of worker {index}: {e}"))
         });
         let mut visited = Fingerprints::default();
         let mut seed: Vec<Record> = Vec::new();
         let mut seed_level = 0u32;
-        if let (Some((t, m)), Some(r)) = (&mine, &root) {
-            let dir = worker_dir(r, index);
-            let bytes = std::fs::read(dir.join("visited.bin"))
-                .unwrap_or_else(|e| panic!("cannot read the checkpoint of worker {index}: {e}"));
-            for c in bytes.chunks_exact(8).take(m.visited as usize) {
-                let mut a = [0; 8];
-                a.copy_from_slice(c);
-                visited.insert(u64::from_le_bytes(a));
+        if let (Some((t, _)), Some(share)) = (&mine, share) {
+            for fp in share.visited {
+                visited.insert(fp);
             }
-            seed = read_records(&dir.join(format!("records-{t}.bin")))
-                .unwrap_or_else(|e| panic!("cannot read the checkpoint of worker {index}: {e}"));
+            seed = share.records;
             seed_level = *t;
         }
         let mut seeds: InputHandle<u32, CapacityContainerBuilder<Vec<Record>>> = InputHandle::new();

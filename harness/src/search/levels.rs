@@ -295,6 +295,60 @@ impl Level {
         })
     }
 
+    /// Calls `f` with every state of the level and its index, every length checked against
+    /// the bytes: a level read from a file is walked here before [`Level::states`], which
+    /// trusts what the search wrote, sees it. The error says where the bytes disagree.
+    pub fn check_states(
+        &self,
+        mut f: impl FnMut(usize, &[u8]) -> Result<(), String>,
+    ) -> Result<(), String> {
+        let mut buf = Vec::new();
+        for c in &self.chunks {
+            let bad = |what: &str| format!("the chunk of state {}: {what}", c.first);
+            let stored = self
+                .parts
+                .get(c.part)
+                .and_then(|p| p.states.get(c.at..))
+                .ok_or_else(|| bad("starts beyond its part"))?;
+            let size = |k: usize| {
+                stored
+                    .get(k..k + 4)
+                    .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize)
+                    .ok_or_else(|| bad("cut short"))
+            };
+            let (n, packed) = (size(0)?, size(4)?);
+            let bytes: &[u8] = if packed == 0 {
+                stored.get(8..8 + n).ok_or_else(|| bad("cut short"))?
+            } else {
+                let block = stored.get(8..8 + packed).ok_or_else(|| bad("cut short"))?;
+                if n > CHUNK * (2 + 0x7fff) {
+                    return Err(bad("too large"));
+                }
+                buf.resize(n, 0);
+                if lz4_flex::decompress_into(block, &mut buf).ok() != Some(n) {
+                    return Err(bad("not a compressed block"));
+                }
+                &buf
+            };
+            let mut at = 0;
+            for i in c.first..c.first + c.len {
+                let (n, skip) = match *bytes.get(at).ok_or_else(|| bad("cut short"))? {
+                    b if b < 0x80 => (usize::from(b), 1),
+                    b => {
+                        let low = *bytes.get(at + 1).ok_or_else(|| bad("cut short"))?;
+                        ((usize::from(b & 0x7f) << 8) | usize::from(low), 2)
+                    }
+                };
+                let state = bytes
+                    .get(at + skip..at + skip + n)
+                    .ok_or_else(|| bad("cut short"))?;
+                f(i, state)?;
+                at += skip + n;
+            }
+        }
+        Ok(())
+    }
+
     /// State `i`'s parent link.
     pub fn link(&self, i: usize) -> (u32, u16) {
         let p = self.starts.partition_point(|&s| s <= i) - 1;

@@ -9,7 +9,8 @@
 //! - [`distributed`]: the breadth-first engine on timely dataflow, across processes and machines.
 //! - [`fingerprints`]: state fingerprints and the native engines' visited tables.
 //! - [`levels`]: the native BFS's levels, in memory or in files.
-//! - [`checkpoint`]: the native BFS's checkpoints, and resuming from one.
+//! - [`checkpoint`]: the native BFS's checkpoints, and resuming from one; [`checksum`]: the
+//!   checksums that guard their files.
 //! - [`report`]: the report every engine returns (text, JSON, exit code); [`coverage`]: its
 //!   action coverage.
 //! - [`cli`]: `plasma-check check`; [`explore`]: `plasma-check explore`.
@@ -17,6 +18,7 @@
 pub mod bfs;
 pub mod check;
 pub mod checkpoint;
+pub mod checksum;
 pub mod cli;
 pub mod coverage;
 pub mod distributed;
