@@ -39,8 +39,15 @@ pub fn hunt_config(mutant: Option<Mutant>) -> Config {
         },
         Some(Mutant::AuthCtxCached | Mutant::WriteUnchecked) => auth_hunt_config(),
         Some(Mutant::PushAnyAuthor) => presets::preset("user-switch").unwrap_or_default(),
-        // A tab closed before a user switch and reopened after it.
-        Some(Mutant::RestoreAcrossLogin) => presets::preset("interplay").unwrap_or_default(),
+        // A tab closed before a user switch and reopened after it: two tabs, two users, a
+        // logout and a login; one message in flight is enough (the trace sends none).
+        Some(Mutant::RestoreAcrossLogin) => Config {
+            max_in_flight: 1,
+            max_resets: 0,
+            users: 2,
+            max_auth_changes: 2,
+            ..tiny
+        },
         // Two tabs write one resolveConflict row.
         Some(Mutant::ResolveConflictIgnored) => Config {
             rows: 0,
