@@ -5,6 +5,32 @@ use crate::exit;
 use plasma_model::{Mutant, Protocol, Setup};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+
+/// The flag Ctrl-C sets (see [`catch_interrupt`]).
+static SIGINT: OnceLock<Arc<AtomicBool>> = OnceLock::new();
+
+/// Makes Ctrl-C (SIGINT) set the returned flag, which a check's options carry: the search
+/// stops with its partial report, NOT VERIFIED. The handler only stores to an atomic and puts
+/// back the default action, both async-signal-safe, so a second Ctrl-C ends the process.
+pub fn catch_interrupt() -> Arc<AtomicBool> {
+    extern "C" fn first(_: libc::c_int) {
+        if let Some(flag) = SIGINT.get() {
+            flag.store(true, Ordering::Relaxed);
+        }
+        // SAFETY: `signal` is async-signal-safe; SIG_DFL is a valid disposition.
+        unsafe {
+            libc::signal(libc::SIGINT, libc::SIG_DFL);
+        }
+    }
+    let flag = Arc::clone(SIGINT.get_or_init(|| Arc::new(AtomicBool::new(false))));
+    // SAFETY: the handler is a plain `extern "C"` function that does only the above.
+    unsafe {
+        libc::signal(libc::SIGINT, first as *const () as libc::sighandler_t);
+    }
+    flag
+}
 
 pub fn bad_input(msg: &str) -> ExitCode {
     eprintln!("plasma-check: {msg}");

@@ -58,6 +58,10 @@ pub struct CheckOptions {
     pub checkpoint: Option<std::path::PathBuf>,
     /// How often (at the first level boundary after this long; default 600 s).
     pub checkpoint_every: Option<Duration>,
+    /// Set from outside (the CLI's Ctrl-C handler, a test) to stop the run with a partial
+    /// report, NOT VERIFIED. Each run carries its own flag, so an interrupted run leaves the
+    /// next one alone.
+    pub interrupt: Option<std::sync::Arc<AtomicBool>>,
 }
 
 impl Default for CheckOptions {
@@ -77,6 +81,7 @@ impl Default for CheckOptions {
             expect_states: None,
             checkpoint: None,
             checkpoint_every: None,
+            interrupt: None,
         }
     }
 }
@@ -91,37 +96,13 @@ pub fn ends_run(opts: &CheckOptions, p: &plasma_properties::Property) -> bool {
         }
 }
 
-/// Set by Ctrl-C (SIGINT) once [`catch_interrupt`] is installed: every engine then stops,
-/// prints its partial report, and the run is NOT VERIFIED.
-static INTERRUPTED: AtomicBool = AtomicBool::new(false);
-
-extern "C" fn on_interrupt(_: libc::c_int) {
-    INTERRUPTED.store(true, Ordering::Relaxed);
-}
-
-/// Makes Ctrl-C stop the search (with a report) instead of the process; a second Ctrl-C ends
-/// the process.
-pub fn catch_interrupt() {
-    extern "C" fn second(_: libc::c_int) {
-        std::process::exit(130);
-    }
-    extern "C" fn first(sig: libc::c_int) {
-        on_interrupt(sig);
-        // SAFETY: `signal` with a plain `extern "C"` handler that only stores to an atomic
-        // or exits is async-signal-safe.
-        unsafe {
-            libc::signal(libc::SIGINT, second as *const () as libc::sighandler_t);
-        }
-    }
-    // SAFETY: as above.
-    unsafe {
-        libc::signal(libc::SIGINT, first as *const () as libc::sighandler_t);
-    }
-}
-
 /// Why a run must stop now, if it must: Ctrl-C, the timeout, or the state limit.
 pub fn limit_reached(opts: &CheckOptions, generated: usize, elapsed: Duration) -> Option<String> {
-    if INTERRUPTED.load(Ordering::Relaxed) {
+    if opts
+        .interrupt
+        .as_ref()
+        .is_some_and(|f| f.load(Ordering::Relaxed))
+    {
         return Some(format!(
             "interrupted (Ctrl-C after {:.1}s)",
             elapsed.as_secs_f64()

@@ -239,8 +239,8 @@ pub fn run_check(args: CheckArgs) -> ExitCode {
         expect_states: args.expect_states,
         checkpoint: args.checkpoint.clone().or(args.resume.clone()),
         checkpoint_every: args.checkpoint_every.map(Duration::from_secs),
+        interrupt: Some(crate::cli::catch_interrupt()),
     };
-    check::catch_interrupt();
     if args.engine == Engine::Timely {
         return run_distributed(&args, &setup, &opts);
     }
@@ -317,7 +317,9 @@ fn run_distributed(args: &CheckArgs, setup: &Setup, opts: &CheckOptions) -> Exit
         peer_timeout: Duration::from_secs(args.peer_timeout),
         checkpoint: args.checkpoint.clone().or(args.resume.clone()),
         resume: args.resume.is_some(),
+        heartbeat: Default::default(),
     };
+    watch_peers(&cluster);
     // timely's networking prints connection messages on stdout: send them to stderr, and put
     // stdout back for the report.
     let saved = StdoutToStderr::new();
@@ -337,6 +339,40 @@ fn run_distributed(args: &CheckArgs, setup: &Setup, opts: &CheckOptions) -> Exit
             code(crate::exit::NOT_VERIFIED)
         }
     }
+}
+
+/// The process's guards for a distributed run: no progress for `peer_timeout` (a peer frozen
+/// or unreachable leaves the workers blocked in timely) ends the process as NOT VERIFIED, and
+/// so does a panic in any thread (a peer that dies makes timely's communication threads
+/// panic), with a message naming what failed, never a report.
+fn watch_peers(cluster: &distributed::Cluster) {
+    let heartbeat = std::sync::Arc::clone(&cluster.heartbeat);
+    let timeout = cluster.peer_timeout;
+    std::thread::spawn(move || loop {
+        std::thread::sleep(Duration::from_millis(500));
+        if heartbeat.idle() > timeout {
+            eprintln!(
+                "error: no progress for {}s (a peer is frozen or unreachable): NOT VERIFIED",
+                timeout.as_secs()
+            );
+            std::process::exit(crate::exit::NOT_VERIFIED);
+        }
+    });
+    let process = cluster.process;
+    std::panic::set_hook(Box::new(move |info| {
+        let thread = std::thread::current();
+        let what = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("a panic");
+        eprintln!(
+            "error: process {process}, thread {}: {what}: a worker or peer failed: NOT VERIFIED",
+            thread.name().unwrap_or("?")
+        );
+        std::process::exit(crate::exit::NOT_VERIFIED);
+    }));
 }
 
 /// While alive, file descriptor 1 writes to stderr; dropping it restores stdout.
