@@ -227,3 +227,20 @@ fn native_engines_stopped_early_are_not_verified() {
         );
     }
 }
+
+/// A library caller that asks for the timely engine gets it (in this process), not a silent
+/// fallback to another engine.
+#[test]
+fn the_library_runs_the_timely_engine_it_is_asked_for() {
+    let setup = Setup::hardened(preset("tiny").expect("preset"));
+    let opts = CheckOptions {
+        strategy: Strategy::Bfs,
+        threads: 2,
+        engine: Engine::Timely,
+        ..CheckOptions::default()
+    };
+    let r = check::run(&setup, &opts);
+    assert_eq!(r.engine, Engine::Timely);
+    assert!(r.verified, "{:?}", r.stop_reason);
+    assert_eq!(r.unique_states, 372_210);
+}

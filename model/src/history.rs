@@ -61,12 +61,6 @@ impl History {
         self.processed.iter().any(|p| p.serial == serial)
     }
 
-    pub fn was_applied(&self, serial: Serial) -> bool {
-        self.processed
-            .iter()
-            .any(|p| p.serial == serial && p.applied)
-    }
-
     /// Applied mutations, in application (= row_version) order.
     pub fn applied(&self) -> impl Iterator<Item = &Processed> {
         self.processed.iter().filter(|p| p.applied)

@@ -284,12 +284,6 @@ impl Report {
         }
     }
 
-    pub fn first_divergence(&self) -> Option<&TraceResult> {
-        self.results
-            .iter()
-            .find(|r| matches!(r.outcome, Outcome::Diverged { .. }))
-    }
-
     /// The text report: snapshot traces one per line, random ones only when they did not
     /// agree, a summary, skip reasons counted, and the first divergence in full.
     pub fn to_text(&self) -> String {

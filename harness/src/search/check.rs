@@ -165,13 +165,15 @@ pub const SPIN_PROPERTIES: [&str; 9] = [
     "group-isolation",
 ];
 
-/// Runs the exhaustive check of `setup` and reports every property.
+/// Runs the exhaustive check of `setup` on the engine `opts` names and reports every
+/// property. The timely engine runs in this process, on `opts.threads` workers; a failed
+/// timely run is a NOT VERIFIED report whose stop reason names the failure.
 pub fn run(setup: &Setup, opts: &CheckOptions) -> Report {
-    if opts.engine == Engine::Native {
-        return match opts.strategy {
-            Strategy::Bfs => crate::search::bfs::run(setup, opts),
-            Strategy::Dfs => crate::search::native::run(setup, opts),
-        };
+    match (opts.engine, opts.strategy) {
+        (Engine::Native, Strategy::Bfs) => return crate::search::bfs::run(setup, opts),
+        (Engine::Native, Strategy::Dfs) => return crate::search::native::run(setup, opts),
+        (Engine::Timely, _) => return run_timely(setup, opts),
+        (Engine::Stateright, _) => {}
     }
     let mut model = PlasmaModel::new(setup.clone());
     model.only = opts.properties.clone();
@@ -199,6 +201,43 @@ pub fn run(setup: &Setup, opts: &CheckOptions) -> Report {
         Strategy::Bfs => finish(builder.spawn_bfs(), setup, opts, start),
         Strategy::Dfs => finish(builder.spawn_dfs(), setup, opts, start),
     }
+}
+
+/// The timely engine in this process (one process, `opts.threads` workers).
+fn run_timely(setup: &Setup, opts: &CheckOptions) -> Report {
+    use crate::search::distributed::{self, Cluster, Failure};
+    let cluster = Cluster {
+        threads: opts.threads.max(1),
+        processes: 1,
+        process: 0,
+        addresses: Vec::new(),
+        peer_timeout: Duration::from_secs(300),
+        checkpoint: opts.checkpoint.clone(),
+        resume: false,
+        heartbeat: Default::default(),
+    };
+    let start = Instant::now();
+    let failure = match distributed::run(setup, opts, &cluster) {
+        Ok(Some(report)) => return report,
+        Ok(None) => "process 0 of a one-process run got no report".to_string(),
+        Err(Failure::BadInput(e) | Failure::Failed(e)) => e,
+    };
+    let search = crate::search::report::Search {
+        engine: Engine::Timely,
+        threads: cluster.threads,
+        stop_reason: Some(format!("the timely run failed: {failure}")),
+        states: 0,
+        unique_states: 0,
+        max_depth: 0,
+        seconds: start.elapsed().as_secs_f64(),
+        coverage: Default::default(),
+        coverage_partial: false,
+    };
+    let properties = selected(setup, opts)
+        .into_iter()
+        .map(|p| PropertyReport::of(p, false, None, None))
+        .collect();
+    Report::of_search(setup, opts, search, properties)
 }
 
 pub(crate) fn progress_line(

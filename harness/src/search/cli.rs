@@ -54,7 +54,7 @@ pub struct CheckArgs {
     #[arg(long, value_name = "DIR")]
     trace_out: Option<PathBuf>,
     /// Symmetry reduction: store one state per orbit of tab/installation/clientID renamings
-    /// (needs --strategy dfs).
+    /// (every engine; stateright only depth first).
     #[arg(long)]
     symmetry: bool,
     /// Check only these properties (comma-separated names; default: every applicable one).

@@ -164,17 +164,6 @@ pub fn representative_fn(sym: Symmetry) -> fn(&World) -> World {
     }
 }
 
-/// Extension: `Setup::into_model()`, as stateright's examples spell it.
-pub trait IntoModel {
-    fn into_model(self) -> PlasmaModel;
-}
-
-impl IntoModel for Setup {
-    fn into_model(self) -> PlasmaModel {
-        PlasmaModel::new(self)
-    }
-}
-
 fn condition<const I: usize>(model: &PlasmaModel, state: &World) -> bool {
     let p = &plasma_properties::all()[I];
     let no_discovery = p.discovery_is_failure();
