@@ -81,6 +81,18 @@ pub struct Meta {
 }
 
 impl Meta {
+    /// What a resuming run must share with this checkpoint.
+    pub fn identity(&self) -> Identity<'_> {
+        Identity {
+            model: &self.model,
+            config: &self.config,
+            protocol: &self.protocol,
+            mutant: self.mutant.as_deref(),
+            symmetry: self.symmetry,
+            properties: &self.properties,
+        }
+    }
+
     /// The meta of a checkpoint of `engine` for this setup, with the search's position still
     /// to fill in.
     pub fn new(
@@ -477,6 +489,64 @@ pub fn read_meta(dir: &Path) -> Result<Meta, String> {
     Ok(meta)
 }
 
+/// What a checkpoint must share with the run that resumes it, whichever engine wrote it:
+/// one definition for the native engines' meta and the timely workers' metas.
+pub struct Identity<'a> {
+    pub model: &'a str,
+    pub config: &'a Config,
+    pub protocol: &'a Protocol,
+    pub mutant: Option<&'a str>,
+    pub symmetry: bool,
+    /// By name, in any order.
+    pub properties: &'a [String],
+}
+
+impl Identity<'_> {
+    /// The first way `self` (a checkpoint's) differs from `ours` (this run's), as "what is X in
+    /// the checkpoint, Y here".
+    pub fn mismatch(&self, ours: &Identity) -> Option<String> {
+        let differ = |what: &str, theirs: String, ours: String| {
+            Some(format!("{what} is {theirs} in the checkpoint, {ours} here"))
+        };
+        if self.model != ours.model {
+            return differ(
+                "the model version",
+                self.model.to_string(),
+                format!("{} (another plasma-check binary wrote it)", ours.model),
+            );
+        }
+        if self.config != ours.config {
+            let j = |c: &Config| serde_json::to_string(c).unwrap_or_default();
+            return differ("the configuration", j(self.config), j(ours.config));
+        }
+        if self.protocol != ours.protocol {
+            let j = |p: &Protocol| serde_json::to_string(p).unwrap_or_default();
+            return differ("the protocol", j(self.protocol), j(ours.protocol));
+        }
+        if self.mutant != ours.mutant {
+            let m = |m: Option<&str>| m.unwrap_or("none").to_string();
+            return differ("the mutant", m(self.mutant), m(ours.mutant));
+        }
+        if self.symmetry != ours.symmetry {
+            let s = |b: bool| b.to_string();
+            return differ("--symmetry", s(self.symmetry), s(ours.symmetry));
+        }
+        let sorted = |p: &[String]| {
+            let mut p = p.to_vec();
+            p.sort();
+            p
+        };
+        if sorted(self.properties) != sorted(ours.properties) {
+            return differ(
+                "the properties",
+                self.properties.join(","),
+                ours.properties.join(","),
+            );
+        }
+        None
+    }
+}
+
 /// Checks that a checkpoint continues this run: the message names the first mismatch.
 pub fn check_matches(
     meta: &Meta,
@@ -485,53 +555,28 @@ pub fn check_matches(
     symmetry: bool,
     properties: &[&str],
 ) -> Result<(), String> {
-    let mismatch = |what: &str, theirs: String, ours: String| {
-        Err(format!(
-            "the checkpoint does not match this run: {what} is {theirs} in the checkpoint, {ours} here"
-        ))
-    };
+    let mismatch = |what: &str| Err(format!("the checkpoint does not match this run: {what}"));
     if meta.engine != engine {
-        return mismatch("the engine", meta.engine.clone(), engine.to_string());
+        return mismatch(&format!(
+            "the engine is {} in the checkpoint, {engine} here",
+            meta.engine
+        ));
     }
     let digest = model_digest();
-    if meta.model != digest {
-        return mismatch(
-            "the model version",
-            meta.model.clone(),
-            format!("{digest} (another plasma-check binary wrote it)"),
-        );
+    let mutant = setup.mutant.map(|m| m.name());
+    let names: Vec<String> = properties.iter().map(|p| p.to_string()).collect();
+    let ours = Identity {
+        model: &digest,
+        config: &setup.config,
+        protocol: &setup.protocol,
+        mutant,
+        symmetry,
+        properties: &names,
+    };
+    match meta.identity().mismatch(&ours) {
+        Some(what) => mismatch(&what),
+        None => Ok(()),
     }
-    if meta.config != setup.config {
-        let j = |c: &Config| serde_json::to_string(c).unwrap_or_default();
-        return mismatch("the configuration", j(&meta.config), j(&setup.config));
-    }
-    if meta.protocol != setup.protocol {
-        let j = |p: &Protocol| serde_json::to_string(p).unwrap_or_default();
-        return mismatch("the protocol", j(&meta.protocol), j(&setup.protocol));
-    }
-    let mutant = setup.mutant.map(|m| m.name().to_string());
-    if meta.mutant != mutant {
-        return mismatch(
-            "the mutant",
-            format!("{:?}", meta.mutant),
-            format!("{mutant:?}"),
-        );
-    }
-    if meta.symmetry != symmetry {
-        return mismatch(
-            "--symmetry",
-            meta.symmetry.to_string(),
-            symmetry.to_string(),
-        );
-    }
-    let mut ours: Vec<String> = properties.iter().map(|p| p.to_string()).collect();
-    let mut theirs = meta.properties.clone();
-    ours.sort();
-    theirs.sort();
-    if theirs != ours {
-        return mismatch("the properties", meta.properties.join(","), ours.join(","));
-    }
-    Ok(())
 }
 
 /// Loads a whole checkpoint (its meta already checked by [`check_matches`]); `expect_states`

@@ -68,6 +68,19 @@ pub struct Cluster {
     pub heartbeat: Arc<Heartbeat>,
 }
 
+impl WorkerMeta {
+    fn identity(&self) -> crate::search::checkpoint::Identity<'_> {
+        crate::search::checkpoint::Identity {
+            model: &self.model,
+            config: &self.config,
+            protocol: &self.protocol,
+            mutant: self.mutant.as_deref(),
+            symmetry: self.symmetry,
+            properties: &self.properties,
+        }
+    }
+}
+
 /// What a worker's checkpoint of a level records.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 struct WorkerMeta {
@@ -274,23 +287,11 @@ fn resume_level(
         if m.format != WORKER_FORMAT {
             return mismatch("the format");
         }
-        if m.model != expected.model {
-            return mismatch("the model version (another plasma-check binary wrote it)");
-        }
-        if m.config != expected.config {
-            return mismatch("the configuration");
-        }
-        if m.protocol != expected.protocol {
-            return mismatch("the protocol");
-        }
-        if m.mutant != expected.mutant {
-            return mismatch("the mutant");
-        }
-        if m.symmetry != expected.symmetry {
-            return mismatch("--symmetry");
-        }
-        if m.properties != expected.properties {
-            return mismatch("the properties");
+        if let Some(what) = m.identity().mismatch(&expected.identity()) {
+            return Err(format!(
+                "the checkpoint does not match this run: {what} ({})",
+                path.display()
+            ));
         }
         if m.peers != workers || m.worker != w {
             return Err(format!(
