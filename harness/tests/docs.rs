@@ -577,3 +577,182 @@ fn counts_in_the_docs_match_the_code() {
         &format!("{snapshots} snapshots"),
     );
 }
+
+// ---- Links ----
+
+/// Every Markdown page of the repository (not `target/`, `.git/` or `node_modules/`).
+fn markdown_pages() -> Vec<PathBuf> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) {
+        for entry in std::fs::read_dir(dir).expect("dir") {
+            let path = entry.expect("entry").path();
+            let name = path.file_name().unwrap_or_default().to_string_lossy();
+            if path.is_dir() {
+                if !matches!(name.as_ref(), "target" | ".git" | "node_modules") {
+                    walk(&path, out);
+                }
+            } else if name.ends_with(".md") {
+                out.push(path);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(&root(), &mut out);
+    out.sort();
+    out
+}
+
+/// A page's text outside fenced blocks and inline code, line by line (1-based numbers).
+fn prose_lines(text: &str) -> Vec<(usize, String)> {
+    let mut out = Vec::new();
+    let mut fenced = false;
+    for (n, line) in text.lines().enumerate() {
+        if line.trim_start().starts_with("```") {
+            fenced = !fenced;
+            continue;
+        }
+        if fenced {
+            continue;
+        }
+        // Drop inline code spans.
+        let mut prose = String::new();
+        for (k, part) in line.split('`').enumerate() {
+            if k % 2 == 0 {
+                prose.push_str(part);
+            }
+        }
+        out.push((n + 1, prose));
+    }
+    out
+}
+
+/// GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens.
+fn slug(heading: &str) -> String {
+    heading
+        .trim()
+        .to_lowercase()
+        .chars()
+        .filter(|c| c.is_alphanumeric() || *c == ' ' || *c == '-' || *c == '_')
+        .map(|c| if c == ' ' { '-' } else { c })
+        .collect()
+}
+
+/// The anchors of a page's headings (a repeated heading gets `-1`, `-2`, ...).
+fn anchors(text: &str) -> Vec<String> {
+    let mut seen: Vec<String> = Vec::new();
+    let mut fenced = false;
+    for line in text.lines() {
+        if line.trim_start().starts_with("```") {
+            fenced = !fenced;
+            continue;
+        }
+        if fenced || !line.starts_with('#') {
+            continue;
+        }
+        let heading = line.trim_start_matches('#');
+        if !heading.starts_with(' ') {
+            continue;
+        }
+        let base = slug(heading);
+        let n = seen
+            .iter()
+            .filter(|s| **s == base || s.strip_prefix(&format!("{base}-")).is_some_and(|r| r.parse::<u32>().is_ok()))
+            .count();
+        seen.push(if n == 0 { base } else { format!("{base}-{n}") });
+    }
+    seen
+}
+
+/// The targets of the inline links and images on one line of prose.
+fn link_targets(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut rest = line;
+    while let Some(at) = rest.find("](") {
+        let after = &rest[at + 2..];
+        let mut depth = 0;
+        let mut end = None;
+        for (i, c) in after.char_indices() {
+            match c {
+                '(' => depth += 1,
+                ')' if depth == 0 => {
+                    end = Some(i);
+                    break;
+                }
+                ')' => depth -= 1,
+                _ => {}
+            }
+        }
+        let Some(end) = end else { break };
+        let target = after[..end].split_whitespace().next().unwrap_or("");
+        out.push(target.to_string());
+        rest = &after[end..];
+    }
+    out
+}
+
+/// Every relative link and anchor in the repository's Markdown resolves, and no page refers to
+/// a specification file outside the repository.
+#[test]
+fn every_relative_link_and_anchor_resolves() {
+    let mut broken = Vec::new();
+    for page in markdown_pages() {
+        let text = std::fs::read_to_string(&page).expect("page");
+        let name = page.strip_prefix(root()).expect("under root").display().to_string();
+        for (n, prose) in prose_lines(&text) {
+            for target in link_targets(&prose) {
+                if target.contains("://") || target.starts_with("mailto:") {
+                    continue;
+                }
+                let (path, anchor) = match target.split_once('#') {
+                    Some((p, a)) => (p, Some(a)),
+                    None => (target.as_str(), None),
+                };
+                let file = if path.is_empty() {
+                    page.clone()
+                } else {
+                    page.parent().expect("dir").join(path)
+                };
+                if !file.exists() {
+                    broken.push(format!("{name}:{n}: `{target}`: no such file"));
+                    continue;
+                }
+                if let Some(anchor) = anchor {
+                    let target_text = std::fs::read_to_string(&file).unwrap_or_default();
+                    if !anchors(&target_text).iter().any(|a| a == anchor) {
+                        broken.push(format!("{name}:{n}: `{target}`: no such heading"));
+                    }
+                }
+            }
+        }
+        for (n, line) in text.lines().enumerate() {
+            for outside in ["ARCHITECTURE.md", "shared/PROTOCOL.md"] {
+                if line.contains(outside) {
+                    broken.push(format!(
+                        "{name}:{}: refers to `{outside}`, which is not in the repository",
+                        n + 1
+                    ));
+                }
+            }
+            if line.contains("PROTOCOL.md") && !root().join("model/PROTOCOL.md").exists() {
+                broken.push(format!(
+                    "{name}:{}: refers to `PROTOCOL.md`, which is not in the repository",
+                    n + 1
+                ));
+            }
+        }
+    }
+    assert!(broken.is_empty(), "broken links:\n{}", broken.join("\n"));
+}
+
+#[test]
+fn anchors_follow_github() {
+    assert_eq!(
+        slug(" Count checks: compare.py (all exact)"),
+        "count-checks-comparepy-all-exact"
+    );
+    assert_eq!(slug(" `replay`"), "replay");
+    assert_eq!(anchors("# A\n## A\n```\n# B\n```\n## A"), ["a", "a-1", "a-2"]);
+    assert_eq!(
+        link_targets("see [x](a.md#b) and ![y](../c.png \"t\") and [z](f(1).md)"),
+        ["a.md#b", "../c.png", "f(1).md"]
+    );
+}
