@@ -288,7 +288,10 @@ fn output_matches(expected: &[&str], actual: &[&str]) -> Result<(), usize> {
     if reach[n][m] {
         return Ok(());
     }
-    let furthest = (0..=n).rev().find(|&i| reach[i].iter().any(|&r| r)).unwrap_or(0);
+    let furthest = (0..=n)
+        .rev()
+        .find(|&i| reach[i].iter().any(|&r| r))
+        .unwrap_or(0);
     Err(furthest)
 }
 
@@ -412,10 +415,24 @@ fn long_doc_examples() {
 
 #[test]
 fn the_matcher_elides_only_what_it_is_told() {
-    let out = ["a", "states generated 10, 0.33s, 100 states/s", "b", "c", "verified (10)"];
+    let out = [
+        "a",
+        "states generated 10, 0.33s, 100 states/s",
+        "b",
+        "c",
+        "verified (10)",
+    ];
     let ok = |e: &[&str]| output_matches(e, &out);
     assert_eq!(ok(&["a", "...", "verified (10)"]), Ok(()));
-    assert_eq!(ok(&["a", "states generated 10, [..]s, [..] states/s", "...", "verified (10)"]), Ok(()));
+    assert_eq!(
+        ok(&[
+            "a",
+            "states generated 10, [..]s, [..] states/s",
+            "...",
+            "verified (10)"
+        ]),
+        Ok(())
+    );
     assert_eq!(ok(&["...", "  ...", "verified (10)"]), Ok(()));
     // A changed count fails at its line.
     assert_eq!(ok(&["a", "states generated 11, [..]", "..."]), Err(1));
@@ -436,7 +453,10 @@ fn a_changed_count_in_a_block_is_reported_with_its_doc_and_line() {
     assert_eq!(blocks[0].line, 3);
     let err = run_block(&blocks[0]).expect_err("372211 is not the count");
     assert!(err.starts_with("X.md:4: "), "{err}");
-    assert!(err.contains("line 7 `verified (372211 unique states)`"), "{err}");
+    assert!(
+        err.contains("line 7 `verified (372211 unique states)`"),
+        "{err}"
+    );
 }
 
 // ---- Facts the docs state, checked against the code ----
@@ -464,7 +484,10 @@ fn readme_rust_version_is_the_workspace_rust_version() {
 
 /// The presets a help text or the command-line reference lists, in order.
 fn listed_presets(text: &str, start: &str, end: char, sep: char) -> Vec<String> {
-    let at = text.find(start).unwrap_or_else(|| panic!("`{start}` not found")) + start.len();
+    let at = text
+        .find(start)
+        .unwrap_or_else(|| panic!("`{start}` not found"))
+        + start.len();
     let list = &text[at..];
     let list = &list[..list.find(end).expect("end of the list")];
     let list = list.split(':').next().unwrap_or(list);
@@ -503,9 +526,27 @@ fn help_texts_list_every_preset() {
 
 fn number_word(n: usize) -> String {
     const WORDS: [&str; 21] = [
-        "zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
-        "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen",
-        "nineteen", "twenty",
+        "zero",
+        "one",
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "eight",
+        "nine",
+        "ten",
+        "eleven",
+        "twelve",
+        "thirteen",
+        "fourteen",
+        "fifteen",
+        "sixteen",
+        "seventeen",
+        "eighteen",
+        "nineteen",
+        "twenty",
     ];
     WORDS.get(n).map_or(n.to_string(), |w| w.to_string())
 }
@@ -525,7 +566,11 @@ fn counts_in_the_docs_match_the_code() {
     let readme = read("README.md");
     let mutants = plasma_model::Mutant::ALL.len();
     let flaws = plasma_check::hunt::documented_flaws().len();
-    assert_says("README.md", &readme, &format!("the {mutants} deliberate bugs"));
+    assert_says(
+        "README.md",
+        &readme,
+        &format!("the {mutants} deliberate bugs"),
+    );
     assert_says(
         "README.md",
         &readme,
@@ -560,7 +605,11 @@ fn counts_in_the_docs_match_the_code() {
             d.is_some_and(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_digit()))
         })
         .count();
-    assert_says("README.md", &readme, &format!("the {choices} numbered choices"));
+    assert_says(
+        "README.md",
+        &readme,
+        &format!("the {choices} numbered choices"),
+    );
     // One snapshot per mutant and per documented flaw.
     let snapshots = std::fs::read_dir(root().join("snapshots"))
         .expect("snapshots/")
@@ -569,7 +618,11 @@ fn counts_in_the_docs_match_the_code() {
                 .is_ok_and(|e| e.path().extension().is_some_and(|x| x == "snap"))
         })
         .count();
-    assert_eq!(snapshots, mutants + flaws, "one snapshot per mutant and flaw");
+    assert_eq!(
+        snapshots,
+        mutants + flaws,
+        "one snapshot per mutant and flaw"
+    );
     let teeth = read("harness/docs/teeth.md");
     assert_says(
         "harness/docs/teeth.md",
@@ -655,7 +708,11 @@ fn anchors(text: &str) -> Vec<String> {
         let base = slug(heading);
         let n = seen
             .iter()
-            .filter(|s| **s == base || s.strip_prefix(&format!("{base}-")).is_some_and(|r| r.parse::<u32>().is_ok()))
+            .filter(|s| {
+                **s == base
+                    || s.strip_prefix(&format!("{base}-"))
+                        .is_some_and(|r| r.parse::<u32>().is_ok())
+            })
             .count();
         seen.push(if n == 0 { base } else { format!("{base}-{n}") });
     }
@@ -696,7 +753,11 @@ fn every_relative_link_and_anchor_resolves() {
     let mut broken = Vec::new();
     for page in markdown_pages() {
         let text = std::fs::read_to_string(&page).expect("page");
-        let name = page.strip_prefix(root()).expect("under root").display().to_string();
+        let name = page
+            .strip_prefix(root())
+            .expect("under root")
+            .display()
+            .to_string();
         for (n, prose) in prose_lines(&text) {
             for target in link_targets(&prose) {
                 if target.contains("://") || target.starts_with("mailto:") {
@@ -750,7 +811,10 @@ fn anchors_follow_github() {
         "count-checks-comparepy-all-exact"
     );
     assert_eq!(slug(" `replay`"), "replay");
-    assert_eq!(anchors("# A\n## A\n```\n# B\n```\n## A"), ["a", "a-1", "a-2"]);
+    assert_eq!(
+        anchors("# A\n## A\n```\n# B\n```\n## A"),
+        ["a", "a-1", "a-2"]
+    );
     assert_eq!(
         link_targets("see [x](a.md#b) and ![y](../c.png \"t\") and [z](f(1).md)"),
         ["a.md#b", "../c.png", "f(1).md"]
