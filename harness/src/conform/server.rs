@@ -19,7 +19,7 @@
 //! - every row's value, and the set of mutations recorded with an error result.
 //!
 //! `--concurrent` goes where the model cannot: it delivers pushes as simultaneous transactions
-//! (see [`concurrent`]).
+//! (see [`concurrent`](super::concurrent)).
 
 use super::postgres::Cluster;
 use super::{load_traces, Adapter, Outcome, TraceResult};
