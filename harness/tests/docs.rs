@@ -9,7 +9,8 @@
 //! `$ ` line, trycmd style:
 //!
 //! - a line `...` (indentation allowed) matches any number of lines;
-//! - `[..]` inside a line matches any text: use it for times, rates and paths only;
+//! - `[..]` inside a line matches any text: use it for times, rates, paths and the thread
+//!   count of a run on every core (`Bfs x[..]`) only;
 //! - `$ ... ARGS > FILE` writes stdout to FILE and expects no quoted output.
 //!
 //! The exit code is not checked. An HTML comment on the lines just above the fence changes how
