@@ -821,3 +821,38 @@ fn anchors_follow_github() {
         ["a.md#b", "../c.png", "f(1).md"]
     );
 }
+
+/// The switches of the `replicache` profile, as the conformance page and model choice 20 count
+/// them, and the findings the conformance page cites, as NOTES.md numbers them.
+#[test]
+fn replicache_profile_and_findings_are_counted_right() {
+    let hardened = serde_json::to_value(plasma_model::Protocol::hardened()).expect("json");
+    let replicache = serde_json::to_value(plasma_model::Protocol::replicache()).expect("json");
+    let switches = replicache
+        .as_object()
+        .expect("object")
+        .iter()
+        .filter(|(k, v)| hardened.get(k.as_str()) != Some(v))
+        .count();
+    let n = number_word(switches);
+    assert_says(
+        "harness/conformance/README.md",
+        &read("harness/conformance/README.md"),
+        &format!("the hardened protocol with {n} switches"),
+    );
+    assert_says(
+        "model/README.md",
+        &read("model/README.md"),
+        &format!("`Protocol::replicache()`): {n} switches"),
+    );
+    let notes = read("harness/conformance/NOTES.md");
+    let last = (1..100)
+        .take_while(|k| notes.contains(&format!("**F{k}.")))
+        .last()
+        .expect("findings F1...");
+    assert_says(
+        "harness/conformance/README.md",
+        &read("harness/conformance/README.md"),
+        &format!("F1–F{last}"),
+    );
+}
