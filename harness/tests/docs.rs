@@ -856,3 +856,24 @@ fn replicache_profile_and_findings_are_counted_right() {
         &format!("F1–F{last}"),
     );
 }
+
+/// Every field of `check --json`'s report is named in the command-line reference.
+#[test]
+fn cli_md_names_every_field_of_the_json_report() {
+    let out = Command::new(env!("CARGO_BIN_EXE_plasma-check"))
+        .args(["check", "--config", "tiny", "--json"])
+        .output()
+        .expect("runs");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let cli = read("harness/docs/cli.md");
+    let missing: Vec<&String> = report
+        .as_object()
+        .expect("object")
+        .keys()
+        .filter(|k| !cli.contains(&format!("`{k}`")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "harness/docs/cli.md does not name {missing:?} of the JSON report"
+    );
+}
