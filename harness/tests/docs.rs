@@ -9,7 +9,8 @@
 //! `$ ` line, trycmd style:
 //!
 //! - a line `...` (indentation allowed) matches any number of lines;
-//! - `[..]` inside a line matches any text: use it for times, rates and paths only;
+//! - `[..]` inside a line matches any text: use it for times, rates, paths and the thread
+//!   count of a run on every core (`Bfs x[..]`) only;
 //! - `$ ... ARGS > FILE` writes stdout to FILE and expects no quoted output.
 //!
 //! The exit code is not checked. An HTML comment on the lines just above the fence changes how
@@ -818,5 +819,61 @@ fn anchors_follow_github() {
     assert_eq!(
         link_targets("see [x](a.md#b) and ![y](../c.png \"t\") and [z](f(1).md)"),
         ["a.md#b", "../c.png", "f(1).md"]
+    );
+}
+
+/// The switches of the `replicache` profile, as the conformance page and model choice 20 count
+/// them, and the findings the conformance page cites, as NOTES.md numbers them.
+#[test]
+fn replicache_profile_and_findings_are_counted_right() {
+    let hardened = serde_json::to_value(plasma_model::Protocol::hardened()).expect("json");
+    let replicache = serde_json::to_value(plasma_model::Protocol::replicache()).expect("json");
+    let switches = replicache
+        .as_object()
+        .expect("object")
+        .iter()
+        .filter(|(k, v)| hardened.get(k.as_str()) != Some(v))
+        .count();
+    let n = number_word(switches);
+    assert_says(
+        "harness/conformance/README.md",
+        &read("harness/conformance/README.md"),
+        &format!("the hardened protocol with {n} switches"),
+    );
+    assert_says(
+        "model/README.md",
+        &read("model/README.md"),
+        &format!("`Protocol::replicache()`): {n} switches"),
+    );
+    let notes = read("harness/conformance/NOTES.md");
+    let last = (1..100)
+        .take_while(|k| notes.contains(&format!("**F{k}.")))
+        .last()
+        .expect("findings F1...");
+    assert_says(
+        "harness/conformance/README.md",
+        &read("harness/conformance/README.md"),
+        &format!("F1–F{last}"),
+    );
+}
+
+/// Every field of `check --json`'s report is named in the command-line reference.
+#[test]
+fn cli_md_names_every_field_of_the_json_report() {
+    let out = Command::new(env!("CARGO_BIN_EXE_plasma-check"))
+        .args(["check", "--config", "tiny", "--json"])
+        .output()
+        .expect("runs");
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    let cli = read("harness/docs/cli.md");
+    let missing: Vec<&String> = report
+        .as_object()
+        .expect("object")
+        .keys()
+        .filter(|k| !cli.contains(&format!("`{k}`")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "harness/docs/cli.md does not name {missing:?} of the JSON report"
     );
 }
