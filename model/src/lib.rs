@@ -13,7 +13,7 @@
 //! - [`World::enabled`]: the actions the search may take next (bounded by [`Config`]);
 //! - [`World::step`]: the successor state, or a [`Refusal`] naming why the action is not allowed.
 //!
-//! The precise semantics are in `shared/PROTOCOL.md`; the choices this model makes where the
+//! The precise semantics are in `model/PROTOCOL.md`; the choices this model makes where the
 //! page is silent are numbered in `model/README.md`.
 
 pub mod action;
