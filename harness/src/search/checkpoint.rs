@@ -460,11 +460,7 @@ pub fn read_meta(dir: &Path) -> Result<Meta, String> {
     let (file, sum_file) = (d.join("meta.json"), d.join("meta.sum"));
     if !sum_file.exists() {
         // Formats before 3 had no meta.sum: name the format rather than call it damaged.
-        let old = std::fs::read(&file)
-            .ok()
-            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-            .and_then(|v| v.get("format")?.as_str().map(str::to_string));
-        if let Some(format) = old.filter(|f| f != FORMAT) {
+        if let Some(format) = checksum::format_of(&file).filter(|f| f != FORMAT) {
             return Err(format!(
                 "--resume {}: format {format:?}, expected {FORMAT:?} (a checkpoint of an older plasma-check: run it again)",
                 dir.display()

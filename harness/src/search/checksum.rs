@@ -181,3 +181,12 @@ pub fn read_guarded(resume: &Path, file: &Path, sum_file: &Path) -> Result<Vec<u
     expect(resume, file, &of(&bytes), Some(&recorded))?;
     Ok(bytes)
 }
+
+/// The `format` a JSON file names, if it is readable JSON that names one: an unguarded meta
+/// file of an older checkpoint format is refused by its format, not called damaged.
+pub fn format_of(file: &std::path::Path) -> Option<String> {
+    std::fs::read(file)
+        .ok()
+        .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
+        .and_then(|v| v.get("format")?.as_str().map(str::to_string))
+}

@@ -54,28 +54,31 @@ impl Coverage {
     /// A search's rows, every kind in [`ActionKind::ALL`] order: each enabled action was
     /// taken, and `new_states` of them reached a state not seen before.
     pub fn search_rows(&self, setup: &Setup) -> Vec<KindCoverage> {
-        ActionKind::ALL
-            .iter()
-            .map(|&k| KindCoverage {
-                action: k.name(),
-                allowed: k.allowed(setup),
-                enabled: self.enabled[k.index()],
-                taken: self.enabled[k.index()],
-                new_states: Some(self.taken[k.index()]),
-            })
-            .collect()
+        self.rows(setup, |i| (self.enabled[i], Some(self.taken[i])))
     }
 
     /// A simulation's rows: how often each kind was offered at a step, and chosen.
     pub fn simulation_rows(&self, setup: &Setup) -> Vec<KindCoverage> {
+        self.rows(setup, |i| (self.taken[i], None))
+    }
+
+    /// Rows whose `taken` and `new_states` come from `counts` (by kind index).
+    fn rows(
+        &self,
+        setup: &Setup,
+        counts: impl Fn(usize) -> (u64, Option<u64>),
+    ) -> Vec<KindCoverage> {
         ActionKind::ALL
             .iter()
-            .map(|&k| KindCoverage {
-                action: k.name(),
-                allowed: k.allowed(setup),
-                enabled: self.enabled[k.index()],
-                taken: self.taken[k.index()],
-                new_states: None,
+            .map(|&k| {
+                let (taken, new_states) = counts(k.index());
+                KindCoverage {
+                    action: k.name(),
+                    allowed: k.allowed(setup),
+                    enabled: self.enabled[k.index()],
+                    taken,
+                    new_states,
+                }
             })
             .collect()
     }

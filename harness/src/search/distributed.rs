@@ -309,11 +309,7 @@ fn read_worker_meta(root: &std::path::Path, path: &std::path::Path) -> Result<Wo
     let sum_file = path.with_extension("sum");
     if !sum_file.exists() {
         // Formats before 3 had no sums: name the format rather than call the file damaged.
-        let format = std::fs::read(path)
-            .ok()
-            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
-            .and_then(|v| v.get("format")?.as_str().map(str::to_string));
-        if let Some(f) = format.filter(|f| f != WORKER_FORMAT) {
+        if let Some(f) = checksum::format_of(path).filter(|f| f != WORKER_FORMAT) {
             return Err(format!(
                 "the checkpoint does not match this run: the format is {f:?}, expected {WORKER_FORMAT:?} ({})",
                 path.display()
