@@ -26,24 +26,83 @@ pub struct BenchRow {
     pub bytes_per_unique_state: f64,
 }
 
-/// How a row searches: stateright's `bfs`, `dfs`, `dfs-sym` (depth first with symmetry
-/// reduction); the native single-threaded DFS's `native`, `native-sym` and `native-spin`
-/// (checking only the nine properties the Promela port asserts: the same work as SPIN's run);
-/// and the native BFS's `native-bfs` and `native-bfs-sym`, on any number of threads.
-pub const STRATEGIES: [&str; 8] = [
-    "bfs",
-    "dfs",
-    "dfs-sym",
-    "native",
-    "native-sym",
-    "native-spin",
-    "native-bfs",
-    "native-bfs-sym",
+/// How a row searches: stateright's BFS and DFS (`-sym`: with symmetry reduction), the native
+/// single-threaded DFS (`native-spin`: checking only the nine properties the Promela port
+/// asserts, the same work as SPIN's run), and the native BFS, on any number of threads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Variant {
+    Bfs,
+    Dfs,
+    DfsSym,
+    Native,
+    NativeSym,
+    NativeSpin,
+    NativeBfs,
+    NativeBfsSym,
+}
+
+/// The properties SPIN's port asserts (`harness/spin/plasma.pml`): the `always` properties that
+/// hold per state in a one-user configuration. `bench --spin` checks these, like pan does.
+pub const SPIN_PROPERTIES: [&str; 9] = [
+    "at-most-once",
+    "unique-identity",
+    "per-client-order",
+    "no-silent-drop",
+    "outbox-honesty",
+    "monotone",
+    "rebase",
+    "read-your-writes",
+    "group-isolation",
 ];
 
-/// The native DFS runs one thread only.
-pub fn is_single_threaded(strategy: &str) -> bool {
-    strategy.starts_with("native") && !strategy.starts_with("native-bfs")
+impl Variant {
+    /// Its name on the command line and in the table.
+    pub fn name(self) -> &'static str {
+        match self {
+            Variant::Bfs => "bfs",
+            Variant::Dfs => "dfs",
+            Variant::DfsSym => "dfs-sym",
+            Variant::Native => "native",
+            Variant::NativeSym => "native-sym",
+            Variant::NativeSpin => "native-spin",
+            Variant::NativeBfs => "native-bfs",
+            Variant::NativeBfsSym => "native-bfs-sym",
+        }
+    }
+
+    /// The native DFS runs one thread only.
+    pub fn single_threaded(self) -> bool {
+        matches!(
+            self,
+            Variant::Native | Variant::NativeSym | Variant::NativeSpin
+        )
+    }
+
+    /// The `check` arguments that run it on `threads` threads.
+    fn check_args(self, threads: usize) -> Vec<String> {
+        let (engine, strategy) = match self {
+            Variant::Bfs => ("stateright", "bfs"),
+            Variant::Dfs | Variant::DfsSym => ("stateright", "dfs"),
+            Variant::Native | Variant::NativeSym | Variant::NativeSpin => ("native", "dfs"),
+            Variant::NativeBfs | Variant::NativeBfsSym => ("native", "bfs"),
+        };
+        let mut args: Vec<String> = ["--engine", engine, "--strategy", strategy]
+            .map(String::from)
+            .into();
+        if !self.single_threaded() {
+            args.extend(["--threads".to_string(), threads.to_string()]);
+        }
+        if matches!(
+            self,
+            Variant::DfsSym | Variant::NativeSym | Variant::NativeBfsSym
+        ) {
+            args.push("--symmetry".to_string());
+        }
+        if self == Variant::NativeSpin {
+            args.extend(["--properties".to_string(), SPIN_PROPERTIES.join(",")]);
+        }
+        args
+    }
 }
 
 /// Runs [`run_one`] `repeat` times and keeps the fastest run: timing on a shared machine only
@@ -51,7 +110,7 @@ pub fn is_single_threaded(strategy: &str) -> bool {
 pub fn run_best(
     exe: &std::path::Path,
     preset: &str,
-    strategy: &str,
+    strategy: Variant,
     threads: usize,
     repeat: usize,
 ) -> Result<BenchRow, String> {
@@ -97,35 +156,12 @@ fn best_of<R>(
 pub fn run_one(
     exe: &std::path::Path,
     preset: &str,
-    strategy: &str,
+    strategy: Variant,
     threads: usize,
 ) -> Result<BenchRow, String> {
-    let search = if strategy == "bfs" || strategy.starts_with("native-bfs") {
-        "bfs"
-    } else {
-        "dfs"
-    };
-    let symmetry = strategy.ends_with("-sym");
-    let engine = if strategy.starts_with("native") {
-        "native"
-    } else {
-        "stateright"
-    };
     let mut child = Command::new(exe)
-        .args(["check", "--config", preset, "--strategy", search, "--json"])
-        .args(["--threads", &threads.to_string(), "--engine", engine])
-        .args(symmetry.then_some("--symmetry"))
-        .args(
-            (strategy == "native-spin")
-                .then(|| {
-                    [
-                        "--properties".to_string(),
-                        crate::search::check::SPIN_PROPERTIES.join(","),
-                    ]
-                })
-                .into_iter()
-                .flatten(),
-        )
+        .args(["check", "--config", preset, "--json"])
+        .args(strategy.check_args(threads))
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -137,13 +173,17 @@ pub fn run_one(
             .map_err(|e| format!("cannot read the check's report: {e}"))?;
     }
     let peak_bytes = wait_peak_rss(child.id())?;
-    let v: serde_json::Value = serde_json::from_str(&out)
-        .map_err(|e| format!("{preset} {strategy} x{threads}: no JSON report ({e})"))?;
+    let v: serde_json::Value = serde_json::from_str(&out).map_err(|e| {
+        format!(
+            "{preset} {} x{threads}: no JSON report ({e})",
+            strategy.name()
+        )
+    })?;
     let num = |k: &str| v[k].as_f64().unwrap_or(0.0);
     let unique = num("unique_states");
     Ok(BenchRow {
         preset: preset.to_string(),
-        strategy: strategy.to_string(),
+        strategy: strategy.name().to_string(),
         threads,
         verified: v["verified"].as_bool().unwrap_or(false),
         unique_states: unique as u64,

@@ -344,31 +344,29 @@ impl Fingerprinter {
 /// Zeroed memory for a table of `u64` slots: an anonymous mapping, so that the kernel hands
 /// out zero pages lazily (a billion-slot table costs nothing until it fills), in huge pages
 /// where the kernel has them (`madvise`). A lookup is one random access into the table, and
-/// with 4 KiB pages nearly every one also misses the TLB: the hint took the native DFS on
-/// `small` from 2.01 to 1.66 s (best of six, `bench`'s nine properties). Its price is paid
-/// once, when the table is first touched: the kernel may compact memory to find huge pages
-/// (a table of 5 GB once took 9.4 s to fault in, against 0.7 s without compaction).
+/// with 4 KiB pages nearly every one also misses the TLB, which huge pages avoid. Their price
+/// is paid once, when the table is first touched: the kernel may compact memory to find them.
 struct Slots {
     map: memmap2::MmapMut,
     len: usize,
 }
 
 impl Slots {
-    fn zeroed(len: usize) -> Slots {
-        let bytes = len.max(1) * std::mem::size_of::<u64>();
-        let map = match memmap2::MmapOptions::new().len(bytes).map_anon() {
-            Ok(map) => map,
-            Err(e) => {
-                eprintln!("error: cannot allocate the visited table ({bytes} bytes): {e}");
-                std::process::exit(2);
-            }
-        };
+    fn zeroed(len: usize) -> Result<Slots, OutOfMemory> {
+        let bytes = len.max(1).saturating_mul(std::mem::size_of::<u64>());
+        let map = memmap2::MmapOptions::new()
+            .len(bytes)
+            .map_anon()
+            .map_err(|e| OutOfMemory {
+                bytes,
+                why: e.to_string(),
+            })?;
         // Without it, every probe of a table beyond the TLB's reach (a few MiB of 4 KiB
         // pages) also walks the page table. Where huge pages are off, or the kernel refuses,
         // the table works as it is.
         #[cfg(target_os = "linux")]
         let _ = map.advise(memmap2::Advice::HugePage);
-        Slots { map, len }
+        Ok(Slots { map, len })
     }
 
     fn plain(&mut self) -> &mut [u64] {
@@ -384,9 +382,29 @@ impl Slots {
     }
 }
 
+/// The visited table could not get the memory it asked for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutOfMemory {
+    pub bytes: usize,
+    pub why: String,
+}
+
+impl std::fmt::Display for OutOfMemory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "cannot allocate the visited table ({} bytes): {}",
+            self.bytes, self.why
+        )
+    }
+}
+
 pub struct Fingerprints {
     slots: Slots,
     len: usize,
+    /// Set when the table could not grow: it goes on filling past 3/4 (more slowly), and the
+    /// search that owns it must stop (see [`Fingerprints::failed`]) before it is full.
+    failed: Option<OutOfMemory>,
 }
 
 /// A fresh table's slots: 8 MiB of address space, touched only where fingerprints land, so a
@@ -395,22 +413,27 @@ pub struct Fingerprints {
 const FIRST_SLOTS: usize = 1 << 20;
 
 impl Default for Fingerprints {
+    /// A table of the first size; its 8 MiB of address space are the only allocation that
+    /// panics when refused (every later one is an error the search reports).
     fn default() -> Self {
-        Fingerprints {
-            slots: Slots::zeroed(FIRST_SLOTS),
-            len: 0,
-        }
+        Fingerprints::for_states(0).unwrap_or_else(|e| panic!("{e}"))
     }
 }
 
 impl Fingerprints {
     /// A table that holds `states` fingerprints without growing (at most 3/4 full).
-    pub fn for_states(states: usize) -> Fingerprints {
+    pub fn for_states(states: usize) -> Result<Fingerprints, OutOfMemory> {
         let want = (states.saturating_mul(4) / 3 + 1).next_power_of_two();
-        Fingerprints {
-            slots: Slots::zeroed(want.max(FIRST_SLOTS)),
+        Ok(Fingerprints {
+            slots: Slots::zeroed(want.max(FIRST_SLOTS))?,
             len: 0,
-        }
+            failed: None,
+        })
+    }
+
+    /// Why the table could not grow, if it could not: the search must stop, NOT VERIFIED.
+    pub fn failed(&self) -> Option<&OutOfMemory> {
+        self.failed.as_ref()
     }
 
     /// Fingerprints stored.
@@ -434,8 +457,15 @@ impl Fingerprints {
         let fp = if fp == EMPTY { 1 } else { fp };
         // At most 3/4 full: an insert of a new fingerprint probes 8.5 slots on average at
         // that load, most of them in the first slot's cache line.
-        if (self.len + 1) * 4 > self.slots.len * 3 {
-            self.grow();
+        if (self.len + 1) * 4 > self.slots.len * 3 && self.failed.is_none() {
+            if let Err(e) = self.grow() {
+                self.failed = Some(e);
+            }
+        }
+        // A table that could not grow takes no more than 15/16 (probing a full one would
+        // never end); what it refuses is taken for seen, in a run already NOT VERIFIED.
+        if self.failed.is_some() && (self.len + 1) * 16 > self.slots.len * 15 {
+            return false;
         }
         if place(self.slots.plain(), fp) {
             self.len += 1;
@@ -445,14 +475,14 @@ impl Fingerprints {
         }
     }
 
-    fn grow(&mut self) {
-        let mut bigger = Slots::zeroed(self.slots.len * 2);
-        let mut old = std::mem::replace(&mut self.slots, Slots::zeroed(0));
-        let table = bigger.plain();
+    fn grow(&mut self) -> Result<(), OutOfMemory> {
+        let bigger = Slots::zeroed(self.slots.len * 2)?;
+        let mut old = std::mem::replace(&mut self.slots, bigger);
+        let table = self.slots.plain();
         for &fp in old.plain().iter().filter(|&&fp| fp != EMPTY) {
             place(table, fp);
         }
-        self.slots = bigger;
+        Ok(())
     }
 }
 
@@ -578,17 +608,17 @@ impl Fingerprints {
     }
 
     /// The set of the fingerprints [`Fingerprints::write_fingerprints`] wrote.
-    pub fn from_fingerprints(bytes: &[u8]) -> Fingerprints {
+    pub fn from_fingerprints(bytes: &[u8]) -> Result<Fingerprints, OutOfMemory> {
         // Sized for the count up front: the stored fingerprints come in the slot order of a
         // larger table, and inserted into a small one that doubles they pile up in long runs
         // of full slots (every insert then probes to the end of its run).
-        let mut set = Fingerprints::for_states(bytes.len() / 8);
+        let mut set = Fingerprints::for_states(bytes.len() / 8)?;
         for c in bytes.chunks_exact(8) {
             let mut a = [0; 8];
             a.copy_from_slice(c);
             set.insert(u64::from_le_bytes(a));
         }
-        set
+        Ok(set)
     }
 }
 
@@ -603,27 +633,21 @@ pub struct Shared {
     reserved: AtomicUsize,
 }
 
-impl Default for Shared {
-    fn default() -> Self {
-        Shared::with_slots(1 << 16)
-    }
-}
-
 impl Shared {
     /// A table that holds `states` fingerprints without growing (a grown table needs the old
     /// and the new one at once: at a billion states, 8 and 16 GB), at most 3/4 full: 10.7
     /// bytes per state.
-    pub fn for_states(states: usize) -> Shared {
+    pub fn for_states(states: usize) -> Result<Shared, OutOfMemory> {
         let want = states.saturating_mul(4) / 3 + 1;
         Shared::with_slots(want.max(1 << 16))
     }
 
-    fn with_slots(n: usize) -> Shared {
-        Shared {
-            slots: Slots::zeroed(n),
+    fn with_slots(n: usize) -> Result<Shared, OutOfMemory> {
+        Ok(Shared {
+            slots: Slots::zeroed(n)?,
             len: AtomicUsize::new(0),
             reserved: AtomicUsize::new(0),
-        }
+        })
     }
 
     /// Fingerprints stored.
@@ -708,9 +732,13 @@ impl Shared {
 
     /// A table sized for `states` (at least) holding the fingerprints of `bytes` (as
     /// [`Shared::write_fingerprints`] wrote them), inserted by `threads` threads.
-    pub fn from_fingerprints(bytes: &[u8], states: usize, threads: usize) -> Shared {
+    pub fn from_fingerprints(
+        bytes: &[u8],
+        states: usize,
+        threads: usize,
+    ) -> Result<Shared, OutOfMemory> {
         let count = bytes.len() / 8;
-        let table = Shared::for_states(states.max(count));
+        let table = Shared::for_states(states.max(count))?;
         let per = count.div_ceil(threads.max(1)).max(1) * 8;
         let stored = std::thread::scope(|s| {
             let handles: Vec<_> = bytes
@@ -732,21 +760,21 @@ impl Shared {
         });
         table.add_len(stored);
         table.reserved.store(stored, Ordering::Relaxed);
-        table
+        Ok(table)
     }
 
     /// Doubles the table until `extra` more inserts fit under 3/4 full, and forgets the
     /// reservations (every reserved insert is done when no thread holds the table). `threads`
     /// threads move the fingerprints, each a stretch of the old table: the other threads of a
     /// search wait for the table meanwhile, so a one-threaded move would leave them idle.
-    pub fn grow(&mut self, extra: usize, threads: usize) {
+    pub fn grow(&mut self, extra: usize, threads: usize) -> Result<(), OutOfMemory> {
         let len = self.len();
         let mut n = self.slots.len;
         while (len + extra) * 4 > n * 3 {
             n *= 2;
         }
         if n != self.slots.len {
-            let bigger = Shared::with_slots(n);
+            let bigger = Shared::with_slots(n)?;
             let old = self.slots.atomic();
             let stretch = old.len().div_ceil(threads.max(1)).max(1);
             std::thread::scope(|s| {
@@ -764,6 +792,7 @@ impl Shared {
             self.slots = bigger.slots;
         }
         self.reserved.store(len, Ordering::Relaxed);
+        Ok(())
     }
 }
 
@@ -813,14 +842,14 @@ mod tests {
 
     #[test]
     fn shared_stores_each_fingerprint_once_across_threads_and_growth() {
-        let mut set = Shared::default();
+        let mut set = Shared::for_states(0).expect("memory");
         let values: Vec<u64> = (0..300_000u64)
             .map(|i| i.wrapping_mul(0x9e37_79b9_7f4a_7c15))
             .collect();
         let mut new = 0;
         for part in values.chunks(50_000) {
             if !set.reserve(2 * part.len()) {
-                set.grow(2 * part.len(), 2);
+                set.grow(2 * part.len(), 2).expect("memory");
                 assert!(set.reserve(2 * part.len()));
             }
             // Two threads insert the same values: each value is new to exactly one of them.
@@ -831,7 +860,7 @@ mod tests {
             });
             set.add_len(stored);
             new += stored;
-            set.grow(0, 2);
+            set.grow(0, 2).expect("memory");
         }
         assert_eq!(new, values.len());
         assert_eq!(set.len(), values.len());
@@ -845,7 +874,7 @@ mod tests {
 
     #[test]
     fn a_table_sized_for_a_count_is_not_rounded_up_and_wraps_around() {
-        let set = Shared::for_states(100_000);
+        let set = Shared::for_states(100_000).expect("memory");
         assert_eq!(
             set.slots.len, 133_334,
             "4/3 of the states, not a power of two"
