@@ -18,14 +18,7 @@ fn stateright(strategy: Strategy, threads: usize) -> EnginePlan {
 }
 
 fn timely(threads: usize) -> EnginePlan {
-    EnginePlan::Timely(Cluster {
-        threads,
-        processes: 1,
-        process: 0,
-        addresses: Vec::new(),
-        peer_timeout: Duration::from_secs(300),
-        heartbeat: Default::default(),
-    })
+    EnginePlan::Timely(Cluster::in_process(threads))
 }
 
 fn run_plan(setup: &Setup, plan: &Plan) -> Report {
@@ -56,9 +49,19 @@ fn every_plan_gives_the_same_counts_verdicts_and_shortest_lengths() {
                 threads: 2,
                 disk: Some(dir.clone()),
                 expect_states: Some(2_000_000),
+                exact: false,
             },
         ),
         ("timely 1x2", timely(2)),
+        (
+            "native bfs x2 --exact",
+            EnginePlan::NativeBfs {
+                threads: 2,
+                disk: None,
+                expect_states: None,
+                exact: true,
+            },
+        ),
     ];
     let dfs_plans = [
         ("stateright dfs x2", stateright(Strategy::Dfs, 2)),
@@ -94,6 +97,7 @@ fn every_plan_gives_the_same_counts_verdicts_and_shortest_lengths() {
         for (label, engine) in bfs_plans.iter().skip(1) {
             let r = run(setup, engine.clone(), false);
             assert!(r.complete, "{name} {label}: {:?}", r.stop_reason);
+            assert_eq!(r.exact, engine.exact(), "{name} {label}");
             assert_eq!(r.unique_states, reference.unique_states, "{name} {label}");
             assert_eq!(lengths(&r), lengths(&reference), "{name} {label}");
         }
@@ -135,11 +139,22 @@ fn a_plan_that_cannot_run_is_an_error() {
         ..Limits::default()
     };
     refused(limited, &["--max-states", "timely"]);
+    let exact = EnginePlan::NativeBfs {
+        threads: 1,
+        disk: None,
+        expect_states: None,
+        exact: true,
+    };
+    refused(
+        Plan::new(exact).with_symmetry(true),
+        &["--exact", "--symmetry"],
+    );
     refused(
         Plan::new(EnginePlan::NativeBfs {
             threads: 1,
             disk: Some("/no/such/folder".into()),
             expect_states: None,
+            exact: false,
         }),
         &["--disk", "/no/such/folder"],
     );
@@ -154,6 +169,7 @@ fn a_table_too_large_for_the_machine_is_an_error_naming_its_size() {
         threads: 1,
         disk: None,
         expect_states: Some(1 << 60),
+        exact: false,
     });
     match plasma_check::search::run(&setup, &plan) {
         Err(SearchError::Failed(e)) => {
@@ -242,6 +258,7 @@ fn native_bfs_on_disk_finds_the_same_paths() {
             threads: 1,
             disk: Some(dir.clone()),
             expect_states: Some(400_000),
+            exact: false,
         };
         let r = run_plan(&target.setup, &Plan::new(engine).hunting(target.property));
         let reference = hunt::hunt(&target);

@@ -171,8 +171,25 @@ fn big_native_bfs() {
         threads: 2,
         expect_states: Some(1_100_000_000),
         disk: Some(spill),
+        exact: false,
     });
     assert_verified(&run(&Setup::hardened(config), &plan), BIG);
+}
+
+/// `--exact` stores every state whole: the same count as the fingerprint table on `default`.
+#[test]
+#[ignore = "about a minute and 3 GB on 2 cores (release); run with --ignored"]
+fn default_exact_agrees_with_fingerprints() {
+    let config = presets::preset("default").expect("preset exists");
+    let plan = Plan::new(EnginePlan::NativeBfs {
+        threads: 2,
+        disk: None,
+        expect_states: None,
+        exact: true,
+    });
+    let r = run(&Setup::hardened(config), &plan);
+    assert!(r.exact && r.collision_probability == 0.0);
+    assert_verified(&r, DEFAULT);
 }
 
 /// The `replicache` profile (what the real client does) on `tiny`.
@@ -184,6 +201,7 @@ fn replicache_tiny_native_bfs() {
         threads: 2,
         expect_states: Some(1_400_000_000),
         disk: Some(std::env::temp_dir()),
+        exact: false,
     });
     let r = run(&Setup::new(config, Protocol::replicache()), &plan);
     assert_verified(&r, REPLICACHE_TINY);

@@ -33,6 +33,9 @@ pub struct BenchArgs {
     repeat: usize,
     #[arg(long)]
     json: bool,
+    /// Print the tables in Markdown (what harness/docs/benchmark.md holds).
+    #[arg(long, conflicts_with = "json")]
+    markdown: bool,
 }
 
 pub fn run_bench(args: BenchArgs) -> ExitCode {
@@ -118,9 +121,19 @@ pub fn run_bench(args: BenchArgs) -> ExitCode {
         "comparisons": comparisons,
     });
     let text = || {
-        let mut t = crate::bench::table(&rows);
+        let (mut t, spin_text) = if args.markdown {
+            (
+                crate::bench::markdown(&rows),
+                crate::bench::spin_markdown(&spin, &comparisons),
+            )
+        } else {
+            (
+                crate::bench::table(&rows),
+                crate::bench::spin_table(&spin, &comparisons),
+            )
+        };
         if !spin.is_empty() {
-            t.push_str(&crate::bench::spin_table(&spin, &comparisons));
+            t.push_str(&spin_text);
         }
         t
     };

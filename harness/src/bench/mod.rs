@@ -209,6 +209,35 @@ fn wait_peak_rss(pid: u32) -> Result<u64, String> {
     Ok(u64::try_from(usage.ru_maxrss).unwrap_or(0) * 1024)
 }
 
+/// The rows as a Markdown table, for `harness/docs/benchmark.md` (`bench --markdown`).
+pub fn markdown(rows: &[BenchRow]) -> String {
+    let mut s = String::from(
+        "| preset | search | threads | unique | generated | seconds | unique/s | generated/s | peak MiB | bytes/state | verdict |\n|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|\n",
+    );
+    for r in rows {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} | {:.2} | {:.0} | {:.0} | {:.1} | {:.1} | {} |",
+            r.preset,
+            r.strategy,
+            r.threads,
+            r.unique_states,
+            r.states,
+            r.seconds,
+            r.unique_per_second,
+            r.states_per_second,
+            r.peak_bytes as f64 / (1024.0 * 1024.0),
+            r.bytes_per_unique_state,
+            if r.verified {
+                "verified"
+            } else {
+                "NOT VERIFIED"
+            }
+        );
+    }
+    s
+}
+
 pub fn table(rows: &[BenchRow]) -> String {
     let mut s = String::new();
     let _ = writeln!(
@@ -379,6 +408,35 @@ pub fn compare(ours: &BenchRow, spin: &SpinRow) -> Comparison {
         our_bytes_per_state: ours.bytes_per_unique_state,
         spin_bytes_per_state: spin.memory_bytes as f64 / (spin.stored.max(1) as f64),
     }
+}
+
+/// The comparison with SPIN as a Markdown table (`bench --spin --markdown`).
+pub fn spin_markdown(spin: &[SpinRow], cmp: &[Comparison]) -> String {
+    let mut s = String::from(
+        "\n| preset | ours | unique | SPIN stored | matched | SPIN s | ours states/s | SPIN states/s | ours / SPIN | ours bytes/state | SPIN bytes/state |\n|---|---|--:|--:|---|--:|--:|--:|--:|--:|--:|\n",
+    );
+    for c in cmp {
+        let secs = spin
+            .iter()
+            .find(|r| r.preset == c.preset)
+            .map_or(0.0, |r| r.seconds);
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} | {:.2} | {:.0} | {:.0} | {:.2} | {:.1} | {:.1} |",
+            c.preset,
+            c.ours,
+            c.our_unique_states,
+            c.spin_stored_states,
+            if c.matched { "yes" } else { "NO" },
+            secs,
+            c.our_unique_per_second,
+            c.spin_states_per_second,
+            c.ratio,
+            c.our_bytes_per_state,
+            c.spin_bytes_per_state
+        );
+    }
+    s
 }
 
 pub fn spin_table(spin: &[SpinRow], cmp: &[Comparison]) -> String {

@@ -20,6 +20,7 @@
 
 use crate::search::checkpoint::{self, Loaded, Meta};
 use crate::search::coverage::Coverage;
+use crate::search::exact::Exact;
 use crate::search::fingerprints::{
     Fingerprinter, Recent, SegmentHashes, Shared, Spans, STORED_HASHES,
 };
@@ -69,6 +70,7 @@ struct Shift<'a> {
     spare: &'a Mutex<Vec<Vec<u8>>>,
     /// Threads of the search (they also move the table when it grows).
     threads: usize,
+    exact: Option<&'a Exact>,
     /// The run's action coverage: each thread counts into its own and adds it here once a
     /// level, so that the hot loop touches no shared line.
     coverage: &'a Mutex<Coverage>,
@@ -231,7 +233,11 @@ impl Shift<'_> {
                 let fp = scratch.fps[k];
                 let kind = scratch.actions[k].kind();
                 scratch.cov.enable(kind);
-                if scratch.recent.seen(fp) || !table.insert(fp) {
+                let new = match self.exact {
+                    None => !scratch.recent.seen(fp) && table.insert(fp),
+                    Some(x) => x.insert(fp, &scratch.pool[k].encode()),
+                };
+                if !new {
                     continue;
                 }
                 scratch.cov.take(kind);
@@ -413,6 +419,8 @@ pub struct Options<'a> {
     pub disk: Option<&'a std::path::Path>,
     /// Size the visited table for this many states up front.
     pub expect_states: Option<usize>,
+    /// Store every state whole ([`Exact`]), not only its fingerprint.
+    pub exact: bool,
 }
 
 /// A run between two levels.
@@ -436,6 +444,9 @@ struct Run<'a> {
     level: Level,
     level_no: usize,
     visited: RwLock<Shared>,
+    /// `--exact`: the states themselves, which decide what is new (the table then only
+    /// counts them).
+    exact: Option<Exact>,
     spare: Mutex<Vec<Vec<u8>>>,
 }
 
@@ -496,6 +507,7 @@ impl<'a> Run<'a> {
                 Shared::for_states(options.expect_states.unwrap_or(0))
                     .map_err(|e| SearchError::Failed(e.to_string()))?,
             ),
+            exact: options.exact.then(Exact::new),
             spare: Mutex::new(Vec::new()),
         })
     }
@@ -507,8 +519,12 @@ impl<'a> Run<'a> {
         let mut key = Fingerprinter::new(setup, self.shell.plan.symmetry);
         let visited = self.visited.get_mut().unwrap_or_else(|e| e.into_inner());
         visited.reserve(1);
-        visited.insert(key.of(&init));
+        let fp = key.of(&init);
+        visited.insert(fp);
         visited.add_len(1);
+        if let Some(x) = &self.exact {
+            x.insert(fp, &init.encode());
+        }
         let found = self.found.get_mut().unwrap_or_else(|e| e.into_inner());
         let mut healed = None;
         let all = 0..self.shell.props.len();
@@ -578,6 +594,7 @@ impl<'a> Run<'a> {
             spill: self.spill.as_ref().map(|d| d.path()),
             spare: &self.spare,
             threads: self.threads,
+            exact: self.exact.as_ref(),
             coverage: &self.coverage,
         };
         let parts: Vec<std::io::Result<Part>> = std::thread::scope(|s| {

@@ -28,8 +28,8 @@ pub type Spans = [Option<(usize, usize)>; SEGMENTS];
 /// without the others. The segment hashes are 64-bit hashes already, and each weight is odd
 /// (invertible): two states that differ share a fingerprint with the chance of two random
 /// 64-bit numbers, and the table slot, taken from the top bits of the fingerprint
-/// (`slot`), depends on every bit of every segment hash. No finaliser is needed; one (two
-/// more multiplies in the chain to the table slot's prefetch) cost 1% of the instructions.
+/// (`slot`), depends on every bit of every segment hash. No finaliser is needed, so none
+/// lengthens the chain of multiplies that leads to the table slot's prefetch.
 const WEIGHTS: [u64; SEGMENTS] = [
     0x9e37_79b9_7f4a_7c15,
     0xc2b2_ae3d_27d4_eb4f,
@@ -297,8 +297,8 @@ impl Fingerprinter {
 
     /// Appends the segment hashes but the counters' to `out` ([`STORED_HASHES`] bytes): under
     /// symmetry a BFS level stores them after each state's encoding, because working out the
-    /// representative's hashes again when the state is expanded took about 1,100 instructions
-    /// a state (callgrind, `tiny`).
+    /// representative's hashes again when the state is expanded costs more than the search
+    /// spends on most states.
     pub fn store_hashes(hashes: &SegmentHashes, out: &mut Vec<u8>) {
         for (k, h) in hashes.iter().enumerate() {
             if k != Segment::Counters as usize {
@@ -408,8 +408,7 @@ pub struct Fingerprints {
 }
 
 /// A fresh table's slots: 8 MiB of address space, touched only where fingerprints land, so a
-/// run of a few hundred thousand states (`tiny`) never stops to grow the table (growing from
-/// 2^16 slots took 3% of `tiny`'s search).
+/// run of a few hundred thousand states (`tiny`) never stops to grow the table.
 const FIRST_SLOTS: usize = 1 << 20;
 
 impl Default for Fingerprints {
@@ -496,12 +495,8 @@ pub struct Recent {
     slots: Box<[u64]>,
 }
 
-/// Entries of [`Recent`]: 2^14 (128 KiB). Hits in the native DFS: 51% of `tiny`'s and 53% of
-/// `small`'s lookups with 2^12 entries, 57% and 59% with 2^14, 61% and 64% with 2^16. Best
-/// of eight alternating runs of the native DFS on `small`: 0.74 s with 2^14, 0.75 s with
-/// 2^12, 0.80 s with 2^16. Against no cache: 0.79 s without and 0.73 s with, best of five;
-/// the same time, best of eight, in a slower hour (the machine's noise is as large as the
-/// gain).
+/// Entries of [`Recent`]: 2^14 (128 KiB), small enough to stay in a core's cache; more entries
+/// find a few more states but leave the cache.
 const RECENT: usize = 1 << 14;
 
 impl Default for Recent {

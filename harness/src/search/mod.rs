@@ -25,6 +25,7 @@ pub mod checksum;
 pub mod cli;
 pub mod coverage;
 pub mod distributed;
+pub(crate) mod exact;
 pub mod explore;
 pub mod fingerprints;
 pub mod levels;
@@ -42,6 +43,15 @@ use report::Report;
 /// Runs the exhaustive check of `setup` that `plan` describes and reports every property. A
 /// plan no engine can run, or a checkpoint that does not continue it, is an error; so is a
 /// timely run that lost a worker or a peer.
+///
+/// ```
+/// use plasma_check::search::{self, plan::{EnginePlan, Plan}};
+/// use plasma_model::{Config, Setup};
+///
+/// let setup = Setup::hardened(Config { tabs: 1, ..Config::default() });
+/// let report = search::run(&setup, &Plan::new(EnginePlan::native_bfs(2))).expect("a plan that runs");
+/// assert!(report.verified);
+/// ```
 pub fn run(setup: &Setup, plan: &Plan) -> Result<Report, SearchError> {
     plan.validate()?;
     let resume = plan.checkpoint.as_ref().filter(|c| c.resume);
@@ -65,6 +75,7 @@ pub fn run(setup: &Setup, plan: &Plan) -> Result<Report, SearchError> {
             threads,
             disk,
             expect_states,
+            exact,
         } => {
             let loaded = match resume {
                 Some(c) => {
@@ -80,6 +91,7 @@ pub fn run(setup: &Setup, plan: &Plan) -> Result<Report, SearchError> {
                 threads: *threads,
                 disk: disk.as_deref(),
                 expect_states: *expect_states,
+                exact: *exact,
             };
             bfs::run(setup, plan, &options, loaded)
         }

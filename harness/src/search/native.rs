@@ -5,10 +5,10 @@
 //! stateright's (so the same, tiny, chance of two states sharing one); a counterexample is the
 //! stack itself (a path, not a shortest one: use BFS for that).
 //!
-//! Where the time goes, and what each choice saves (profile of `default`): a successor is
-//! written into a buffer the stack keeps (`World::apply` in place, and `World::overwrite`, one
-//! `memcpy` of the parent when nothing spilled, where a clone of two dozen small vectors took
-//! 40% of the search's time); a frame is *expanded* all at once, every
+//! Where the time goes, and what each choice saves: a successor is written into a buffer the
+//! stack keeps (`World::apply` in place, and `World::overwrite`, one `memcpy` of the parent
+//! when nothing spilled, where a clone of two dozen small vectors would dominate the search's
+//! time); a frame is *expanded* all at once, every
 //! successor fingerprinted and its table slot prefetched before any is looked up, so that the
 //! table's cache misses overlap (the successors found new are the frame's children, and each
 //! is computed once: the frame keeps every successor in a pool of buffers, and descending swaps
@@ -16,7 +16,7 @@
 //! the table is open addressing over the fingerprints themselves (one cache line per lookup,
 //! where a general hash set reads its control bytes and then the slot); a frame keeps its
 //! state's segment hashes, and a successor encodes and hashes only the segments its action
-//! changed (`Fingerprinter::of_child`: 2.44 billion instructions on `tiny` instead of 2.81); a
+//! changed (`Fingerprinter::of_child`); a
 //! small cache of the fingerprints looked up last ([`Recent`]) answers more than half of the
 //! lookups without touching the table.
 

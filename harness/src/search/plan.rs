@@ -41,11 +41,13 @@ pub enum EnginePlan {
     /// The native single-threaded DFS.
     NativeDfs,
     /// The native BFS on `threads` threads; `disk`: keep levels and parent links in files
-    /// under this folder; `expect_states`: size the visited table for this many up front.
+    /// under this folder; `expect_states`: size the visited table for this many up front;
+    /// `exact`: store every state whole, so no fingerprint collision can hide one.
     NativeBfs {
         threads: usize,
         disk: Option<PathBuf>,
         expect_states: Option<usize>,
+        exact: bool,
     },
     /// The BFS on timely dataflow: this process's part of `cluster`.
     Timely(Cluster),
@@ -58,7 +60,13 @@ impl EnginePlan {
             threads,
             disk: None,
             expect_states: None,
+            exact: false,
         }
+    }
+
+    /// Whether the search stores whole states, not fingerprints.
+    pub fn exact(&self) -> bool {
+        matches!(self, EnginePlan::NativeBfs { exact: true, .. })
     }
 
     /// The engine `engine` searching `strategy`-first on `threads` threads: the native DFS
@@ -223,6 +231,12 @@ impl Plan {
                     "--disk {}: no such folder",
                     d.display()
                 )));
+            }
+            EnginePlan::NativeBfs { exact: true, .. } if self.symmetry => {
+                return invalid("--exact and --symmetry do not go together: the exact set stores states, not orbits");
+            }
+            EnginePlan::NativeBfs { exact: true, .. } if self.checkpoint.is_some() => {
+                return invalid("--exact and --checkpoint do not go together: a checkpoint keeps fingerprints only");
             }
             _ => {}
         }

@@ -95,6 +95,9 @@ pub struct Report {
     /// The estimated probability that two distinct states shared a 64-bit fingerprint, so
     /// that one of them was taken for visited and never expanded ([`collision_probability`]).
     pub collision_probability: f64,
+    /// Every state was stored whole (`--exact`): no collision was possible.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub exact: bool,
     /// The kinds the configuration allows that the run never took.
     pub never_taken: Vec<&'static str>,
     /// The counters miss the part of the run before a resumed checkpoint (one written before
@@ -162,7 +165,12 @@ impl Report {
             states_per_second: search.states as f64 / seconds.max(1e-9),
             properties,
             coverage: rows.clone(),
-            collision_probability: collision_probability(search.unique_states),
+            exact: plan.engine.exact(),
+            collision_probability: if plan.engine.exact() {
+                0.0
+            } else {
+                collision_probability(search.unique_states)
+            },
             never_taken: never_taken(&rows),
             coverage_partial: search.coverage_partial,
         }
@@ -238,12 +246,19 @@ impl Report {
             "\n  states generated {}, unique {}, max depth {}, {:.2}s, {:.0} states/s",
             self.states, self.unique_states, self.max_depth, self.seconds, self.states_per_second
         );
-        let _ = writeln!(
-            s,
-            "  fingerprint collision: probability {} that two of the {} states shared a 64-bit fingerprint and one was never expanded",
-            odds(self.collision_probability),
-            self.unique_states
-        );
+        if self.exact {
+            let _ = writeln!(
+                s,
+                "  fingerprint collision: none possible (--exact: every state stored whole)"
+            );
+        } else {
+            let _ = writeln!(
+                s,
+                "  fingerprint collision: probability {} that two of the {} states shared a 64-bit fingerprint and one was never expanded",
+                odds(self.collision_probability),
+                self.unique_states
+            );
+        }
         let partial = if self.coverage_partial {
             " (partial: the run before the checkpoint it resumed is not counted)"
         } else {
