@@ -211,6 +211,9 @@ impl Shift<'_> {
         let mut generated = 0;
         let mut unpacked = std::mem::take(&mut scratch.unpacked);
         let mut decoder = std::mem::take(&mut scratch.decoder);
+        // A local copy: counters behind the scratch pointer would be written to memory at
+        // every successor.
+        let mut cov = scratch.cov;
         for (i, record) in self.level.states(chunk, &mut unpacked) {
             let (bytes, hashes) = record.split_at(record.len() - stored_hashes);
             let Some((parent, ends, held)) = decoder.decode(bytes) else {
@@ -232,7 +235,7 @@ impl Shift<'_> {
             for k in 0..n {
                 let fp = scratch.fps[k];
                 let kind = scratch.actions[k].kind();
-                scratch.cov.enable(kind);
+                cov.enable(kind);
                 let new = match self.exact {
                     None => !scratch.recent.seen(fp) && table.insert(fp),
                     Some(x) => x.insert(fp, &scratch.pool[k].encode()),
@@ -240,7 +243,7 @@ impl Shift<'_> {
                 if !new {
                     continue;
                 }
-                scratch.cov.take(kind);
+                cov.take(kind);
                 claim.room -= 1;
                 claim.stored += 1;
                 let link = (i as u32, k as u16);
@@ -253,6 +256,7 @@ impl Shift<'_> {
         }
         scratch.unpacked = unpacked;
         scratch.decoder = decoder;
+        scratch.cov = cov;
         table.unreserve(claim.room);
         table.add_len(claim.stored);
         Ok(self.generated.fetch_add(generated, Ordering::Relaxed) + generated)
