@@ -102,7 +102,8 @@ fn every_plan_gives_the_same_counts_verdicts_and_shortest_lengths() {
             assert_eq!(reference.unique_states, *n, "{name}");
         }
         for (label, engine) in bfs_plans.iter().skip(1) {
-            if small && label == &"native bfs x1" {
+            // The timely engine's runs of `small` are in distributed.rs (three processes).
+            if small && (label == &"native bfs x1" || label.starts_with("timely")) {
                 continue;
             }
             let r = run(setup, engine.clone(), false);

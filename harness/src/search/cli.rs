@@ -76,7 +76,8 @@ pub struct CheckArgs {
     #[arg(long, value_name = "N")]
     expect_states: Option<usize>,
     /// The native BFS stores every state whole instead of its 64-bit fingerprint: no
-    /// fingerprint collision can hide a state, for about 130 bytes a state more.
+    /// fingerprint collision can hide a state, for about 130 bytes a state more and about three
+    /// times the time.
     #[arg(long)]
     exact: bool,
     /// Write checkpoints into DIR, atomically, so that a run killed at any moment resumes from
