@@ -50,10 +50,11 @@ pub fn trace(h: &History, f: &Failure) -> Value {
     for (i, (text, line, s)) in f.steps.iter().enumerate() {
         states.push(state(h, s, text, *line, i + 1));
     }
-    let unexplained: Vec<Value> = f
+    // ITF's `#meta` holds strings only.
+    let unexplained: Vec<String> = f
         .operations
         .iter()
-        .map(|o| json!(format!("line {}: {}", o.line, o.text)))
+        .map(|o| format!("line {}: {}", o.line, o.text))
         .collect();
     json!({
         "#meta": {
@@ -62,7 +63,7 @@ pub fn trace(h: &History, f: &Failure) -> Value {
             "source": "plasma-check history",
             "description": format!("{}: {}", f.rule, f.message),
             "rule": f.rule,
-            "unexplained": unexplained,
+            "unexplained": unexplained.join("; "),
         },
         "vars": ["version", "watermarks", "rows", "action", "line"],
         "states": states,

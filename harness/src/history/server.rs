@@ -73,6 +73,8 @@ fn broken<T>(rule: &'static str, message: String) -> Result<T, Broken> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct Watermark {
     pub client: u32,
+    /// The client's group (a part may hold several groups).
+    pub group: u32,
     pub lmid: u64,
     /// The version when it last moved.
     pub changed: u64,
@@ -126,9 +128,10 @@ impl State {
         }
     }
 
-    fn set_lmid(&mut self, client: u32, lmid: u64) {
+    fn set_lmid(&mut self, client: u32, group: u32, lmid: u64) {
         let w = Watermark {
             client,
+            group,
             lmid,
             changed: self.version,
         };
@@ -176,19 +179,24 @@ impl State {
         match &op.body {
             Body::Push {
                 mutations, outcome, ..
-            } => self.push(rules, op.user, mutations, outcome, label),
-            Body::Pull { cookie, response } => self.pull(rules, op.user, *cookie, response),
+            } => self.push(rules, (op.group, op.user), mutations, outcome, label),
+            Body::Pull { cookie, response } => {
+                self.pull(rules, (op.group, op.user), *cookie, response)
+            }
         }
     }
 
     fn push(
         &mut self,
         rules: &Rules,
-        user: User,
+        (group, user): (u32, User),
         mutations: &[Mutation],
         outcome: &PushOutcome,
         label: &dyn Fn(&Mutation) -> String,
     ) -> Result<(), Broken> {
+        if *outcome == PushOutcome::Failed {
+            return Ok(());
+        }
         if user == User::SignedOut && rules.refuse_signed_out {
             return match outcome {
                 PushOutcome::Unknown | PushOutcome::Failed => Ok(()),
@@ -243,7 +251,7 @@ impl State {
                         ),
                     )
                 }
-                (Decision::Next, r) => self.process(rules, user, m, r, &name)?,
+                (Decision::Next, r) => self.process(rules, (group, user), m, r, &name)?,
                 (Decision::Gap, Some(r @ (Reported::Applied | Reported::AppError))) => {
                     return broken(
                         "no-gap",
@@ -282,7 +290,7 @@ impl State {
     fn process(
         &mut self,
         rules: &Rules,
-        user: User,
+        (group, user): (u32, User),
         m: &Mutation,
         reported: Option<Reported>,
         name: &dyn Fn() -> String,
@@ -320,14 +328,14 @@ impl State {
         } else if rules.cookie_per_change {
             self.version += 1;
         }
-        self.set_lmid(m.client, m.mid);
+        self.set_lmid(m.client, group, m.mid);
         Ok(())
     }
 
     fn pull(
         &mut self,
         rules: &Rules,
-        user: User,
+        (group, user): (u32, User),
         cookie: Option<u32>,
         r: &PullResponse,
     ) -> Result<(), Broken> {
@@ -350,7 +358,7 @@ impl State {
                 );
             }
         }
-        for w in &self.watermarks {
+        for w in self.watermarks.iter().filter(|w| w.group == group) {
             let required = match since {
                 Some(None) => w.lmid > 0,
                 Some(Some(v)) => w.changed > v,

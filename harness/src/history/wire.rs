@@ -350,7 +350,9 @@ fn add_op(
                 }
             };
             if outcome == PushOutcome::Failed {
+                // Known not to have happened: nothing to order.
                 h.no_effect += 1;
+                return Ok(());
             }
             Body::Push {
                 wire,
