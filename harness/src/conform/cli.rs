@@ -4,6 +4,7 @@ use crate::cli::{bad_input, code, emit, load_protocol, write_file};
 use crate::conform;
 use crate::conform::concurrent::{self, Setting};
 use crate::conform::server;
+use crate::history::record::Recorder;
 use plasma_model::Mutant;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -66,6 +67,17 @@ pub struct ConformArgs {
     /// row lock), read-write (read the row, then write it), or all.
     #[arg(long, value_enum, default_value = "all", requires = "concurrent")]
     mutators: MutatorsChoice,
+    /// With --server: write what the endpoint received and answered (every push, and every read
+    /// of its tables as a pull) as a history for `plasma-check history` to FILE, with UUIDs for
+    /// client groups and clients. With --concurrent, one file per setting, named FILE's stem
+    /// followed by the setting (`h-serializable-atomic-retry.jsonl`).
+    #[arg(
+        long,
+        value_name = "FILE",
+        requires = "server",
+        conflicts_with = "script"
+    )]
+    record: Option<PathBuf>,
     /// The node executable.
     #[arg(long, default_value = "node")]
     node: String,
@@ -232,7 +244,25 @@ fn run_server(args: ConformArgs) -> ExitCode {
         let mut reports = Vec::new();
         for setting in settings(args.isolation, args.mutators) {
             let start = std::time::Instant::now();
-            match concurrent::run_setting(&mut adapter, &setting, args.rounds) {
+            let mut recorder = args.record.as_ref().map(|_| {
+                let mut r = Recorder::new(clock_seed());
+                r.header(concurrent::history_header());
+                r
+            });
+            let result = concurrent::run_setting_recorded(
+                &mut adapter,
+                &setting,
+                args.rounds,
+                recorder.as_mut(),
+            );
+            if let (Some(base), Some(r)) = (&args.record, recorder) {
+                let path = setting_path(base, &setting);
+                if let Err(e) = std::fs::write(&path, r.finish()) {
+                    return bad_input(&format!("cannot write {}: {e}", path.display()));
+                }
+                eprintln!("wrote {}", path.display());
+            }
+            match result {
                 Ok(r) => {
                     eprintln!(
                         "{} / {} / retry {}: {} rounds broke a property ({:.1}s)",
@@ -295,6 +325,7 @@ fn run_server(args: ConformArgs) -> ExitCode {
         case: args.case,
         protocol,
         mutant,
+        record: args.record.is_some(),
     };
     eprintln!("seed {seed} (node {node})");
     let start = std::time::Instant::now();
@@ -310,10 +341,31 @@ fn run_server(args: ConformArgs) -> ExitCode {
         Err(e) => return bad_input(&e),
     };
     eprintln!("{done} traces in {:.1}s", start.elapsed().as_secs_f64());
+    if let (Some(path), Some(history)) = (&args.record, &report.history) {
+        if let Err(e) = std::fs::write(path, history) {
+            return bad_input(&format!("cannot write {}: {e}", path.display()));
+        }
+        eprintln!("wrote {}", path.display());
+    }
     if let Some(failed) = emit(args.json, &report, || report.to_text()) {
         return failed;
     }
     code(report.exit_code())
+}
+
+/// The history file of one `--concurrent` setting: `BASE`'s stem, the setting, `.jsonl`.
+pub fn setting_path(base: &std::path::Path, s: &Setting) -> PathBuf {
+    let stem = base
+        .file_stem()
+        .map(|x| x.to_string_lossy().to_string())
+        .unwrap_or_else(|| "history".into());
+    let name = format!(
+        "{stem}-{}-{}{}.jsonl",
+        s.isolation.replace(' ', "-"),
+        s.mutators,
+        if s.retry { "-retry" } else { "" }
+    );
+    base.with_file_name(name)
 }
 
 /// `--script`: every command of the file, one reply line each, on a fresh cluster.

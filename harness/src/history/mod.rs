@@ -113,6 +113,9 @@ pub struct Verdict {
     pub explained: usize,
     pub unexplained: usize,
     pub undecided: Vec<Undecided>,
+    /// Every unexplained part: its segment, the first line of its smallest unexplained
+    /// sub-history, and the rule broken.
+    pub unexplained_parts: Vec<(usize, usize, String)>,
     pub steps: u64,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub failure: Option<Failure>,
@@ -140,7 +143,7 @@ pub fn rules(h: &History, level: Level, protocol: &Protocol) -> Result<Rules, St
         data: level == Level::Data,
         refuse_signed_out: protocol.signed_out_push == SignedOutPush::Refuse,
         cookie_per_change: protocol.cookie_per_change,
-        owners: h.header.owners.clone(),
+        owners: h.owners.first().cloned().unwrap_or_default(),
     })
 }
 
@@ -199,7 +202,7 @@ pub fn check(h: &History, opts: &Options) -> Result<Verdict, String> {
     if level == Level::Data && !h.model_mutators {
         return Err("--level data needs every mutator to be set, max or incr (or declared as one in the header)".into());
     }
-    let rules = rules(h, level, &opts.protocol)?;
+    let mut rules = rules(h, level, &opts.protocol)?;
     let names = &h.names;
     let label = |op: &Op, m: &wire::Mutation| {
         format!(
@@ -208,11 +211,7 @@ pub fn check(h: &History, opts: &Options) -> Result<Verdict, String> {
             op.line
         )
     };
-    let mut ctx = Ctx {
-        rules: &rules,
-        label: &label,
-        budget: opts.budget,
-    };
+    let mut budget = opts.budget;
     let mut v = Verdict {
         level,
         protocol: opts.protocol.name().to_string(),
@@ -224,15 +223,25 @@ pub fn check(h: &History, opts: &Options) -> Result<Verdict, String> {
         explained: 0,
         unexplained: 0,
         undecided: Vec::new(),
+        unexplained_parts: Vec::new(),
         steps: 0,
         failure: None,
     };
     if let Some(r) = names.reused.first() {
         v.unexplained = 1;
+        v.unexplained_parts
+            .push((0, r.line, "client-identity".into()));
         v.failure = Some(report::reused(h, r));
         return Ok(v);
     }
     for (s, seg) in h.segments.iter().enumerate() {
+        // Each segment has its own private rows.
+        rules.owners = h.owners.get(s).cloned().unwrap_or_default();
+        let mut ctx = Ctx {
+            rules: &rules,
+            label: &label,
+            budget,
+        };
         for part in parts(seg, rules.data, names.groups.len()) {
             v.parts += 1;
             let ops: Vec<&Op> = part.iter().map(|&i| &seg[i]).collect();
@@ -245,6 +254,8 @@ pub fn check(h: &History, opts: &Options) -> Result<Verdict, String> {
                 }),
                 PartResult::Unexplained(f) => {
                     v.unexplained += 1;
+                    let line = f.operations.first().map_or(0, |o| o.line);
+                    v.unexplained_parts.push((s, line, f.rule.clone()));
                     // The failure reported is the one that starts earliest in the file.
                     let earlier = |a: &Failure, b: &Failure| {
                         a.operations.first().map(|o| o.line) < b.operations.first().map(|o| o.line)
@@ -255,8 +266,9 @@ pub fn check(h: &History, opts: &Options) -> Result<Verdict, String> {
                 }
             }
         }
+        budget = ctx.budget;
     }
-    v.steps = opts.budget - ctx.budget;
+    v.steps = opts.budget - budget;
     Ok(v)
 }
 

@@ -22,6 +22,8 @@ pub struct Recorder {
     out: String,
     rng: ChaCha8Rng,
     ids: HashMap<String, String>,
+    /// Reads of the endpoint's tables so far (each pull's cookie is a fresh `read-N`).
+    reads: u64,
 }
 
 impl Recorder {
@@ -31,6 +33,7 @@ impl Recorder {
             out: String::new(),
             rng: ChaCha8Rng::seed_from_u64(seed),
             ids: HashMap::new(),
+            reads: 0,
         }
     }
 
@@ -67,9 +70,19 @@ impl Recorder {
         self.out.push('\n');
     }
 
-    /// A `clear` line: the server was emptied; what follows starts afresh.
+    /// A `clear` line: the server was emptied; what follows starts afresh, with new clients
+    /// (short names get new UUIDs: a fixture that names its clients `c0`, `c1` in every run
+    /// stands for new clients each time).
     pub fn clear(&mut self) {
+        self.ids.clear();
         self.raw(json!({"op": "clear"}));
+    }
+
+    /// [`Recorder::clear`], also setting the rows' owners from here on (a run in another
+    /// configuration).
+    pub fn clear_with(&mut self, owners: Value) {
+        self.ids.clear();
+        self.raw(json!({"op": "clear", "owners": owners}));
     }
 
     /// An operation line with its times.
@@ -145,10 +158,11 @@ impl Recorder {
 
     /// A read of the endpoint's tables (the adapter's `state`, with its times), as one pull
     /// from scratch per client group: every row, and the group's watermarks.
-    pub fn state_read(&mut self, state: &Value, groups: &[String], reads: &mut u64) {
+    pub fn state_read(&mut self, state: &Value, groups: &[String]) {
         let t = |k: &str| state[k].as_f64().unwrap_or(0.0);
         for g in groups {
-            *reads += 1;
+            self.reads += 1;
+            let reads = self.reads;
             let mut lmids = Map::new();
             for c in state["clients"].as_array().into_iter().flatten() {
                 if c[0].as_str() == Some(g.as_str()) {

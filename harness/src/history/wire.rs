@@ -138,13 +138,11 @@ impl Op {
     }
 }
 
-/// Rows' owners and the application's mutator names, from the header line.
+/// The application's mutator names, from the header line.
 #[derive(Clone, Debug, Default)]
 pub struct Header {
     /// Mutator name -> `set`, `max` or `incr`.
     pub mutators: HashMap<String, String>,
-    /// Row -> owning user.
-    pub owners: HashMap<u32, u32>,
 }
 
 /// A history as read: its operations in segments (a `clear` line starts a new one: the server
@@ -152,6 +150,8 @@ pub struct Header {
 #[derive(Clone, Debug, Default)]
 pub struct History {
     pub segments: Vec<Vec<Op>>,
+    /// Each segment's private rows: row -> owning user (from the header, or its `clear` line).
+    pub owners: Vec<HashMap<u32, u32>>,
     pub names: Names,
     pub header: Header,
     /// Whether every mutation's name is a model mutator (data level is possible).
@@ -167,6 +167,7 @@ pub const FORMAT: &str = "plasma-history/1";
 pub fn parse(text: &str) -> Result<History, Malformed> {
     let mut h = History {
         segments: vec![Vec::new()],
+        owners: vec![HashMap::new()],
         model_mutators: true,
         ..History::default()
     };
@@ -194,6 +195,11 @@ pub fn parse(text: &str) -> Result<History, Malformed> {
                 return bad(line, "a clear while an operation is open");
             }
             h.segments.push(Vec::new());
+            let owners = match v.get("owners") {
+                Some(o) => read_owners(&mut h.names, o, line)?,
+                None => h.owners.last().cloned().unwrap_or_default(),
+            };
+            h.owners.push(owners);
             continue;
         }
         if let Some(t) = v.get("type") {
@@ -247,19 +253,24 @@ fn read_header(h: &mut History, v: &Value, line: usize) -> Result<(), Malformed>
         }
     }
     if let Some(rows) = v.get("owners") {
-        let Some(rows) = rows.as_object() else {
-            return bad(line, "`owners` must map row keys to users");
-        };
-        for (key, owner) in rows {
-            let Some(owner) = owner.as_str() else {
-                return bad(line, format!("owner of {key}: a user is a string"));
-            };
-            let row = h.names.row(key);
-            let user = h.names.user(owner);
-            h.header.owners.insert(row, user);
-        }
+        h.owners[0] = read_owners(&mut h.names, rows, line)?;
     }
     Ok(())
+}
+
+/// `owners`: row key -> the user it belongs to.
+fn read_owners(names: &mut Names, v: &Value, line: usize) -> Result<HashMap<u32, u32>, Malformed> {
+    let Some(rows) = v.as_object() else {
+        return bad(line, "`owners` must map row keys to users");
+    };
+    let mut out = HashMap::new();
+    for (key, owner) in rows {
+        let Some(owner) = owner.as_str() else {
+            return bad(line, format!("owner of {key}: a user is a string"));
+        };
+        out.insert(names.row(key), names.user(owner));
+    }
+    Ok(out)
 }
 
 /// A Jepsen event: `invoke` opens an operation of its process, `ok`, `fail` or `info` closes it.
