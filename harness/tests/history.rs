@@ -396,3 +396,69 @@ fn every_model_history_is_explained() {
     }
     assert!(ops > 10_000, "{ops} operations in all");
 }
+
+/// The most operations of one client group in progress at any moment.
+fn max_concurrency(h: &wire::History) -> usize {
+    let mut events: std::collections::HashMap<u32, Vec<(f64, i32)>> = Default::default();
+    for op in h.segments.iter().flatten() {
+        let e = events.entry(op.group).or_default();
+        e.push((op.invoke, 1));
+        e.push((op.complete, -1));
+    }
+    let mut most = 0;
+    for (_, mut e) in events {
+        e.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        let mut open = 0;
+        for (_, d) in e {
+            open += d;
+            most = most.max(open as usize);
+        }
+    }
+    most
+}
+
+/// The speed target (Porcupine's on etcd histories): 100,000 operations over 1,000 client
+/// groups, at most 8 in progress at once per group, decided within 10 s. Run with `--release`
+/// semantics (the test profile is optimised) and `--ignored`.
+#[test]
+#[ignore = "speed measurement: a 54 MB history"]
+fn a_hundred_thousand_operations_are_decided_within_ten_seconds() {
+    let t = generate::synthetic(100_000, 1000, 8, 1);
+    let start = std::time::Instant::now();
+    let h = wire::parse(&t).expect("well formed");
+    let v = history::check(&h, &Options::default()).expect("checks");
+    let took = start.elapsed();
+    assert_eq!(v.exit_code(), 0, "{}", v.to_text());
+    assert_eq!((v.operations, v.groups), (100_000, 1000));
+    let most = max_concurrency(&h);
+    assert!((2..=8).contains(&most), "{most} at once");
+    assert!(took.as_secs_f64() <= 10.0, "took {took:?}");
+    eprintln!("100,000 operations decided in {took:?}");
+}
+
+#[test]
+fn a_synthetic_history_keeps_its_concurrency_bound_and_one_edit_is_caught() {
+    let t = generate::synthetic(3000, 30, 8, 2);
+    let h = wire::parse(&t).expect("well formed");
+    let most = max_concurrency(&h);
+    assert!((2..=8).contains(&most), "{most} at once");
+    assert_eq!(
+        history::check(&h, &Options::default())
+            .expect("checks")
+            .exit_code(),
+        0
+    );
+    // The first alreadyProcessed answer turned into applied: a mutation applied twice.
+    let edited = t.replacen("{\"error\":\"alreadyProcessed\"}", "{}", 1);
+    assert_ne!(edited, t);
+    let h = wire::parse(&edited).expect("well formed");
+    let v = history::check(
+        &h,
+        &Options {
+            level: Some(Level::Protocol),
+            ..Options::default()
+        },
+    )
+    .expect("checks");
+    assert_eq!(v.failure.map(|f| f.rule), Some("at-most-once".to_string()));
+}
