@@ -462,3 +462,42 @@ fn a_synthetic_history_keeps_its_concurrency_bound_and_one_edit_is_caught() {
     .expect("checks");
     assert_eq!(v.failure.map(|f| f.rule), Some("at-most-once".to_string()));
 }
+
+/// The command line: exit 0 explained, 1 a rule broken, 2 malformed (naming the line), 3 not
+/// decided; `--itf` writes the counterexample.
+#[test]
+fn the_command_exits_with_the_verdict() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let run = |text: &str, extra: &[&str]| {
+        let file = dir.path().join("h.jsonl");
+        std::fs::write(&file, text).expect("writes");
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_plasma-check"))
+            .arg("history")
+            .arg(&file)
+            .args(extra)
+            .output()
+            .expect("runs");
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    let (code, out, _) = run(&text(&base()), &[]);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.ends_with("\nexplained\n"), "{out}");
+    let mut twice = base();
+    twice.push(push((11.0, 12.0), G0, C0, "n", &[(3, "applied")]));
+    let itf_path = dir.path().join("cex.itf.json");
+    let itf_arg = itf_path.to_string_lossy().to_string();
+    let (code, out, _) = run(&text(&twice), &["--itf", &itf_arg]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(out.contains("rule broken: at-most-once"), "{out}");
+    assert!(itf_path.is_file());
+    let (code, _, err) = run(&format!("{}\n{{\"op\": \"pull\"}}\n", header()), &[]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("line 2"), "{err}");
+    let (code, out, _) = run(&generate::synthetic(500, 5, 8, 1), &["--budget", "20"]);
+    assert_eq!(code, Some(3), "{out}");
+    assert!(out.contains("NOT DECIDED"), "{out}");
+}

@@ -212,12 +212,19 @@ pub fn failure(
             )
         })
         .unwrap_or_default();
+    let mut writer_ops: Vec<&Op> = Vec::new();
     let row_writers = last
         .refusals
         .iter()
         .find_map(|(k, b)| b.row.map(|r| (*k, r)))
-        .map(|(k, row)| writers(ctx, h, ops, sel, &stuck.path, &last.path, k, row));
+        .map(|(k, row)| {
+            let path = [&stuck.path[..], &last.path[..]].concat();
+            let (text, wrote) = writers(ctx, h, (ops, sel), &path, k, row);
+            writer_ops = wrote;
+            text
+        });
     let shown: Vec<&Op> = keep.iter().map(|&k| at(k)).collect();
+    let named: Vec<&Op> = shown.iter().copied().chain(writer_ops).collect();
     Failure {
         rule,
         message,
@@ -233,27 +240,25 @@ pub fn failure(
             .collect(),
         refusals,
         row_writers,
-        legend: legend(h, &shown),
+        legend: legend(h, &named),
         steps,
     }
 }
 
 /// The mutations that wrote `row` in the order found, and for a counter that a pull shows
 /// short, the increments lost.
-#[allow(clippy::too_many_arguments)]
-fn writers(
+fn writers<'a>(
     ctx: &Ctx<'_>,
     h: &History,
-    ops: &[&Op],
-    sel: &[usize],
+    (ops, sel): (&[&'a Op], &[usize]),
     path: &[(usize, bool)],
-    tail: &[(usize, bool)],
     refused: usize,
     row: u32,
-) -> String {
+) -> (String, Vec<&'a Op>) {
     let mut state = State::default();
     let mut list: Vec<(String, bool)> = Vec::new();
-    for &(k, effect) in path.iter().chain(tail) {
+    let mut wrote: Vec<&'a Op> = Vec::new();
+    for &(k, effect) in path {
         let op = ops[sel[k]];
         if !effect {
             continue;
@@ -271,6 +276,7 @@ fn writers(
                         op.line
                     );
                     list.push((text, incr));
+                    wrote.push(op);
                 }
             }
         }
@@ -306,7 +312,7 @@ fn writers(
             );
         }
     }
-    s
+    (s, wrote)
 }
 
 /// The `client-identity` failure: one clientID in two client groups.
