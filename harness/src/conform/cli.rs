@@ -236,63 +236,7 @@ fn run_server(args: ConformArgs) -> ExitCode {
         return run_script(&args.node, &adapter_dir, path);
     }
     if args.concurrent {
-        let (cluster, mut adapter, zero) = match server::start(&args.node, &adapter_dir) {
-            Ok(x) => x,
-            Err(e) => return bad_input(&e),
-        };
-        eprintln!("node {node}, Zero {zero}, Postgres {}", cluster.version);
-        let mut reports = Vec::new();
-        for setting in settings(args.isolation, args.mutators) {
-            let start = std::time::Instant::now();
-            let mut recorder = args.record.as_ref().map(|_| {
-                let mut r = Recorder::new(clock_seed());
-                r.header(concurrent::history_header());
-                r
-            });
-            let result = concurrent::run_setting_recorded(
-                &mut adapter,
-                &setting,
-                args.rounds,
-                recorder.as_mut(),
-            );
-            if let (Some(base), Some(r)) = (&args.record, recorder) {
-                let path = setting_path(base, &setting);
-                if let Err(e) = std::fs::write(&path, r.finish()) {
-                    return bad_input(&format!("cannot write {}: {e}", path.display()));
-                }
-                eprintln!("wrote {}", path.display());
-            }
-            match result {
-                Ok(r) => {
-                    eprintln!(
-                        "{} / {} / retry {}: {} rounds broke a property ({:.1}s)",
-                        setting.isolation,
-                        setting.mutators,
-                        setting.retry,
-                        r.violations(),
-                        start.elapsed().as_secs_f64()
-                    );
-                    reports.push(r);
-                }
-                Err(e) => return bad_input(&format!("{e}\n{}", cluster.log())),
-            }
-        }
-        let duplicated_deliveries = reports
-            .iter()
-            .flat_map(|r| &r.scenarios)
-            .map(|t| t.duplicated)
-            .sum();
-        let report = concurrent::Report {
-            zero,
-            postgres: cluster.version.clone(),
-            rounds: args.rounds,
-            duplicated_deliveries,
-            settings: reports,
-        };
-        if let Some(failed) = emit(args.json, &report, || report.to_text()) {
-            return failed;
-        }
-        return code(report.exit_code());
+        return run_concurrent(&args, &adapter_dir, &node);
     }
     let seed = args.seed.unwrap_or_else(clock_seed);
     let traces = match traces_dir(args.traces.as_deref()) {
@@ -366,6 +310,67 @@ pub fn setting_path(base: &std::path::Path, s: &Setting) -> PathBuf {
         if s.retry { "-retry" } else { "" }
     );
     base.with_file_name(name)
+}
+
+/// `--concurrent`: every setting asked for, each recorded to its own file with `--record`.
+fn run_concurrent(args: &ConformArgs, adapter_dir: &std::path::Path, node: &str) -> ExitCode {
+    let (cluster, mut adapter, zero) = match server::start(&args.node, adapter_dir) {
+        Ok(x) => x,
+        Err(e) => return bad_input(&e),
+    };
+    eprintln!("node {node}, Zero {zero}, Postgres {}", cluster.version);
+    let mut reports = Vec::new();
+    for setting in settings(args.isolation, args.mutators) {
+        let start = std::time::Instant::now();
+        let mut recorder = args.record.as_ref().map(|_| {
+            let mut r = Recorder::new(clock_seed());
+            r.header(concurrent::history_header());
+            r
+        });
+        let result = concurrent::run_setting_recorded(
+            &mut adapter,
+            &setting,
+            args.rounds,
+            recorder.as_mut(),
+        );
+        if let (Some(base), Some(r)) = (&args.record, recorder) {
+            let path = setting_path(base, &setting);
+            if let Err(e) = std::fs::write(&path, r.finish()) {
+                return bad_input(&format!("cannot write {}: {e}", path.display()));
+            }
+            eprintln!("wrote {}", path.display());
+        }
+        match result {
+            Ok(r) => {
+                eprintln!(
+                    "{} / {} / retry {}: {} rounds broke a property ({:.1}s)",
+                    setting.isolation,
+                    setting.mutators,
+                    setting.retry,
+                    r.violations(),
+                    start.elapsed().as_secs_f64()
+                );
+                reports.push(r);
+            }
+            Err(e) => return bad_input(&format!("{e}\n{}", cluster.log())),
+        }
+    }
+    let duplicated_deliveries = reports
+        .iter()
+        .flat_map(|r| &r.scenarios)
+        .map(|t| t.duplicated)
+        .sum();
+    let report = concurrent::Report {
+        zero,
+        postgres: cluster.version.clone(),
+        rounds: args.rounds,
+        duplicated_deliveries,
+        settings: reports,
+    };
+    if let Some(failed) = emit(args.json, &report, || report.to_text()) {
+        return failed;
+    }
+    code(report.exit_code())
 }
 
 /// `--script`: every command of the file, one reply line each, on a fresh cluster.

@@ -234,6 +234,37 @@ fn sorted(mut list: Vec<Value>) -> Value {
     Value::Array(list)
 }
 
+/// Where the endpoint's tables differ from the model's server: what, the model's, the real.
+fn state_differs(
+    config: &Config,
+    shadow: &Server,
+    denied: &[Value],
+    state: &Value,
+) -> Option<(String, Value, Value)> {
+    let (want_clients, want_rows) = expected_state(config, shadow);
+    let got_clients = sorted(state["clients"].as_array().cloned().unwrap_or_default());
+    if got_clients != want_clients {
+        return Some((
+            "last_mutation_id per (clientGroupID, clientID) differs".into(),
+            want_clients,
+            got_clients,
+        ));
+    }
+    if state["rows"] != want_rows {
+        return Some(("the rows differ".into(), want_rows, state["rows"].clone()));
+    }
+    let want_denied = sorted(denied.to_vec());
+    let got_denied = sorted(state["errors"].as_array().cloned().unwrap_or_default());
+    if got_denied != want_denied {
+        return Some((
+            "the mutations processed with no effect (an error result) differ".into(),
+            want_denied,
+            got_denied,
+        ));
+    }
+    None
+}
+
 /// One trace's pushes against the endpoint.
 fn run_trace(
     adapter: &mut Adapter,
@@ -327,30 +358,8 @@ fn run_trace(
             rec.zero_push(&real["raw"], *user);
             rec.state_read(&state, &[group_name(*group)]);
         }
-        let (want_clients, want_rows) = expected_state(config, &shadow);
-        let got_clients = sorted(state["clients"].as_array().cloned().unwrap_or_default());
-        if got_clients != want_clients {
-            return Ok(diverged(
-                "last_mutation_id per (clientGroupID, clientID) differs".into(),
-                want_clients,
-                got_clients,
-            ));
-        }
-        if state["rows"] != want_rows {
-            return Ok(diverged(
-                "the rows differ".into(),
-                want_rows,
-                state["rows"].clone(),
-            ));
-        }
-        let want_denied = sorted(denied.clone());
-        let got_denied = sorted(state["errors"].as_array().cloned().unwrap_or_default());
-        if got_denied != want_denied {
-            return Ok(diverged(
-                "the mutations processed with no effect (an error result) differ".into(),
-                want_denied,
-                got_denied,
-            ));
+        if let Some((what, model, real)) = state_differs(config, &shadow, &denied, &state) {
+            return Ok(diverged(what, model, real));
         }
     }
     let notes = if deliveries == 0 {
