@@ -155,3 +155,49 @@ fn a_fresh_recording_is_judged_as_the_conformance_runner_judges_it() {
         );
     }
 }
+
+/// The Replicache client's own wire traffic (`conform --random 20 --seed 1 --record`): its push
+/// and pull requests, as the client sent them, and the model's responses it got.
+#[test]
+fn the_replicache_clients_traffic_is_explained_by_the_replicache_server() {
+    let v = check(&data("replicache-client.jsonl"), Protocol::replicache());
+    assert_eq!(v.exit_code(), 0, "{}", v.to_text());
+    assert!(v.operations > 100, "{}", v.to_text());
+    let h = wire::parse(&data("replicache-client.jsonl")).expect("parses");
+    // Replicache's own IDs: 18 characters.
+    assert!(
+        h.names.clients.iter().all(|c| c.len() == 18),
+        "{:?}",
+        h.names.clients
+    );
+}
+
+/// Records the Replicache client afresh (skipped without Node and `npm ci` in
+/// harness/conformance, unless PLASMA_REQUIRE_NODE=1).
+#[test]
+fn a_fresh_recording_of_the_replicache_client_is_explained() {
+    let opts = plasma_check::conform::Options {
+        node: "node".into(),
+        adapter_dir: plasma_check::conform::default_adapter_dir(),
+        traces: None,
+        random: 8,
+        seed: 3,
+        steps: 40,
+        case: None,
+        protocol: Protocol::replicache(),
+        record: true,
+    };
+    if let Err(e) = plasma_check::conform::check_environment(&opts) {
+        if std::env::var("PLASMA_REQUIRE_NODE").as_deref() == Ok("1") {
+            panic!("PLASMA_REQUIRE_NODE=1 but the adapter cannot run: {e}");
+        }
+        eprintln!("SKIPPED Replicache recording test: {e}");
+        return;
+    }
+    let report = plasma_check::conform::run(&opts, |_| {}).expect("runs");
+    assert_eq!(report.diverged, 0, "{}", report.to_text());
+    let text = report.history.expect("a history");
+    let v = check(&text, Protocol::replicache());
+    assert_eq!(v.exit_code(), 0, "{}", v.to_text());
+    assert!(v.operations > 20, "{}", v.to_text());
+}

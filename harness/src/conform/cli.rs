@@ -67,16 +67,12 @@ pub struct ConformArgs {
     /// row lock), read-write (read the row, then write it), or all.
     #[arg(long, value_enum, default_value = "all", requires = "concurrent")]
     mutators: MutatorsChoice,
-    /// With --server: write what the endpoint received and answered (every push, and every read
-    /// of its tables as a pull) as a history for `plasma-check history` to FILE, with UUIDs for
-    /// client groups and clients. With --concurrent, one file per setting, named FILE's stem
-    /// followed by the setting (`h-serializable-atomic-retry.jsonl`).
-    #[arg(
-        long,
-        value_name = "FILE",
-        requires = "server",
-        conflicts_with = "script"
-    )]
+    /// Write a history for `plasma-check history` to FILE: the Replicache client's push and pull
+    /// requests and the responses it got; with --server, what the endpoint received and answered
+    /// (every push, and every read of its tables as a pull), with UUIDs for client groups and
+    /// clients. With --concurrent, one file per setting, named FILE's stem followed by the
+    /// setting (`h-serializable-atomic-retry.jsonl`).
+    #[arg(long, value_name = "FILE", conflicts_with = "script")]
     record: Option<PathBuf>,
     /// The node executable.
     #[arg(long, default_value = "node")]
@@ -152,6 +148,7 @@ pub fn run_conform(args: ConformArgs) -> ExitCode {
         seed,
         steps: args.steps,
         case: args.case,
+        record: args.record.is_some(),
     };
     let node = match conform::check_environment(&opts) {
         Ok(v) => v,
@@ -171,6 +168,12 @@ pub fn run_conform(args: ConformArgs) -> ExitCode {
         Err(e) => return bad_input(&e),
     };
     eprintln!("{done} traces in {:.1}s", start.elapsed().as_secs_f64());
+    if let (Some(path), Some(history)) = (&args.record, &report.history) {
+        if let Err(e) = std::fs::write(path, history) {
+            return bad_input(&format!("cannot write {}: {e}", path.display()));
+        }
+        eprintln!("wrote {}", path.display());
+    }
     if let Some(dir) = &args.trace_out {
         for r in &report.results {
             if let (conform::Outcome::Diverged { .. }, Some(t)) = (&r.outcome, &r.profile_trace) {
