@@ -123,7 +123,7 @@ pub fn state_text(h: &History, s: &State) -> String {
         .map(|r| format!("{}={} (v{})", h.names.row_name(r.row), r.value, r.version))
         .collect();
     format!(
-        "version {}, watermarks {{{}}}, rows [{}], {} cookies returned",
+        "version {}, watermarks {{{}}}, rows [{}], {} cookies still referred to",
         s.version,
         wm.join(", "),
         rows.join(", "),

@@ -15,7 +15,7 @@
 
 use super::server::{Broken, Rules, State};
 use super::wire::{Body, Op, PushOutcome};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::hash::{BuildHasher, Hash, Hasher};
 
 /// One candidate step: an operation (its position in the selection) and whether it takes
@@ -92,6 +92,18 @@ fn choices(ops: &[&Op], sel: &[usize], done: &[bool], first: usize) -> Vec<Choic
     out
 }
 
+/// The cookies an operation refers to: a pull's request and response cookies.
+fn cookies_of(op: &Op) -> Vec<u32> {
+    match &op.body {
+        Body::Pull { cookie, response } => {
+            let mut v = vec![response.cookie];
+            v.extend(*cookie);
+            v
+        }
+        Body::Push { .. } => Vec::new(),
+    }
+}
+
 fn unknown_push(op: &Op) -> bool {
     matches!(
         op.body,
@@ -119,6 +131,13 @@ pub fn step(ctx: &Ctx<'_>, state: &mut State, op: &Op) -> Result<(), Broken> {
 /// invocation) from `start`.
 pub fn explain(ctx: &mut Ctx<'_>, ops: &[&Op], sel: &[usize], start: &State) -> Search {
     let n = sel.len();
+    // Each cookie's references by operations not yet placed: once none is left, the state
+    // forgets the cookie (a function of the set placed, so the memo stays sound).
+    let refs: Vec<Vec<u32>> = sel.iter().map(|&i| cookies_of(ops[i])).collect();
+    let mut left: HashMap<u32, u32> = HashMap::new();
+    for r in refs.iter().flatten() {
+        *left.entry(*r).or_default() += 1;
+    }
     let mut done = vec![false; n];
     let mut done_key = 0u64;
     let mut path: Vec<Choice> = Vec::new();
@@ -149,6 +168,9 @@ pub fn explain(ctx: &mut Ctx<'_>, ops: &[&Op], sel: &[usize], start: &State) -> 
             if let Some((k, _)) = path.pop() {
                 done[k] = false;
                 done_key ^= zobrist(k);
+                for c in &refs[k] {
+                    *left.entry(*c).or_default() += 1;
+                }
             }
             continue;
         }
@@ -165,6 +187,13 @@ pub fn explain(ctx: &mut Ctx<'_>, ops: &[&Op], sel: &[usize], start: &State) -> 
                 continue;
             }
         }
+        for c in &refs[k] {
+            let l = left.entry(*c).or_default();
+            *l -= 1;
+            if *l == 0 {
+                state.forget_cookie(*c);
+            }
+        }
         let key = {
             let mut h = hasher.build_hasher();
             (done_key ^ zobrist(k)).hash(&mut h);
@@ -172,6 +201,9 @@ pub fn explain(ctx: &mut Ctx<'_>, ops: &[&Op], sel: &[usize], start: &State) -> 
             h.finish()
         };
         if !seen.insert(key) {
+            for c in &refs[k] {
+                *left.entry(*c).or_default() += 1;
+            }
             continue;
         }
         done[k] = true;

@@ -97,7 +97,8 @@ pub struct State {
     pub watermarks: Vec<Watermark>,
     /// Sorted by row (data level only).
     pub rows: Vec<Row>,
-    /// Cookie -> the version it was returned at, sorted by cookie.
+    /// Cookie -> the version it was returned at, sorted by cookie; a cookie no operation left
+    /// refers to is forgotten (the search keeps the state small).
     pub cookies: Vec<(u32, u64)>,
     /// The latest numeric cookie returned, and its version.
     pub top_cookie: Option<(i64, u64)>,
@@ -138,6 +139,13 @@ impl State {
         match self.watermarks.binary_search_by_key(&client, |w| w.client) {
             Ok(i) => self.watermarks[i] = w,
             Err(i) => self.watermarks.insert(i, w),
+        }
+    }
+
+    /// Forgets what a cookie stands for (no operation left refers to it).
+    pub fn forget_cookie(&mut self, cookie: u32) {
+        if let Ok(i) = self.cookies.binary_search_by_key(&cookie, |&(k, _)| k) {
+            self.cookies.remove(i);
         }
     }
 
