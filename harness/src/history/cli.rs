@@ -26,8 +26,8 @@ pub struct HistoryArgs {
     /// Write the counterexample, if any, as an ITF trace (Apalache/Quint JSON) to FILE.
     #[arg(long, value_name = "FILE")]
     itf: Option<PathBuf>,
-    /// Instead of checking FILE, write to it a history the model produces with OPS operations
-    /// (for measurements).
+    /// Instead of checking FILE, write to it a history with a known explanation: OPS pushes of
+    /// increments and pulls, over --groups client groups (for measurements).
     #[arg(long, value_name = "OPS")]
     generate: Option<usize>,
     /// With --generate: client groups.
@@ -39,6 +39,7 @@ pub struct HistoryArgs {
     /// With --generate: the seed.
     #[arg(long, default_value_t = 1, requires = "generate")]
     seed: u64,
+    /// Print the verdict as JSON.
     #[arg(long)]
     json: bool,
 }

@@ -1,7 +1,9 @@
-//! Histories whose explanation is known: what the model itself does, written in the wire
-//! formats with random UUIDs and times that keep its order (every operation's interval holds
-//! the moment the model took it). The no-false-alarm tests check them, and
-//! `history --generate` writes large ones for the speed measurements.
+//! Histories whose explanation is known. [`model_history`]: what the model itself does (random
+//! steps of `World`, each push and pull the server handles written in the wire formats, with
+//! random UUIDs and times that keep the model's order: every operation's interval holds the
+//! moment the model took it), for the no-false-alarm tests. [`synthetic`]: large histories
+//! from a simulation of each group's server bookkeeping under the same rules, for
+//! `history --generate` and the speed measurements.
 
 use super::record::{uuid_from, Recorder};
 use crate::random::case_rng;
