@@ -501,3 +501,64 @@ fn the_command_exits_with_the_verdict() {
     assert_eq!(code, Some(3), "{out}");
     assert!(out.contains("NOT DECIDED"), "{out}");
 }
+
+#[test]
+fn out_of_order_answers_are_held_to_the_gap() {
+    // c1's mutation 3 after 1: a gap, and the push fails as out of order from there.
+    let mut gap = push((7.0, 8.0), G0, C1, "n", &[(3, "applied")]);
+    gap["response"] = json!({"kind": "PushFailed", "origin": "server", "reason": "oooMutation",
+                             "message": "", "mutationIDs": [{"clientID": C1, "id": 3}]});
+    let mut h = base();
+    h[4] = gap.clone();
+    h.truncate(5);
+    assert_eq!(rule(&text(&h), Some(Level::Protocol)), "explained");
+    // The same answer for mutation 2, which is next in line: no gap.
+    let mut h = base();
+    gap["request"]["mutations"][0]["id"] = json!(2);
+    gap["response"]["mutationIDs"][0]["id"] = json!(2);
+    h[4] = gap;
+    h.truncate(5);
+    assert_eq!(rule(&text(&h), Some(Level::Protocol)), "out-of-order");
+}
+
+#[test]
+fn private_rows_follow_auth_write_and_a_signed_out_push_follows_the_profile() {
+    let owners = json!({"format": "plasma-history/1", "owners": {"p": "u1"}}).to_string();
+    let lines = [push((0.0, 1.0), G0, C0, "p", &[(1, "applied")])];
+    let t = format!("{owners}\n{}\n", lines[0]);
+    // u0 may not write u1's row.
+    assert_eq!(rule(&t, None), "auth-write");
+    let mut denied = lines[0].clone();
+    denied["response"]["mutations"][0]["result"] = json!({"error": "app", "message": "denied"});
+    let t = format!("{owners}\n{denied}\n");
+    assert_eq!(rule(&t, None), "explained");
+    // Signed out: Zero processes the push (each mutation an error), the hardened server refuses it.
+    denied["user"] = Value::Null;
+    let t = format!("{owners}\n{denied}\n");
+    assert_eq!(rule(&t, None), "signed-out");
+    let h = wire::parse(&t).expect("well formed");
+    let zero = Options { protocol: Protocol::zero(), ..Options::default() };
+    assert_eq!(history::check(&h, &zero).expect("checks").exit_code(), 0);
+}
+
+#[test]
+fn a_numeric_cookie_that_goes_back_breaks_cookie() {
+    let mut h = base();
+    // The second pull's cookie 5 becomes 3: below the first pull's 4, after a mutation.
+    h[5]["response"]["cookie"] = json!(3);
+    assert_eq!(rule(&text(&h), Some(Level::Protocol)), "cookie");
+}
+
+#[test]
+fn a_replicache_push_is_judged_by_its_effects() {
+    // A Replicache push answers nothing per mutation: the model's rules decide, and the pull
+    // after it must show them.
+    let mut p = push((0.0, 1.0), G0, C0, "n", &[(1, "applied"), (2, "applied")]);
+    p["wire"] = json!("replicache");
+    p["response"] = json!({});
+    let seen = |n: u64, v: u64| pull((2.0, 3.0), G0, Value::Null, json!(1), json!({C0: n}),
+                                     json!([{"op": "clear"}, {"op": "put", "key": "n", "value": v}]));
+    assert_eq!(rule(&text(&[p.clone(), seen(2, 2)]), None), "explained");
+    assert_eq!(rule(&text(&[p.clone(), seen(1, 1)]), Some(Level::Protocol)), "pull-watermark");
+    assert_eq!(rule(&text(&[p, seen(2, 1)]), None), "row-value");
+}
