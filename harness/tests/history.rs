@@ -537,7 +537,10 @@ fn private_rows_follow_auth_write_and_a_signed_out_push_follows_the_profile() {
     let t = format!("{owners}\n{denied}\n");
     assert_eq!(rule(&t, None), "signed-out");
     let h = wire::parse(&t).expect("well formed");
-    let zero = Options { protocol: Protocol::zero(), ..Options::default() };
+    let zero = Options {
+        protocol: Protocol::zero(),
+        ..Options::default()
+    };
     assert_eq!(history::check(&h, &zero).expect("checks").exit_code(), 0);
 }
 
@@ -556,9 +559,20 @@ fn a_replicache_push_is_judged_by_its_effects() {
     let mut p = push((0.0, 1.0), G0, C0, "n", &[(1, "applied"), (2, "applied")]);
     p["wire"] = json!("replicache");
     p["response"] = json!({});
-    let seen = |n: u64, v: u64| pull((2.0, 3.0), G0, Value::Null, json!(1), json!({C0: n}),
-                                     json!([{"op": "clear"}, {"op": "put", "key": "n", "value": v}]));
+    let seen = |n: u64, v: u64| {
+        pull(
+            (2.0, 3.0),
+            G0,
+            Value::Null,
+            json!(1),
+            json!({C0: n}),
+            json!([{"op": "clear"}, {"op": "put", "key": "n", "value": v}]),
+        )
+    };
     assert_eq!(rule(&text(&[p.clone(), seen(2, 2)]), None), "explained");
-    assert_eq!(rule(&text(&[p.clone(), seen(1, 1)]), Some(Level::Protocol)), "pull-watermark");
+    assert_eq!(
+        rule(&text(&[p.clone(), seen(1, 1)]), Some(Level::Protocol)),
+        "pull-watermark"
+    );
     assert_eq!(rule(&text(&[p, seen(2, 1)]), None), "row-value");
 }

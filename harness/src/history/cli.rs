@@ -63,12 +63,11 @@ pub fn run_history(args: HistoryArgs) -> ExitCode {
         Ok(p) => p,
         Err(e) => return bad_input(&e),
     };
-    let text = match std::fs::read_to_string(&args.file) {
-        Ok(t) => t,
-        Err(e) => return bad_input(&format!("{}: cannot read: {e}", args.file.display())),
-    };
-    let history = match wire::parse(&text) {
+    let history = match wire::read(&args.file) {
         Ok(h) => h,
+        Err(e) if e.line == 0 => {
+            return bad_input(&format!("{}: {}", args.file.display(), e.message))
+        }
         Err(e) => return bad_input(&format!("{}: {e}", args.file.display())),
     };
     let opts = Options {

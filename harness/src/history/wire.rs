@@ -7,7 +7,8 @@ use super::identity::Names;
 use serde_json::Value;
 use std::collections::HashMap;
 
-/// A history that is not well formed: the line (1-based) and what is wrong.
+/// A history that is not well formed: the line (1-based; 0 when the file cannot be read at
+/// all) and what is wrong.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Malformed {
     pub line: usize,
@@ -165,6 +166,20 @@ pub const FORMAT: &str = "plasma-history/1";
 
 /// Reads a JSON Lines history.
 pub fn parse(text: &str) -> Result<History, Malformed> {
+    parse_lines(text.lines().map(|l| Ok(l.to_string())))
+}
+
+/// Reads a JSON Lines history from a file, a line at a time.
+pub fn read(path: &std::path::Path) -> Result<History, Malformed> {
+    use std::io::BufRead;
+    let file = std::fs::File::open(path).or_else(|e| bad(0, format!("cannot read: {e}")))?;
+    parse_lines(std::io::BufReader::new(file).lines())
+}
+
+/// Reads a JSON Lines history from its lines.
+pub fn parse_lines<S: AsRef<str>>(
+    lines: impl Iterator<Item = std::io::Result<S>>,
+) -> Result<History, Malformed> {
     let mut h = History {
         segments: vec![Vec::new()],
         owners: vec![HashMap::new()],
@@ -174,8 +189,10 @@ pub fn parse(text: &str) -> Result<History, Malformed> {
     // Jepsen events: the open invocation of each process.
     let mut open: HashMap<String, (usize, Value)> = HashMap::new();
     let mut first = true;
-    for (i, raw) in text.lines().enumerate() {
+    for (i, raw) in lines.enumerate() {
         let line = i + 1;
+        let raw = raw.or_else(|e| bad(line, format!("cannot read: {e}")))?;
+        let raw = raw.as_ref();
         if raw.trim().is_empty() {
             continue;
         }
