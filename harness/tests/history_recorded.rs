@@ -143,7 +143,7 @@ fn a_fresh_recording_is_judged_as_the_conformance_runner_judges_it() {
     ] {
         let mut rec = Recorder::new(1);
         rec.header(concurrent::history_header());
-        let report = concurrent::run_setting_recorded(&mut adapter, &setting, 6, Some(&mut rec))
+        let report = concurrent::run_setting_recorded(&mut adapter, &setting, 4, Some(&mut rec))
             .expect("runs");
         let v = check(&rec.finish(), Protocol::zero());
         // The runner counts rounds that broke a property; the checker, rounds not explained.
@@ -180,7 +180,7 @@ fn a_fresh_recording_of_the_replicache_client_is_explained() {
         node: "node".into(),
         adapter_dir: plasma_check::conform::default_adapter_dir(),
         traces: None,
-        random: 8,
+        random: 4,
         seed: 3,
         steps: 40,
         case: None,
