@@ -576,3 +576,81 @@ fn a_replicache_push_is_judged_by_its_effects() {
     );
     assert_eq!(rule(&text(&[p, seen(2, 1)]), None), "row-value");
 }
+
+/// More of the same, longer (`--ignored`): 10,000 model histories of 120 steps, four seeds.
+#[test]
+#[ignore = "about 10 s"]
+fn ten_thousand_longer_model_histories_are_explained() {
+    let config = plasma_check::conform::server::random_config();
+    for seed in 1..=4u64 {
+        for case in 0..2500u64 {
+            let protocol = if case % 2 == 0 {
+                Protocol::hardened()
+            } else {
+                Protocol::zero()
+            };
+            let setup = Setup::new(config.clone(), protocol.clone());
+            let t = generate::model_history(&setup, seed, case, 120, case % 3 != 0);
+            let h = wire::parse(&t).unwrap_or_else(|e| panic!("seed {seed} case {case}: {e}"));
+            let v = history::check(
+                &h,
+                &Options {
+                    level: None,
+                    protocol,
+                    budget: history::DEFAULT_BUDGET,
+                },
+            )
+            .expect("checks");
+            assert_eq!(
+                v.exit_code(),
+                0,
+                "seed {seed} case {case}:\n{}\n{t}",
+                v.to_text()
+            );
+        }
+    }
+}
+
+/// Teeth: histories of a model server with a deliberate bug, checked against the hardened
+/// server, are rejected, each by the rule the bug breaks.
+#[test]
+fn histories_of_a_mutant_server_are_rejected_by_its_rule() {
+    let config = plasma_check::conform::server::random_config();
+    for (mutant, rules) in [
+        (plasma_model::Mutant::NoDedup, &["at-most-once"][..]),
+        // One watermark per group, kept under clientID 0: pulls list client 0 in every group.
+        (
+            plasma_model::Mutant::WatermarkPerGroup,
+            &[
+                "already-processed",
+                "out-of-order",
+                "pull-watermark",
+                "client-identity",
+            ][..],
+        ),
+        (plasma_model::Mutant::WriteUnchecked, &["auth-write"][..]),
+    ] {
+        let setup = Setup::mutated(config.clone(), Protocol::hardened(), Some(mutant));
+        let mut rejected = std::collections::BTreeMap::<String, usize>::new();
+        for case in 0..300u64 {
+            let t = generate::model_history(&setup, 11, case, 80, case % 2 == 0);
+            let h = wire::parse(&t).expect("well formed");
+            let v = history::check(&h, &Options::default()).expect("checks");
+            if let Some(f) = v.failure {
+                *rejected.entry(f.rule).or_default() += 1;
+            }
+        }
+        assert!(
+            !rejected.is_empty(),
+            "{}: no history rejected",
+            mutant.name()
+        );
+        for rule in rejected.keys() {
+            assert!(
+                rules.contains(&rule.as_str()),
+                "{}: {rejected:?}",
+                mutant.name()
+            );
+        }
+    }
+}

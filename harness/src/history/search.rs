@@ -233,52 +233,101 @@ pub fn explain(ctx: &mut Ctx<'_>, ops: &[&Op], sel: &[usize], start: &State) -> 
     }
 }
 
-/// A smallest unexplained sub-history after `stuck`: the operations not explained there,
-/// less every one whose removal leaves the rest still unexplained from the same state. Returns
-/// positions in `sel`'s numbering, and the search of what is left.
+/// A smallest unexplained sub-history after `stuck`: an operation refused at the deepest
+/// point, alone, when it stays unexplained from there (the usual case: the rule it breaks is
+/// the cause); else the operations not explained there, less every one whose removal leaves
+/// the rest still unexplained from the same state (those not refused there first, latest
+/// first). Returns positions in `sel`'s numbering, and the search of what is left.
 pub fn minimize(
     ctx: &mut Ctx<'_>,
     ops: &[&Op],
     sel: &[usize],
     stuck: &Stuck,
 ) -> (Vec<usize>, Stuck) {
+    // A response that claims a mutation processed against the rules before one that only
+    // observes the state (what was processed, the watermarks, the rows, the cookie), which is
+    // often the consequence; then pushes before pulls, then the earliest invoked.
+    let observes = |b: &Broken| {
+        matches!(
+            b.rule,
+            "already-processed" | "pull-watermark" | "row-value" | "cookie"
+        )
+    };
+    let mut singles: Vec<(bool, bool, f64, usize, usize)> = stuck
+        .refusals
+        .iter()
+        .map(|(k, b)| {
+            let op = ops[sel[*k]];
+            (observes(b), !op.is_push(), op.invoke, op.line, *k)
+        })
+        .collect();
+    singles.sort_by(|a, b| {
+        (a.0, a.1)
+            .cmp(&(b.0, b.1))
+            .then(a.2.total_cmp(&b.2))
+            .then(a.3.cmp(&b.3))
+    });
+    for k in singles.into_iter().map(|x| x.4) {
+        if let Some(s) = unexplained(ctx, ops, sel, &[k], &stuck.state) {
+            return (vec![k], s);
+        }
+    }
     let explained: HashSet<usize> = stuck.path.iter().map(|&(k, _)| k).collect();
-    let mut keep: Vec<usize> = (0..sel.len()).filter(|k| !explained.contains(k)).collect();
-    let mut last = stuck.clone();
-    // Later operations first: they are the most often irrelevant.
-    let mut i = keep.len();
-    while i > 0 {
-        i -= 1;
+    let refused: HashSet<usize> = stuck.refusals.iter().map(|&(k, _)| k).collect();
+    let rest: Vec<usize> = (0..sel.len()).filter(|k| !explained.contains(k)).collect();
+    let order: Vec<usize> = rest
+        .iter()
+        .rev()
+        .filter(|k| !refused.contains(k))
+        .chain(rest.iter().rev().filter(|k| refused.contains(k)))
+        .copied()
+        .collect();
+    let mut keep = rest;
+    let mut last = None;
+    for k in order {
         if keep.len() == 1 {
             break;
         }
-        let mut trial = keep.clone();
-        trial.remove(i);
-        let trial_sel: Vec<usize> = trial.iter().map(|&k| sel[k]).collect();
-        // Each trial gets a bounded share of the budget; running out keeps the operation.
-        let saved = ctx.budget;
-        let cap = saved.min(TRIAL_BUDGET);
-        ctx.budget = cap;
-        let result = explain(ctx, ops, &trial_sel, &stuck.state);
-        ctx.budget = saved - (cap - ctx.budget);
-        if let Search::Unexplained(s) = result {
-            // Positions in the trial's numbering back to `sel`'s.
-            last = Stuck {
-                path: s.path.iter().map(|&(k, e)| (trial[k], e)).collect(),
-                state: s.state,
-                refusals: s.refusals.into_iter().map(|(k, b)| (trial[k], b)).collect(),
-            };
+        let trial: Vec<usize> = keep.iter().copied().filter(|&x| x != k).collect();
+        if let Some(s) = unexplained(ctx, ops, sel, &trial, &stuck.state) {
             keep = trial;
+            last = Some(s);
         }
     }
-    if keep.len() == sel.len() - explained.len() {
-        // Nothing could be dropped: the refusals are those of the first search.
-        let refusals = stuck.refusals.clone();
-        last = Stuck {
-            path: Vec::new(),
-            state: stuck.state.clone(),
-            refusals,
-        };
-    }
+    let last = last.unwrap_or_else(|| Stuck {
+        path: Vec::new(),
+        state: stuck.state.clone(),
+        refusals: stuck.refusals.clone(),
+    });
     (keep, last)
+}
+
+/// The search of a subset (positions in `sel`) from `start`, if it is unexplained, in `sel`'s
+/// numbering. Each trial gets a bounded share of the budget; running out counts as explained
+/// (the operation is kept).
+fn unexplained(
+    ctx: &mut Ctx<'_>,
+    ops: &[&Op],
+    sel: &[usize],
+    subset: &[usize],
+    start: &State,
+) -> Option<Stuck> {
+    let trial_sel: Vec<usize> = subset.iter().map(|&k| sel[k]).collect();
+    let saved = ctx.budget;
+    let cap = saved.min(TRIAL_BUDGET);
+    ctx.budget = cap;
+    let result = explain(ctx, ops, &trial_sel, start);
+    ctx.budget = saved - (cap - ctx.budget);
+    match result {
+        Search::Unexplained(s) => Some(Stuck {
+            path: s.path.iter().map(|&(k, e)| (subset[k], e)).collect(),
+            state: s.state,
+            refusals: s
+                .refusals
+                .into_iter()
+                .map(|(k, b)| (subset[k], b))
+                .collect(),
+        }),
+        _ => None,
+    }
 }
