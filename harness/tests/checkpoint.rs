@@ -195,3 +195,73 @@ fn a_killed_depth_first_check_resumes_from_its_stack() {
     assert_eq!(outcome(&resumed), outcome(&full));
     assert_eq!(resumed["properties"], full["properties"]);
 }
+
+/// Runs `check ARGS` to the end; returns its seconds and report.
+fn timed(args: &[&str]) -> (f64, Value) {
+    let start = Instant::now();
+    let (code, report, stderr) = check(args);
+    assert!(code == 0 || code == 1, "{stderr}");
+    (start.elapsed().as_secs_f64(), report)
+}
+
+/// Resume after a kill at a quarter, half and three quarters of an uninterrupted run of
+/// `default`, on every engine that checkpoints: the resumed run ends with the same count and
+/// takes no longer than the whole uninterrupted run (a tenth of slack for a shared machine).
+/// Prints the table of times.
+#[test]
+#[ignore = "a benchmark: about 10 minutes on 2 cores (release); run with --ignored --nocapture"]
+fn resume_on_default_takes_no_longer_than_an_uninterrupted_run() {
+    let engines: [(&str, &[&str]); 3] = [
+        ("native bfs x2", &["--config", "default", "--threads", "2"]),
+        ("native dfs", &["--config", "default", "--strategy", "dfs"]),
+        (
+            "timely 1x2",
+            &[
+                "--config",
+                "default",
+                "--engine",
+                "timely",
+                "--threads",
+                "2",
+            ],
+        ),
+    ];
+    eprintln!("engine | uninterrupted s | killed at s | resume s");
+    for (name, args) in engines {
+        let (full_secs, full) = timed(args);
+        for fraction in [0.25, 0.5, 0.75] {
+            let dir =
+                std::env::temp_dir().join(format!("plasma-resume-bench-{}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&dir);
+            let dir_arg = dir.display().to_string();
+            let mut child = Command::new(BIN)
+                .arg("check")
+                .args(args)
+                .args(["--checkpoint", &dir_arg, "--checkpoint-every", "1"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("starts");
+            let at = full_secs * fraction;
+            std::thread::sleep(Duration::from_secs_f64(at));
+            child.kill().expect("SIGKILL");
+            let _ = child.wait();
+            let mut resume: Vec<&str> = vec!["--resume", &dir_arg];
+            if name.starts_with("timely") {
+                resume.extend_from_slice(args);
+            }
+            let (secs, resumed) = timed(&resume);
+            let _ = std::fs::remove_dir_all(&dir);
+            eprintln!("{name} | {full_secs:.1} | {at:.1} | {secs:.1}");
+            assert_eq!(
+                outcome(&resumed)["unique"],
+                outcome(&full)["unique"],
+                "{name}"
+            );
+            assert!(
+                secs <= full_secs * 1.1,
+                "{name}: {secs:.1} s after a kill at {at:.1} s"
+            );
+        }
+    }
+}

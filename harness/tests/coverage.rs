@@ -5,7 +5,7 @@
 //! configuration allows.
 
 use plasma_check::presets::preset;
-use plasma_check::search::check::{self, CheckOptions, Engine, Strategy};
+use plasma_check::search::plan::{Engine, EnginePlan, Plan, Strategy};
 use plasma_check::search::report::Report;
 use plasma_model::{ActionKind, Setup};
 use serde_json::Value;
@@ -18,13 +18,8 @@ fn tiny() -> Setup {
 }
 
 fn run(engine: Engine, strategy: Strategy, threads: usize) -> Report {
-    let opts = CheckOptions {
-        strategy,
-        threads,
-        engine,
-        ..CheckOptions::default()
-    };
-    check::run(&tiny(), &opts)
+    let plan = Plan::new(EnginePlan::of(engine, strategy, threads));
+    plasma_check::search::run(&tiny(), &plan).expect("runs")
 }
 
 /// Checks the sums against the report's counts; returns `enabled` by kind.
@@ -87,14 +82,9 @@ fn symmetric_runs_take_each_orbit_once() {
         (Engine::Native, Strategy::Bfs),
         (Engine::Stateright, Strategy::Dfs),
     ] {
-        let opts = CheckOptions {
-            strategy,
-            engine,
-            symmetry: true,
-            ..CheckOptions::default()
-        };
+        let plan = Plan::new(EnginePlan::of(engine, strategy, 1)).with_symmetry(true);
         sums_agree(
-            &check::run(&tiny(), &opts),
+            &plasma_check::search::run(&tiny(), &plan).expect("runs"),
             &format!("{engine:?} {strategy:?}"),
         );
     }
@@ -208,13 +198,9 @@ fn simulate_counts_the_choices_it_offered_and_made() {
 #[test]
 fn small_presets_take_every_kind_they_allow() {
     for name in ["tiny", "small", "devices", "user-switch"] {
-        let opts = CheckOptions {
-            strategy: Strategy::Bfs,
-            threads: 2,
-            engine: Engine::Native,
-            ..CheckOptions::default()
-        };
-        let r = check::run(&Setup::hardened(preset(name).expect("preset")), &opts);
+        let plan = Plan::new(EnginePlan::native_bfs(2));
+        let r = plasma_check::search::run(&Setup::hardened(preset(name).expect("preset")), &plan)
+            .expect("runs");
         assert!(r.verified, "{name}");
         assert!(r.never_taken.is_empty(), "{name}: {:?}", r.never_taken);
     }

@@ -3,7 +3,7 @@
 
 use plasma_check::exit;
 use plasma_check::presets;
-use plasma_check::search::check::{self, CheckOptions, Engine, Strategy};
+use plasma_check::search::plan::{Engine, EnginePlan, Plan, Strategy};
 use plasma_check::search::report::{Report, Status};
 use plasma_model::{Protocol, Setup};
 
@@ -23,12 +23,12 @@ const REPLICACHE_TINY: usize = 1_361_563_424;
 
 fn check(preset: &str, strategy: Strategy, threads: usize) -> Report {
     let config = presets::preset(preset).expect("preset exists");
-    let opts = CheckOptions {
-        strategy,
-        threads,
-        ..CheckOptions::default()
-    };
-    check::run(&Setup::new(config, Protocol::hardened()), &opts)
+    let plan = Plan::new(EnginePlan::of(Engine::Stateright, strategy, threads));
+    run(&Setup::new(config, Protocol::hardened()), &plan)
+}
+
+fn run(setup: &Setup, plan: &Plan) -> Report {
+    plasma_check::search::run(setup, plan).expect("runs")
 }
 
 fn assert_verified(r: &Report, unique: usize) {
@@ -79,14 +79,8 @@ fn user_switch_dfs() {
 /// A native search of a preset under `protocol`.
 fn native(preset: &str, protocol: Protocol, strategy: Strategy, symmetry: bool) -> Report {
     let config = presets::preset(preset).expect("preset exists");
-    let opts = CheckOptions {
-        strategy,
-        threads: 2,
-        symmetry,
-        engine: Engine::Native,
-        ..CheckOptions::default()
-    };
-    check::run(&Setup::new(config, protocol), &opts)
+    let plan = Plan::new(EnginePlan::of(Engine::Native, strategy, 2)).with_symmetry(symmetry);
+    run(&Setup::new(config, protocol), &plan)
 }
 
 /// Tabs closed, reopened, duplicated and opened across a user switch, with a private row.
@@ -131,19 +125,15 @@ fn interplay_faults_zero_with_symmetry() {
 /// switch does.
 #[test]
 fn a_group_per_user_breaks_the_user_switch_not_two_devices() {
-    let opts = CheckOptions {
-        strategy: Strategy::Bfs,
-        threads: 2,
-        ..CheckOptions::default()
-    };
+    let opts = Plan::new(EnginePlan::of(Engine::Stateright, Strategy::Bfs, 2));
     let per_user = Protocol {
         group_id: plasma_model::GroupIdentity::User,
         ..Protocol::hardened()
     };
     let config = |name| presets::preset(name).expect("preset exists");
-    let devices = check::run(&Setup::new(config("devices"), per_user.clone()), &opts);
+    let devices = run(&Setup::new(config("devices"), per_user.clone()), &opts);
     assert_verified(&devices, DEVICES);
-    let switch = check::run(&Setup::new(config("user-switch"), per_user), &opts);
+    let switch = run(&Setup::new(config("user-switch"), per_user), &opts);
     let violated: Vec<_> = switch.violated().map(|p| p.name).collect();
     for expected in ["at-most-once", "as-author", "no-lost-mutation"] {
         assert!(
@@ -177,15 +167,29 @@ fn default_dfs() {
 fn big_native_bfs() {
     let config = presets::preset("big").expect("preset exists");
     let spill = std::env::temp_dir();
-    let opts = CheckOptions {
-        strategy: Strategy::Bfs,
+    let plan = Plan::new(EnginePlan::NativeBfs {
         threads: 2,
         expect_states: Some(1_100_000_000),
         disk: Some(spill),
-        engine: Engine::Native,
-        ..CheckOptions::default()
-    };
-    assert_verified(&check::run(&Setup::hardened(config), &opts), BIG);
+        exact: false,
+    });
+    assert_verified(&run(&Setup::hardened(config), &plan), BIG);
+}
+
+/// `--exact` stores every state whole: the same count as the fingerprint table on `default`.
+#[test]
+#[ignore = "about a minute and 3 GB on 2 cores (release); run with --ignored"]
+fn default_exact_agrees_with_fingerprints() {
+    let config = presets::preset("default").expect("preset exists");
+    let plan = Plan::new(EnginePlan::NativeBfs {
+        threads: 2,
+        disk: None,
+        expect_states: None,
+        exact: true,
+    });
+    let r = run(&Setup::hardened(config), &plan);
+    assert!(r.exact && r.collision_probability == 0.0);
+    assert_verified(&r, DEFAULT);
 }
 
 /// The `replicache` profile (what the real client does) on `tiny`.
@@ -193,15 +197,13 @@ fn big_native_bfs() {
 #[ignore = "about 70 minutes and 19 GB on 2 cores (release); run with --ignored"]
 fn replicache_tiny_native_bfs() {
     let config = presets::preset("tiny").expect("preset exists");
-    let opts = CheckOptions {
-        strategy: Strategy::Bfs,
+    let plan = Plan::new(EnginePlan::NativeBfs {
         threads: 2,
         expect_states: Some(1_400_000_000),
         disk: Some(std::env::temp_dir()),
-        engine: Engine::Native,
-        ..CheckOptions::default()
-    };
-    let r = check::run(&Setup::new(config, Protocol::replicache()), &opts);
+        exact: false,
+    });
+    let r = run(&Setup::new(config, Protocol::replicache()), &plan);
     assert_verified(&r, REPLICACHE_TINY);
 }
 
@@ -255,12 +257,8 @@ fn bfs_witnesses_are_shortest() {
 /// adds are states of their own.
 #[test]
 fn the_zero_profile_verifies_the_user_switch() {
-    let opts = CheckOptions {
-        strategy: Strategy::Bfs,
-        threads: 2,
-        ..CheckOptions::default()
-    };
+    let plan = Plan::new(EnginePlan::of(Engine::Stateright, Strategy::Bfs, 2));
     let config = presets::preset("user-switch").expect("preset exists");
-    let r = check::run(&Setup::new(config, Protocol::zero()), &opts);
+    let r = run(&Setup::new(config, Protocol::zero()), &plan);
     assert_verified(&r, 90_446);
 }

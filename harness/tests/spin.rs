@@ -4,7 +4,7 @@
 
 use plasma_check::bench;
 use plasma_check::presets::preset;
-use plasma_check::search::check::{self, CheckOptions, Engine, Strategy};
+use plasma_check::search::plan::{EnginePlan, Plan};
 use plasma_model::Setup;
 use std::process::Command;
 
@@ -29,12 +29,9 @@ fn spin_stores_exactly_our_states_on_tiny() {
     }
     let spin = bench::run_spin("tiny").expect("pan runs");
     assert_eq!(spin.errors, 0, "an assertion failed in SPIN");
-    let opts = CheckOptions {
-        strategy: Strategy::Dfs,
-        engine: Engine::Native,
-        ..CheckOptions::default()
-    };
-    let ours = check::run(&Setup::hardened(preset("tiny").expect("preset")), &opts);
+    let plan = Plan::new(EnginePlan::NativeDfs);
+    let ours = plasma_check::search::run(&Setup::hardened(preset("tiny").expect("preset")), &plan)
+        .expect("runs");
     assert!(ours.verified);
     assert_eq!(spin.stored, ours.unique_states as u64);
     // pan adds one property-checking transition per stored state; the rest are the protocol's

@@ -3,7 +3,7 @@
 
 use plasma_check::hunt;
 use plasma_check::presets::preset;
-use plasma_check::search::check::{self, CheckOptions, Strategy};
+use plasma_check::search::plan::{EnginePlan, Plan, Strategy};
 use plasma_check::search::report::Report;
 use plasma_model::encode::Segment;
 use plasma_model::{Canonical, Config, Setup, Symmetry, World};
@@ -125,13 +125,16 @@ fn assert_renamings_kept(setup: &Setup, states: &[World]) {
 }
 
 fn dfs(setup: &Setup, symmetry: bool) -> Report {
-    let opts = CheckOptions {
+    stateright_dfs(setup, 1, symmetry)
+}
+
+fn stateright_dfs(setup: &Setup, threads: usize, symmetry: bool) -> Report {
+    let engine = EnginePlan::Stateright {
         strategy: Strategy::Dfs,
-        threads: 1,
-        symmetry,
-        ..CheckOptions::default()
+        threads,
     };
-    check::run(setup, &opts)
+    let plan = Plan::new(engine).with_symmetry(symmetry);
+    plasma_check::search::run(setup, &plan).expect("runs")
 }
 
 /// Orbits counted by brute force equal the states the reduced search stores, and every state's
@@ -206,11 +209,18 @@ fn verdicts(r: &Report) -> Vec<(&'static str, String)> {
         .collect()
 }
 
+/// The native DFS with and without symmetry (stateright's symmetry is held against the
+/// native engines' in `engines.rs`, and against brute force above).
+fn native_dfs(setup: &Setup, symmetry: bool) -> Report {
+    let plan = Plan::new(EnginePlan::NativeDfs).with_symmetry(symmetry);
+    plasma_check::search::run(setup, &plan).expect("runs")
+}
+
 #[test]
 fn symmetry_changes_no_verdict_on_any_target() {
     for target in hunt::targets() {
-        let plain = dfs(&target.setup, false);
-        let reduced = dfs(&target.setup, true);
+        let plain = native_dfs(&target.setup, false);
+        let reduced = native_dfs(&target.setup, true);
         assert!(plain.complete && reduced.complete, "{}", target.name);
         assert_eq!(verdicts(&plain), verdicts(&reduced), "{}", target.name);
         assert!(
@@ -228,8 +238,8 @@ fn symmetry_changes_no_verdict_on_the_small_presets() {
     // Orbits pinned like the presets' state counts.
     for (name, orbits) in [("tiny", 168_263), ("small", 734_739)] {
         let setup = Setup::hardened(preset(name).expect("preset"));
-        let plain = dfs(&setup, false);
-        let reduced = dfs(&setup, true);
+        let plain = native_dfs(&setup, false);
+        let reduced = native_dfs(&setup, true);
         assert!(plain.verified && reduced.verified, "{name}");
         assert_eq!(reduced.unique_states, orbits, "{name}");
         assert_eq!(verdicts(&plain), verdicts(&reduced), "{name}");
@@ -241,15 +251,7 @@ fn symmetry_changes_no_verdict_on_the_small_presets() {
 #[ignore = "about 40 s on 2 cores (release); run with --ignored"]
 fn tabs3_symmetry_cuts_four_times() {
     let setup = Setup::hardened(preset("tabs3").expect("preset"));
-    let run = |symmetry| {
-        let opts = CheckOptions {
-            strategy: Strategy::Dfs,
-            threads: 2,
-            symmetry,
-            ..CheckOptions::default()
-        };
-        check::run(&setup, &opts)
-    };
+    let run = |symmetry| stateright_dfs(&setup, 2, symmetry);
     let plain = run(false);
     let reduced = run(true);
     assert!(plain.verified && reduced.verified);
@@ -264,13 +266,7 @@ fn tabs3_symmetry_cuts_four_times() {
 #[ignore = "about 2 minutes on 2 cores (release); run with --ignored"]
 fn wide_with_symmetry() {
     let setup = Setup::hardened(preset("wide").expect("preset"));
-    let opts = CheckOptions {
-        strategy: Strategy::Dfs,
-        threads: 2,
-        symmetry: true,
-        ..CheckOptions::default()
-    };
-    let r = check::run(&setup, &opts);
+    let r = stateright_dfs(&setup, 2, true);
     assert!(r.verified);
     assert_eq!(r.unique_states, 21_093_710);
 }
@@ -280,14 +276,8 @@ fn wide_with_symmetry() {
 #[ignore = "about 6 minutes on 2 cores (release); run with --ignored"]
 fn wide_faults_with_symmetry() {
     let setup = Setup::hardened(preset("wide-faults").expect("preset"));
-    let opts = CheckOptions {
-        strategy: Strategy::Bfs,
-        engine: plasma_check::search::check::Engine::Native,
-        threads: 2,
-        symmetry: true,
-        ..CheckOptions::default()
-    };
-    let r = check::run(&setup, &opts);
+    let plan = Plan::new(EnginePlan::native_bfs(2)).with_symmetry(true);
+    let r = plasma_check::search::run(&setup, &plan).expect("runs");
     assert!(r.verified);
     assert_eq!(r.unique_states, 90_879_175);
 }

@@ -2,7 +2,7 @@
 //! is snapshotted and survives a round trip through the trace format.
 
 use plasma_check::hunt::{self, Catch};
-use plasma_check::search::check::{self, CheckOptions, Strategy};
+use plasma_check::search::plan::{EnginePlan, Plan, Strategy};
 use plasma_check::trace::replay;
 use plasma_check::trace::Trace;
 use plasma_model::{Config, Protocol, Setup};
@@ -102,12 +102,12 @@ fn shortest_counterexamples_are_the_same_on_every_run() {
 #[test]
 fn the_documented_protocol_is_violated_and_hardened_is_not() {
     let tiny = plasma_check::presets::preset("tiny").expect("tiny");
-    let opts = CheckOptions {
+    let opts = Plan::new(EnginePlan::Stateright {
         strategy: Strategy::Bfs,
         threads: 1,
-        ..CheckOptions::default()
-    };
-    let documented = check::run(&Setup::new(tiny.clone(), Protocol::documented()), &opts);
+    });
+    let check = |setup: &Setup| plasma_check::search::run(setup, &opts).expect("runs");
+    let documented = check(&Setup::new(tiny.clone(), Protocol::documented()));
     let violated: Vec<_> = documented.violated().map(|p| p.name).collect();
     for expected in [
         "unique-identity",
@@ -121,7 +121,7 @@ fn the_documented_protocol_is_violated_and_hardened_is_not() {
         );
     }
     assert_eq!(documented.exit_code(), plasma_check::exit::VIOLATED);
-    let hardened = check::run(&Setup::new(tiny, Protocol::hardened()), &opts);
+    let hardened = check(&Setup::new(tiny, Protocol::hardened()));
     assert_eq!(hardened.exit_code(), plasma_check::exit::VERIFIED);
 }
 

@@ -25,6 +25,7 @@ pub mod history;
 pub mod install;
 pub mod mutant;
 pub mod network;
+pub mod replay;
 pub mod server;
 pub mod symmetry;
 pub mod tab;
@@ -42,6 +43,7 @@ pub use history::{Created, History, Processed};
 pub use install::{Entry, Install};
 pub use mutant::Mutant;
 pub use network::{Msg, Network, Patch, Pushed};
+pub use replay::replay;
 pub use server::{Server, ServerRow};
 /// Re-exported so that tests and drivers build model values with the same collections.
 pub use smallvec;

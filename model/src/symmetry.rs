@@ -19,9 +19,7 @@
 //! symmetry). Most successors keep their parent's renaming: where the action changed none of
 //! what the renaming is worked out from, or where the parent's renaming still sorts the tabs
 //! strictly and names the clientIDs in order of first appearance (`World::keeps`, a few
-//! comparisons), it is not worked out again (on `tiny`, 83% of successors). Measured with
-//! `valgrind --tool=callgrind` on `check --config tiny --strategy dfs --engine native
-//! --symmetry`: 2,090 instructions per generated state, against 1,390 without symmetry.
+//! comparisons), it is not worked out again: most successors take that path.
 
 use crate::encode::{Encoder, Names, Segment, SEGMENTS};
 use crate::network::{Msg, Patch};

@@ -366,7 +366,7 @@ impl World {
 
     /// [`World::apply`] of an action [`World::enabled_at`] listed for a state equal to `self`: a
     /// message is taken from the place the action names, not looked for (the scan compared
-    /// messages field by field, 8% of a native search's instructions).
+    /// messages field by field).
     #[inline]
     pub fn apply_enabled(&mut self, setup: &Setup, action: &Enabled) -> Result<(), Refusal> {
         match *action {

@@ -1,5 +1,6 @@
 //! `plasma-check bench`: the benchmark's arguments and runner.
 
+use crate::bench::Variant;
 use crate::cli::{bad_input, code, emit};
 use crate::exit;
 use crate::presets;
@@ -14,10 +15,12 @@ pub struct BenchArgs {
     /// port asserts), native-bfs, native-bfs-sym (our own BFS, on any number of threads).
     #[arg(
         long,
+        value_enum,
         value_delimiter = ',',
-        default_value = "bfs,dfs,dfs-sym,native,native-sym,native-bfs,native-bfs-sym"
+        default_value = "bfs,dfs,dfs-sym,native,native-sym,native-bfs,native-bfs-sym",
+        hide_possible_values = true
     )]
-    strategies: Vec<String>,
+    strategies: Vec<Variant>,
     #[arg(long, value_delimiter = ',', default_value = "1,2")]
     threads: Vec<usize>,
     /// Also run SPIN on the Promela port (harness/spin) of each preset it has bounds for, and
@@ -30,6 +33,9 @@ pub struct BenchArgs {
     repeat: usize,
     #[arg(long)]
     json: bool,
+    /// Print the tables in Markdown (what harness/docs/benchmark.md holds).
+    #[arg(long, conflicts_with = "json")]
+    markdown: bool,
 }
 
 pub fn run_bench(args: BenchArgs) -> ExitCode {
@@ -38,14 +44,6 @@ pub fn run_bench(args: BenchArgs) -> ExitCode {
             return bad_input(&format!(
                 "--presets {p}: not a preset ({})",
                 presets::NAMES.join(", ")
-            ));
-        }
-    }
-    for s in &args.strategies {
-        if !crate::bench::STRATEGIES.contains(&s.as_str()) {
-            return bad_input(&format!(
-                "--strategies {s}: expected one of {}",
-                crate::bench::STRATEGIES.join(", ")
             ));
         }
     }
@@ -71,12 +69,12 @@ pub fn run_bench(args: BenchArgs) -> ExitCode {
     let mut rows = Vec::new();
     let mut spin = Vec::new();
     for p in &args.presets {
-        for s in &args.strategies {
+        for &s in &args.strategies {
             for &t in &args.threads {
-                if crate::bench::is_single_threaded(s) && t != 1 {
-                    continue; // single-threaded
+                if s.single_threaded() && t != 1 {
+                    continue;
                 }
-                eprintln!("bench: {p} {s} x{t} ...");
+                eprintln!("bench: {p} {} x{t} ...", s.name());
                 match crate::bench::run_best(&exe, p, s, t, args.repeat) {
                     Ok(r) => rows.push(r),
                     Err(e) => return bad_input(&e),
@@ -95,16 +93,17 @@ pub fn run_bench(args: BenchArgs) -> ExitCode {
     // engine's rows, checking every property and checking SPIN's nine.
     let mut comparisons = Vec::new();
     for s in &spin {
-        for want in ["native", "native-spin"] {
+        for want in [Variant::Native, Variant::NativeSpin] {
             let ours = rows
                 .iter()
-                .find(|r| r.preset == s.preset && r.strategy == want && r.threads == 1);
+                .find(|r| r.preset == s.preset && r.strategy == want.name() && r.threads == 1);
             let ours = match ours {
                 Some(r) => r.clone(),
                 None => {
                     eprintln!(
-                        "bench: {} {want} (for the comparison with SPIN) ...",
-                        s.preset
+                        "bench: {} {} (for the comparison with SPIN) ...",
+                        s.preset,
+                        want.name()
                     );
                     match crate::bench::run_best(&exe, &s.preset, want, 1, args.repeat) {
                         Ok(r) => r,
@@ -122,9 +121,19 @@ pub fn run_bench(args: BenchArgs) -> ExitCode {
         "comparisons": comparisons,
     });
     let text = || {
-        let mut t = crate::bench::table(&rows);
+        let (mut t, spin_text) = if args.markdown {
+            (
+                crate::bench::markdown(&rows),
+                crate::bench::spin_markdown(&spin, &comparisons),
+            )
+        } else {
+            (
+                crate::bench::table(&rows),
+                crate::bench::spin_table(&spin, &comparisons),
+            )
+        };
         if !spin.is_empty() {
-            t.push_str(&crate::bench::spin_table(&spin, &comparisons));
+            t.push_str(&spin_text);
         }
         t
     };

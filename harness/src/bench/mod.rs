@@ -26,24 +26,83 @@ pub struct BenchRow {
     pub bytes_per_unique_state: f64,
 }
 
-/// How a row searches: stateright's `bfs`, `dfs`, `dfs-sym` (depth first with symmetry
-/// reduction); the native single-threaded DFS's `native`, `native-sym` and `native-spin`
-/// (checking only the nine properties the Promela port asserts: the same work as SPIN's run);
-/// and the native BFS's `native-bfs` and `native-bfs-sym`, on any number of threads.
-pub const STRATEGIES: [&str; 8] = [
-    "bfs",
-    "dfs",
-    "dfs-sym",
-    "native",
-    "native-sym",
-    "native-spin",
-    "native-bfs",
-    "native-bfs-sym",
+/// How a row searches: stateright's BFS and DFS (`-sym`: with symmetry reduction), the native
+/// single-threaded DFS (`native-spin`: checking only the nine properties the Promela port
+/// asserts, the same work as SPIN's run), and the native BFS, on any number of threads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Variant {
+    Bfs,
+    Dfs,
+    DfsSym,
+    Native,
+    NativeSym,
+    NativeSpin,
+    NativeBfs,
+    NativeBfsSym,
+}
+
+/// The properties SPIN's port asserts (`harness/spin/plasma.pml`): the `always` properties that
+/// hold per state in a one-user configuration. `bench --spin` checks these, like pan does.
+pub const SPIN_PROPERTIES: [&str; 9] = [
+    "at-most-once",
+    "unique-identity",
+    "per-client-order",
+    "no-silent-drop",
+    "outbox-honesty",
+    "monotone",
+    "rebase",
+    "read-your-writes",
+    "group-isolation",
 ];
 
-/// The native DFS runs one thread only.
-pub fn is_single_threaded(strategy: &str) -> bool {
-    strategy.starts_with("native") && !strategy.starts_with("native-bfs")
+impl Variant {
+    /// Its name on the command line and in the table.
+    pub fn name(self) -> &'static str {
+        match self {
+            Variant::Bfs => "bfs",
+            Variant::Dfs => "dfs",
+            Variant::DfsSym => "dfs-sym",
+            Variant::Native => "native",
+            Variant::NativeSym => "native-sym",
+            Variant::NativeSpin => "native-spin",
+            Variant::NativeBfs => "native-bfs",
+            Variant::NativeBfsSym => "native-bfs-sym",
+        }
+    }
+
+    /// The native DFS runs one thread only.
+    pub fn single_threaded(self) -> bool {
+        matches!(
+            self,
+            Variant::Native | Variant::NativeSym | Variant::NativeSpin
+        )
+    }
+
+    /// The `check` arguments that run it on `threads` threads.
+    fn check_args(self, threads: usize) -> Vec<String> {
+        let (engine, strategy) = match self {
+            Variant::Bfs => ("stateright", "bfs"),
+            Variant::Dfs | Variant::DfsSym => ("stateright", "dfs"),
+            Variant::Native | Variant::NativeSym | Variant::NativeSpin => ("native", "dfs"),
+            Variant::NativeBfs | Variant::NativeBfsSym => ("native", "bfs"),
+        };
+        let mut args: Vec<String> = ["--engine", engine, "--strategy", strategy]
+            .map(String::from)
+            .into();
+        if !self.single_threaded() {
+            args.extend(["--threads".to_string(), threads.to_string()]);
+        }
+        if matches!(
+            self,
+            Variant::DfsSym | Variant::NativeSym | Variant::NativeBfsSym
+        ) {
+            args.push("--symmetry".to_string());
+        }
+        if self == Variant::NativeSpin {
+            args.extend(["--properties".to_string(), SPIN_PROPERTIES.join(",")]);
+        }
+        args
+    }
 }
 
 /// Runs [`run_one`] `repeat` times and keeps the fastest run: timing on a shared machine only
@@ -51,7 +110,7 @@ pub fn is_single_threaded(strategy: &str) -> bool {
 pub fn run_best(
     exe: &std::path::Path,
     preset: &str,
-    strategy: &str,
+    strategy: Variant,
     threads: usize,
     repeat: usize,
 ) -> Result<BenchRow, String> {
@@ -97,35 +156,12 @@ fn best_of<R>(
 pub fn run_one(
     exe: &std::path::Path,
     preset: &str,
-    strategy: &str,
+    strategy: Variant,
     threads: usize,
 ) -> Result<BenchRow, String> {
-    let search = if strategy == "bfs" || strategy.starts_with("native-bfs") {
-        "bfs"
-    } else {
-        "dfs"
-    };
-    let symmetry = strategy.ends_with("-sym");
-    let engine = if strategy.starts_with("native") {
-        "native"
-    } else {
-        "stateright"
-    };
     let mut child = Command::new(exe)
-        .args(["check", "--config", preset, "--strategy", search, "--json"])
-        .args(["--threads", &threads.to_string(), "--engine", engine])
-        .args(symmetry.then_some("--symmetry"))
-        .args(
-            (strategy == "native-spin")
-                .then(|| {
-                    [
-                        "--properties".to_string(),
-                        crate::search::check::SPIN_PROPERTIES.join(","),
-                    ]
-                })
-                .into_iter()
-                .flatten(),
-        )
+        .args(["check", "--config", preset, "--json"])
+        .args(strategy.check_args(threads))
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -137,13 +173,17 @@ pub fn run_one(
             .map_err(|e| format!("cannot read the check's report: {e}"))?;
     }
     let peak_bytes = wait_peak_rss(child.id())?;
-    let v: serde_json::Value = serde_json::from_str(&out)
-        .map_err(|e| format!("{preset} {strategy} x{threads}: no JSON report ({e})"))?;
+    let v: serde_json::Value = serde_json::from_str(&out).map_err(|e| {
+        format!(
+            "{preset} {} x{threads}: no JSON report ({e})",
+            strategy.name()
+        )
+    })?;
     let num = |k: &str| v[k].as_f64().unwrap_or(0.0);
     let unique = num("unique_states");
     Ok(BenchRow {
         preset: preset.to_string(),
-        strategy: strategy.to_string(),
+        strategy: strategy.name().to_string(),
         threads,
         verified: v["verified"].as_bool().unwrap_or(false),
         unique_states: unique as u64,
@@ -167,6 +207,35 @@ fn wait_peak_rss(pid: u32) -> Result<u64, String> {
         return Err(format!("wait4: {}", std::io::Error::last_os_error()));
     }
     Ok(u64::try_from(usage.ru_maxrss).unwrap_or(0) * 1024)
+}
+
+/// The rows as a Markdown table, for `harness/docs/benchmark.md` (`bench --markdown`).
+pub fn markdown(rows: &[BenchRow]) -> String {
+    let mut s = String::from(
+        "| preset | search | threads | unique | generated | seconds | unique/s | generated/s | peak MiB | bytes/state | verdict |\n|---|---|--:|--:|--:|--:|--:|--:|--:|--:|---|\n",
+    );
+    for r in rows {
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} | {:.2} | {:.0} | {:.0} | {:.1} | {:.1} | {} |",
+            r.preset,
+            r.strategy,
+            r.threads,
+            r.unique_states,
+            r.states,
+            r.seconds,
+            r.unique_per_second,
+            r.states_per_second,
+            r.peak_bytes as f64 / (1024.0 * 1024.0),
+            r.bytes_per_unique_state,
+            if r.verified {
+                "verified"
+            } else {
+                "NOT VERIFIED"
+            }
+        );
+    }
+    s
 }
 
 pub fn table(rows: &[BenchRow]) -> String {
@@ -339,6 +408,35 @@ pub fn compare(ours: &BenchRow, spin: &SpinRow) -> Comparison {
         our_bytes_per_state: ours.bytes_per_unique_state,
         spin_bytes_per_state: spin.memory_bytes as f64 / (spin.stored.max(1) as f64),
     }
+}
+
+/// The comparison with SPIN as a Markdown table (`bench --spin --markdown`).
+pub fn spin_markdown(spin: &[SpinRow], cmp: &[Comparison]) -> String {
+    let mut s = String::from(
+        "\n| preset | ours | unique | SPIN stored | matched | SPIN s | ours states/s | SPIN states/s | ours / SPIN | ours bytes/state | SPIN bytes/state |\n|---|---|--:|--:|---|--:|--:|--:|--:|--:|--:|\n",
+    );
+    for c in cmp {
+        let secs = spin
+            .iter()
+            .find(|r| r.preset == c.preset)
+            .map_or(0.0, |r| r.seconds);
+        let _ = writeln!(
+            s,
+            "| {} | {} | {} | {} | {} | {:.2} | {:.0} | {:.0} | {:.2} | {:.1} | {:.1} |",
+            c.preset,
+            c.ours,
+            c.our_unique_states,
+            c.spin_stored_states,
+            if c.matched { "yes" } else { "NO" },
+            secs,
+            c.our_unique_per_second,
+            c.spin_states_per_second,
+            c.ratio,
+            c.our_bytes_per_state,
+            c.spin_bytes_per_state
+        );
+    }
+    s
 }
 
 pub fn spin_table(spin: &[SpinRow], cmp: &[Comparison]) -> String {

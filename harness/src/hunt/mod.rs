@@ -6,7 +6,7 @@ pub mod cli;
 
 use crate::exit;
 use crate::presets;
-use crate::search::check::{self, CheckOptions, Engine, Strategy};
+use crate::search::plan::{EnginePlan, Plan, Strategy};
 use crate::search::report::Status;
 use crate::trace::{counterexample_trace, Trace};
 use plasma_model::{Action, Config, DuplicateTab, MidCounter, Mutant, Protocol, ResetScope, Setup};
@@ -171,21 +171,36 @@ impl Catch {
 
 /// Single-threaded BFS until the first violation: the counterexample is a shortest one.
 pub fn hunt(target: &Target) -> Catch {
-    hunt_with(target, Engine::Stateright, 1)
+    let engine = EnginePlan::Stateright {
+        strategy: Strategy::Bfs,
+        threads: 1,
+    };
+    hunt_with(target, engine)
 }
 
-/// A hunt on `engine`'s BFS with `threads` threads: the same length on every engine and any
-/// number of threads, and with one thread the same path.
-pub fn hunt_with(target: &Target, engine: Engine, threads: usize) -> Catch {
-    let opts = CheckOptions {
-        strategy: Strategy::Bfs,
-        threads,
-        stop_at_first_violation: true,
-        stop_at: target.property,
-        engine,
-        ..CheckOptions::default()
+/// A hunt on a breadth-first `engine`: the same length on every engine and any number of
+/// threads, and with one thread the same path. A plan that cannot run catches nothing, and
+/// says why.
+pub fn hunt_with(target: &Target, engine: EnginePlan) -> Catch {
+    let plan = Plan::new(engine).hunting(target.property);
+    let report = match crate::search::run(&target.setup, &plan) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("{}: cannot hunt: {e}", target.name);
+            return Catch {
+                kind: target.kind,
+                target: target.name,
+                about: target.about,
+                caught_by: None,
+                steps: None,
+                unique_states: 0,
+                seconds: 0.0,
+                random: None,
+                path: None,
+                setup: target.setup.clone(),
+            };
+        }
     };
-    let report = check::run(&target.setup, &opts);
     let best = report
         .properties
         .iter()

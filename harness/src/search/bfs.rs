@@ -18,20 +18,22 @@
 //! (`--disk DIR`, memory-mapped for reading): the parent links (6 bytes a state) and two
 //! levels of encodings then leave the heap, and the page cache holds what fits.
 
-use crate::search::check::{progress_line, CheckOptions};
 use crate::search::checkpoint::{self, Loaded, Meta};
 use crate::search::coverage::Coverage;
+use crate::search::exact::Exact;
 use crate::search::fingerprints::{
     Fingerprinter, Recent, SegmentHashes, Shared, Spans, STORED_HASHES,
 };
 use crate::search::levels::{Level, Part, PartWriter};
-use crate::search::report::{replayed_steps, PropertyReport, Report, Search};
+use crate::search::plan::{Plan, SearchError};
+use crate::search::report::{Report, Search};
+use crate::search::shell::{progress_line, Shell};
 use plasma_model::encode::{Segment, SEGMENTS};
 use plasma_model::{Action, Enabled, Setup, Source, World};
-use plasma_properties::Property;
+use plasma_properties::EVERYTHING;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, RwLock};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 /// Table slots a thread claims at a time.
 const ROOM_BLOCK: usize = 1024;
@@ -47,8 +49,7 @@ struct Witness {
 
 /// What the threads share while they expand one level.
 struct Shift<'a> {
-    setup: &'a Setup,
-    props: &'a [&'static Property],
+    shell: &'a Shell<'a>,
     level: &'a Level,
     level_no: usize,
     /// The visited table: read-locked by a thread while it expands a chunk, write-locked to
@@ -59,8 +60,6 @@ struct Shift<'a> {
     /// Set when the run must stop (`reason` says why): every thread stops taking chunks.
     stop: &'a AtomicBool,
     reason: &'a Mutex<Option<String>>,
-    opts: &'a CheckOptions,
-    start: Instant,
     generated: &'a AtomicUsize,
     found: &'a Mutex<Vec<Option<Witness>>>,
     /// The properties not decided on an earlier level (by index in `props`): a property decided
@@ -71,38 +70,10 @@ struct Shift<'a> {
     spare: &'a Mutex<Vec<Vec<u8>>>,
     /// Threads of the search (they also move the table when it grows).
     threads: usize,
-    progress: &'a Progress,
+    exact: Option<&'a Exact>,
     /// The run's action coverage: each thread counts into its own and adds it here once a
     /// level, so that the hot loop touches no shared line.
     coverage: &'a Mutex<Coverage>,
-}
-
-/// Progress on stderr while a level is expanded: the spinner's message on a terminal, else a
-/// line every 10 seconds; levels of a large run take minutes each.
-struct Progress {
-    bar: Option<indicatif::ProgressBar>,
-    last: Mutex<Instant>,
-    /// What is known before the level: the estimate from the levels so far.
-    estimate: String,
-}
-
-impl Progress {
-    /// Reports, if it is time to, with `line` computing the message.
-    fn tick(&self, line: impl FnOnce() -> String) {
-        let Ok(mut last) = self.last.try_lock() else {
-            return;
-        };
-        let every = if self.bar.is_some() { 200 } else { 10_000 };
-        if last.elapsed() < Duration::from_millis(every) {
-            return;
-        }
-        *last = Instant::now();
-        let message = format!("{}{}", line(), self.estimate);
-        match &self.bar {
-            Some(bar) => bar.set_message(message),
-            None => eprintln!("progress: {message}"),
-        }
-    }
 }
 
 /// The states still to come and the seconds they take, estimated from the sizes of the levels
@@ -145,6 +116,19 @@ struct Scratch {
     /// Under symmetry, each successor's segment hashes (of its representative), stored with it.
     hashes: Vec<SegmentHashes>,
     healed: Option<World>,
+    /// Room for a successor's stored hashes, a chunk's unpacked records, and the decoder
+    /// each state of the level is decoded with.
+    trailer: Vec<u8>,
+    unpacked: Vec<u8>,
+    decoder: plasma_model::encode::Decoder,
+    cov: Coverage,
+}
+
+/// Room a thread has claimed in the table, and states it stored, not yet settled.
+#[derive(Default)]
+struct Claim {
+    room: usize,
+    stored: usize,
 }
 
 impl Shift<'_> {
@@ -159,7 +143,7 @@ impl Shift<'_> {
             .unwrap_or_default();
         let mut out = PartWriter::reusing(self.spill, buffer)?;
         let mut scratch = Scratch {
-            key: Fingerprinter::new(self.setup, self.opts.symmetry),
+            key: Fingerprinter::new(self.shell.setup, self.shell.plan.symmetry),
             actions: Vec::new(),
             pool: Vec::new(),
             fps: Vec::new(),
@@ -170,22 +154,17 @@ impl Shift<'_> {
             spans: Vec::new(),
             hashes: Vec::new(),
             healed: None,
+            trailer: Vec::with_capacity(STORED_HASHES),
+            unpacked: Vec::new(),
+            decoder: Default::default(),
+            // Lost if a level cannot be stored, but that run reports no verdict anyway.
+            cov: Coverage::default(),
         };
-        // Under symmetry a state is stored with its representative's segment hashes.
-        let stored_hashes = if self.opts.symmetry { STORED_HASHES } else { 0 };
-        let mut trailer = Vec::with_capacity(STORED_HASHES);
-        let mut unpacked = Vec::new();
-        // Each state of the level is decoded into this one state.
-        let mut decoder = plasma_model::encode::Decoder::default();
-        // Lost if a level cannot be stored, but that run reports no verdict anyway.
-        let mut cov = Coverage::default();
         while !self.stop.load(Ordering::Relaxed) {
-            let limit = crate::search::check::limit_reached(
-                self.opts,
-                self.generated.load(Ordering::Relaxed),
-                self.start.elapsed(),
-            );
-            if let Some(why) = limit {
+            if let Some(why) = self
+                .shell
+                .limit_reached(self.generated.load(Ordering::Relaxed))
+            {
                 self.stop.store(true, Ordering::Relaxed);
                 let mut reason = self.reason.lock().unwrap_or_else(|e| e.into_inner());
                 reason.get_or_insert(why);
@@ -195,115 +174,174 @@ impl Shift<'_> {
             let Some(chunk) = self.level.chunk(c) else {
                 break;
             };
-            let mut table = self.visited.read().unwrap_or_else(|e| e.into_inner());
-            // Claims on the table and counts are taken and settled per block and per chunk,
-            // not per state: counters every thread updates would bounce between the cores.
-            let mut room = 0;
-            let (mut generated, mut stored) = (0, 0);
-            for (i, record) in self.level.states(chunk, &mut unpacked) {
-                let (bytes, hashes) = record.split_at(record.len() - stored_hashes);
-                let Some((parent, ends, held)) = decoder.decode(bytes) else {
-                    unreachable!("a level holds only whole encodings");
-                };
-                if stored_hashes > 0 {
-                    scratch
-                        .key
-                        .of_stored(parent, held, hashes, &mut scratch.parent);
-                } else {
-                    scratch
-                        .key
-                        .of_encoded(bytes, ends, held, &mut scratch.parent);
+            let generated = match self.expand_chunk(chunk, &mut scratch, &mut out) {
+                Ok(g) => g,
+                Err(e) => {
+                    self.stop.store(true, Ordering::Relaxed);
+                    return Err(e);
                 }
-                self.successors(parent, &mut scratch, &table);
-                let n = scratch.fps.len();
-                while room < n {
-                    let block = n.max(ROOM_BLOCK);
-                    if table.reserve(block) {
-                        room += block;
-                        continue;
-                    }
-                    // Grow the table: every other thread finishes its chunk first.
-                    table.unreserve(room);
-                    table.add_len(stored);
-                    (room, stored) = (0, 0);
-                    drop(table);
-                    let mut writer = self.visited.write().unwrap_or_else(|e| e.into_inner());
-                    if writer.reserve(block) {
-                        // Another thread grew it.
-                        writer.unreserve(block);
-                    } else {
-                        writer.grow(block, self.threads);
-                    }
-                    drop(writer);
-                    table = self.visited.read().unwrap_or_else(|e| e.into_inner());
-                }
-                generated += n;
-                for k in 0..n {
-                    let fp = scratch.fps[k];
-                    let kind = scratch.actions[k].kind();
-                    cov.enable(kind);
-                    if scratch.recent.seen(fp) || !table.insert(fp) {
-                        continue;
-                    }
-                    cov.take(kind);
-                    room -= 1;
-                    stored += 1;
-                    let link = (i as u32, k as u16);
-                    if !self.open.is_empty() {
-                        let w = &scratch.pool[k];
-                        self.discover(w, w.changes(), link, &mut scratch.healed);
-                    }
-                    // The successor's encoding, assembled from its kept segments, its own
-                    // counters (never kept) and its parent's bytes, straight into the level.
-                    let counters = scratch.pool[k].counters();
-                    let pieces =
-                        scratch.spans[k]
-                            .iter()
-                            .enumerate()
-                            .map(|(seg, span)| match *span {
-                                Some((a, b)) => &scratch.kept[a..b],
-                                None if seg == Segment::Counters as usize => &counters[..],
-                                None => &bytes[if seg == 0 { 0 } else { ends[seg - 1] }..ends[seg]],
-                            });
-                    let n: usize = pieces.clone().map(<[u8]>::len).sum();
-                    trailer.clear();
-                    if stored_hashes > 0 {
-                        Fingerprinter::store_hashes(&scratch.hashes[k], &mut trailer);
-                    }
-                    out.push_with(n + trailer.len(), link, |level| {
-                        for piece in pieces {
-                            level.extend_from_slice(piece);
-                        }
-                        debug_assert_eq!(level[level.len() - n..], scratch.pool[k].encode());
-                        level.extend_from_slice(&trailer);
-                    })?;
-                }
-            }
-            table.unreserve(room);
-            table.add_len(stored);
-            let generated = self.generated.fetch_add(generated, Ordering::Relaxed) + generated;
-            drop(table);
-            self.progress.tick(|| {
-                let done = ((c + 1) * crate::search::levels::CHUNK).min(self.level.len());
-                format!(
-                    "level {}: {:.0}% of {} states expanded, {}",
-                    self.level_no,
-                    100.0 * done as f64 / self.level.len().max(1) as f64,
-                    self.level.len(),
-                    progress_line(
-                        generated,
-                        unique(self.visited),
-                        self.level_no,
-                        self.start.elapsed()
-                    )
-                )
-            });
+            };
+            self.tick(c, generated);
         }
         self.coverage
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .merge(&cov);
+            .merge(&scratch.cov);
         out.finish()
+    }
+
+    /// Expands the states of one chunk of the level into `out`; returns the successors
+    /// generated so far in the run.
+    fn expand_chunk(
+        &self,
+        chunk: crate::search::levels::Chunk,
+        scratch: &mut Scratch,
+        out: &mut PartWriter,
+    ) -> std::io::Result<usize> {
+        // Under symmetry a state is stored with its representative's segment hashes.
+        let stored_hashes = if self.shell.plan.symmetry {
+            STORED_HASHES
+        } else {
+            0
+        };
+        let mut table = self.visited.read().unwrap_or_else(|e| e.into_inner());
+        // Claims on the table and counts are taken and settled per block and per chunk,
+        // not per state: counters every thread updates would bounce between the cores.
+        let mut claim = Claim::default();
+        let mut generated = 0;
+        let mut unpacked = std::mem::take(&mut scratch.unpacked);
+        let mut decoder = std::mem::take(&mut scratch.decoder);
+        for (i, record) in self.level.states(chunk, &mut unpacked) {
+            let (bytes, hashes) = record.split_at(record.len() - stored_hashes);
+            let Some((parent, ends, held)) = decoder.decode(bytes) else {
+                unreachable!("a level holds only whole encodings");
+            };
+            if stored_hashes > 0 {
+                scratch
+                    .key
+                    .of_stored(parent, held, hashes, &mut scratch.parent);
+            } else {
+                scratch
+                    .key
+                    .of_encoded(bytes, ends, held, &mut scratch.parent);
+            }
+            self.successors(parent, scratch, &table);
+            let n = scratch.fps.len();
+            table = self.make_room(table, &mut claim, n)?;
+            generated += n;
+            for k in 0..n {
+                let fp = scratch.fps[k];
+                let kind = scratch.actions[k].kind();
+                scratch.cov.enable(kind);
+                let new = match self.exact {
+                    None => !scratch.recent.seen(fp) && table.insert(fp),
+                    Some(x) => x.insert(fp, &scratch.pool[k].encode()),
+                };
+                if !new {
+                    continue;
+                }
+                scratch.cov.take(kind);
+                claim.room -= 1;
+                claim.stored += 1;
+                let link = (i as u32, k as u16);
+                if !self.open.is_empty() {
+                    let w = &scratch.pool[k];
+                    self.discover(w, w.changes(), link, &mut scratch.healed);
+                }
+                self.push_successor(out, scratch, k, (bytes, ends), link)?;
+            }
+        }
+        scratch.unpacked = unpacked;
+        scratch.decoder = decoder;
+        table.unreserve(claim.room);
+        table.add_len(claim.stored);
+        Ok(self.generated.fetch_add(generated, Ordering::Relaxed) + generated)
+    }
+
+    /// Makes sure `claim` holds room in the table for `n` more states, growing the table when
+    /// it is full (every other thread finishes its chunk first).
+    fn make_room<'t>(
+        &'t self,
+        mut table: std::sync::RwLockReadGuard<'t, Shared>,
+        claim: &mut Claim,
+        n: usize,
+    ) -> std::io::Result<std::sync::RwLockReadGuard<'t, Shared>> {
+        while claim.room < n {
+            let block = n.max(ROOM_BLOCK);
+            if table.reserve(block) {
+                claim.room += block;
+                continue;
+            }
+            table.unreserve(claim.room);
+            table.add_len(claim.stored);
+            *claim = Claim::default();
+            drop(table);
+            let mut writer = self.visited.write().unwrap_or_else(|e| e.into_inner());
+            if writer.reserve(block) {
+                // Another thread grew it.
+                writer.unreserve(block);
+            } else {
+                writer.grow(block, self.threads).map_err(|e| {
+                    std::io::Error::new(std::io::ErrorKind::OutOfMemory, e.to_string())
+                })?;
+            }
+            drop(writer);
+            table = self.visited.read().unwrap_or_else(|e| e.into_inner());
+        }
+        Ok(table)
+    }
+
+    /// Appends successor `k` to the next level: its encoding, assembled from its kept
+    /// segments, its own counters (never kept) and its parent's bytes.
+    fn push_successor(
+        &self,
+        out: &mut PartWriter,
+        s: &mut Scratch,
+        k: usize,
+        (bytes, ends): (&[u8], &[usize]),
+        link: (u32, u16),
+    ) -> std::io::Result<()> {
+        let counters = s.pool[k].counters();
+        let pieces = s.spans[k]
+            .iter()
+            .enumerate()
+            .map(|(seg, span)| match *span {
+                Some((a, b)) => &s.kept[a..b],
+                None if seg == Segment::Counters as usize => &counters[..],
+                None => &bytes[if seg == 0 { 0 } else { ends[seg - 1] }..ends[seg]],
+            });
+        let n: usize = pieces.clone().map(<[u8]>::len).sum();
+        s.trailer.clear();
+        if self.shell.plan.symmetry {
+            Fingerprinter::store_hashes(&s.hashes[k], &mut s.trailer);
+        }
+        let (trailer, pool) = (&s.trailer, &s.pool);
+        out.push_with(n + trailer.len(), link, |level| {
+            for piece in pieces {
+                level.extend_from_slice(piece);
+            }
+            debug_assert_eq!(level[level.len() - n..], pool[k].encode());
+            level.extend_from_slice(trailer);
+        })
+    }
+
+    /// Progress after chunk `c`.
+    fn tick(&self, c: usize, generated: usize) {
+        self.shell.progress.tick(|| {
+            let done = ((c + 1) * crate::search::levels::CHUNK).min(self.level.len());
+            format!(
+                "level {}: {:.0}% of {} states expanded, {}",
+                self.level_no,
+                100.0 * done as f64 / self.level.len().max(1) as f64,
+                self.level.len(),
+                progress_line(
+                    generated,
+                    unique(self.visited),
+                    self.level_no,
+                    self.shell.start.elapsed()
+                )
+            )
+        });
     }
 
     /// Computes every successor of `parent` into the scratch pool, with its fingerprint (its
@@ -311,7 +349,7 @@ impl Shift<'_> {
     /// that a successor found new has its encoding assembled from them and its parent's bytes.
     fn successors(&self, parent: &World, s: &mut Scratch, table: &Shared) {
         s.actions.clear();
-        parent.enabled_at(self.setup, &mut s.actions);
+        parent.enabled_at(self.shell.setup, &mut s.actions);
         while s.pool.len() < s.actions.len() {
             s.pool.push(parent.clone());
         }
@@ -323,7 +361,7 @@ impl Shift<'_> {
         for (a, w) in s.actions.iter().zip(s.pool.iter_mut()) {
             w.overwrite_from(source);
             w.forget_changes();
-            if w.apply_enabled(self.setup, a).is_err() {
+            if w.apply_enabled(self.shell.setup, a).is_err() {
                 unreachable!("an enabled action is refused");
             }
             let mut spans = [None; SEGMENTS];
@@ -331,7 +369,7 @@ impl Shift<'_> {
                 .key
                 .of_child_keeping(w, &s.parent, &mut s.child, &mut s.kept, &mut spans);
             s.spans.push(spans);
-            if self.opts.symmetry {
+            if self.shell.plan.symmetry {
                 s.hashes.push(s.child);
             }
             table.prefetch(fp);
@@ -349,17 +387,14 @@ impl Shift<'_> {
         (parent, action): (u32, u16),
         healed: &mut Option<World>,
     ) {
-        *healed = None;
         let witness = Witness {
             level: self.level_no,
             parent,
             action,
         };
         let decided: Vec<usize> = self
-            .open
-            .iter()
-            .copied()
-            .filter(|&p| self.props[p].discovered(self.setup, w, changed, healed))
+            .shell
+            .decided(self.open.iter().copied(), w, changed, healed)
             .collect();
         if decided.is_empty() {
             return;
@@ -375,149 +410,195 @@ impl Shift<'_> {
     }
 }
 
-/// Runs the search and reports like [`crate::search::check::run`] does.
-pub fn run(setup: &Setup, opts: &CheckOptions) -> Report {
-    run_from(setup, opts, None)
+/// The native BFS's own options.
+#[derive(Clone, Copy, Debug)]
+pub struct Options<'a> {
+    /// Threads that expand each level.
+    pub threads: usize,
+    /// Keep levels and parent links in files under this folder, not in memory.
+    pub disk: Option<&'a std::path::Path>,
+    /// Size the visited table for this many states up front.
+    pub expect_states: Option<usize>,
+    /// Store every state whole ([`Exact`]), not only its fingerprint.
+    pub exact: bool,
 }
 
-/// Continues the search a checkpoint stopped at ([`checkpoint::load`]).
-pub fn resume(setup: &Setup, opts: &CheckOptions, loaded: Loaded) -> Report {
-    run_from(setup, opts, Some(loaded))
+/// A run between two levels.
+struct Run<'a> {
+    shell: Shell<'a>,
+    threads: usize,
+    found: Mutex<Vec<Option<Witness>>>,
+    stop: AtomicBool,
+    reason: Mutex<Option<String>>,
+    generated: AtomicUsize,
+    coverage: Mutex<Coverage>,
+    coverage_partial: bool,
+    /// New states per level, and when the current level started.
+    sizes: Vec<usize>,
+    level_start: Instant,
+    stop_reason: Option<String>,
+    /// `--disk DIR`: the levels' files live in a folder of their own, removed at the end.
+    spill: Option<tempfile::TempDir>,
+    /// `done[k]`: the parent links of level k; only the current level keeps its states.
+    done: Vec<Level>,
+    level: Level,
+    level_no: usize,
+    visited: RwLock<Shared>,
+    /// `--exact`: the states themselves, which decide what is new (the table then only
+    /// counts them).
+    exact: Option<Exact>,
+    spare: Mutex<Vec<Vec<u8>>>,
 }
 
-fn run_from(setup: &Setup, opts: &CheckOptions, loaded: Option<Loaded>) -> Report {
-    let start = Instant::now();
-    let threads = opts.threads.max(1);
-    let props = crate::search::check::selected(setup, opts);
-    let found = Mutex::new(vec![None::<Witness>; props.len()]);
-    let stop = AtomicBool::new(false);
-    let reason = Mutex::new(None);
-    let generated = AtomicUsize::new(1);
-    let coverage = Mutex::new(Coverage::default());
-    let mut coverage_partial = false;
-    let hunting = |found: &[Option<Witness>]| crate::search::check::hunted(opts, &props, found);
-    let mut progress = Progress {
-        bar: crate::search::check::spinner(opts),
-        last: Mutex::new(Instant::now()),
-        estimate: String::new(),
-    };
-    // New states per level, and when the current level started.
-    let mut sizes = vec![1];
-    let mut level_start = Instant::now();
-    let mut stop_reason = None;
-    // `--disk DIR`: the levels' files live in a folder of their own, removed at the end.
-    let spill = match opts
-        .disk
-        .as_deref()
-        .map(tempfile::TempDir::new_in)
-        .transpose()
-    {
-        Ok(d) => d,
-        Err(e) => {
-            stop_reason = Some(format!("cannot use the --disk folder: {e}"));
-            None
-        }
-    };
-    let spill_dir = spill.as_ref().map(|d| d.path());
-
-    // `done[k]`: the parent links of level k; only the current level keeps its states.
-    let mut done: Vec<Level> = Vec::new();
-    let mut level = Level::default();
-    let mut level_no = 0;
-    // Seconds spent before a resumed run started.
-    let mut before = 0.0;
-    let visited = match loaded {
-        Some(l) => {
-            done = l.done;
-            level = l.frontier;
-            level_no = l.meta.levels;
-            sizes = l.meta.sizes;
-            before = l.meta.seconds;
-            generated.store(l.meta.generated, Ordering::Relaxed);
-            coverage_partial = l.meta.coverage.is_none();
-            *coverage.lock().unwrap_or_else(|e| e.into_inner()) =
-                l.meta.coverage.unwrap_or_default();
-            let mut f = found.lock().unwrap_or_else(|e| e.into_inner());
-            for (slot, w) in f.iter_mut().zip(l.meta.found) {
-                *slot = w.map(|(level, parent, action)| Witness {
-                    level,
-                    parent,
-                    action,
-                });
-            }
-            l.visited
-        }
-        None => {
-            let init = World::init(setup);
-            let visited = opts
-                .expect_states
-                .map_or_else(Shared::default, Shared::for_states);
-            let mut key = Fingerprinter::new(setup, opts.symmetry);
-            visited.reserve(1);
-            visited.insert(key.of(&init));
-            visited.add_len(1);
-            let mut f = found.lock().unwrap_or_else(|e| e.into_inner());
-            let mut healed = None;
-            for (p, slot) in props.iter().zip(f.iter_mut()) {
-                if p.check_with(setup, &init, &mut healed) != p.discovery_is_failure() {
-                    *slot = Some(Witness {
-                        level: 0,
-                        parent: 0,
-                        action: 0,
-                    });
-                }
-            }
-            let mut record = init.encode();
-            if opts.symmetry {
-                let mut hashes = [0; SEGMENTS];
-                key.of_segments(&init, &mut hashes);
-                Fingerprinter::store_hashes(&hashes, &mut record);
-            }
-            let first = PartWriter::new(None).and_then(|mut w| {
-                w.push(&record, (0, 0))?;
-                w.finish()
-            });
-            match first {
-                Ok(part) => level.add(part),
-                Err(e) => stop_reason = Some(format!("cannot store a level: {e}")),
-            }
-            visited
-        }
-    };
-    let visited = RwLock::new(visited);
-    let mut spare = Mutex::new(Vec::new());
-    let mut last_checkpoint = Instant::now();
-    while !level.is_empty() && stop_reason.is_none() {
-        if hunting(&found.lock().unwrap_or_else(|e| e.into_inner())) {
-            stop_reason = Some("stopped at the first violation".to_string());
+/// Runs the search (continuing the checkpoint `loaded`, if given).
+pub(crate) fn run(
+    setup: &Setup,
+    plan: &Plan,
+    options: &Options,
+    loaded: Option<Loaded>,
+) -> Result<Report, SearchError> {
+    let mut run = Run::new(setup, plan, options)?;
+    match loaded {
+        Some(l) => run.resume(l),
+        None => run.first_level()?,
+    }
+    while !run.level.is_empty() && run.stop_reason.is_none() {
+        if run
+            .shell
+            .hunted(&run.found.lock().unwrap_or_else(|e| e.into_inner()))
+        {
+            run.stop_reason = Some("stopped at the first violation".to_string());
             break;
         }
+        if !run.expand_level() {
+            break;
+        }
+        run.level_done();
+    }
+    Ok(run.finish())
+}
+
+impl<'a> Run<'a> {
+    fn new(setup: &'a Setup, plan: &'a Plan, options: &Options) -> Result<Run<'a>, SearchError> {
+        let shell = Shell::new(setup, plan);
+        let spill = options
+            .disk
+            .map(tempfile::TempDir::new_in)
+            .transpose()
+            .map_err(|e| SearchError::Invalid(format!("cannot use the --disk folder: {e}")))?;
+        let found = Mutex::new(vec![None; shell.props.len()]);
+        Ok(Run {
+            shell,
+            threads: options.threads.max(1),
+            found,
+            stop: AtomicBool::new(false),
+            reason: Mutex::new(None),
+            generated: AtomicUsize::new(1),
+            coverage: Mutex::new(Coverage::default()),
+            coverage_partial: false,
+            sizes: vec![1],
+            level_start: Instant::now(),
+            stop_reason: None,
+            spill,
+            done: Vec::new(),
+            level: Level::default(),
+            level_no: 0,
+            visited: RwLock::new(
+                Shared::for_states(options.expect_states.unwrap_or(0))
+                    .map_err(|e| SearchError::Failed(e.to_string()))?,
+            ),
+            exact: options.exact.then(Exact::new),
+            spare: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// Level 0: the initial state, its properties checked.
+    fn first_level(&mut self) -> Result<(), SearchError> {
+        let setup = self.shell.setup;
+        let init = World::init(setup);
+        let mut key = Fingerprinter::new(setup, self.shell.plan.symmetry);
+        let visited = self.visited.get_mut().unwrap_or_else(|e| e.into_inner());
+        visited.reserve(1);
+        let fp = key.of(&init);
+        visited.insert(fp);
+        visited.add_len(1);
+        if let Some(x) = &self.exact {
+            x.insert(fp, &init.encode());
+        }
+        let found = self.found.get_mut().unwrap_or_else(|e| e.into_inner());
+        let mut healed = None;
+        let all = 0..self.shell.props.len();
+        for p in self.shell.decided(all, &init, EVERYTHING, &mut healed) {
+            found[p] = Some(Witness {
+                level: 0,
+                parent: 0,
+                action: 0,
+            });
+        }
+        let mut record = init.encode();
+        if self.shell.plan.symmetry {
+            let mut hashes = [0; SEGMENTS];
+            key.of_segments(&init, &mut hashes);
+            Fingerprinter::store_hashes(&hashes, &mut record);
+        }
+        let first = PartWriter::new(None).and_then(|mut w| {
+            w.push(&record, (0, 0))?;
+            w.finish()
+        });
+        let part = first.map_err(|e| SearchError::Failed(format!("cannot store a level: {e}")))?;
+        self.level.add(part);
+        Ok(())
+    }
+
+    /// Continues where checkpoint `l` stopped.
+    fn resume(&mut self, l: Loaded) {
+        self.done = l.done;
+        self.level = l.frontier;
+        self.level_no = l.meta.levels;
+        self.sizes = l.meta.sizes;
+        self.shell.before = l.meta.seconds;
+        self.generated.store(l.meta.generated, Ordering::Relaxed);
+        self.coverage_partial = l.meta.coverage.is_none();
+        *self.coverage.get_mut().unwrap_or_else(|e| e.into_inner()) =
+            l.meta.coverage.unwrap_or_default();
+        let found = self.found.get_mut().unwrap_or_else(|e| e.into_inner());
+        for (slot, w) in found.iter_mut().zip(l.meta.found) {
+            *slot = w.map(|(level, parent, action)| Witness {
+                level,
+                parent,
+                action,
+            });
+        }
+        *self.visited.get_mut().unwrap_or_else(|e| e.into_inner()) = l.visited;
+    }
+
+    /// Expands the current level on every thread into the next; false when the run stopped.
+    fn expand_level(&mut self) -> bool {
         let open: Vec<usize> = {
-            let f = found.lock().unwrap_or_else(|e| e.into_inner());
-            (0..props.len()).filter(|&p| f[p].is_none()).collect()
+            let f = self.found.lock().unwrap_or_else(|e| e.into_inner());
+            (0..self.shell.props.len())
+                .filter(|&p| f[p].is_none())
+                .collect()
         };
         let shift = Shift {
-            setup,
-            props: &props,
-            level: &level,
-            level_no: level_no + 1,
-            visited: &visited,
+            shell: &self.shell,
+            level: &self.level,
+            level_no: self.level_no + 1,
+            visited: &self.visited,
             next: AtomicUsize::new(0),
-            stop: &stop,
-            reason: &reason,
-            opts,
-            start,
-            generated: &generated,
-            found: &found,
+            stop: &self.stop,
+            reason: &self.reason,
+            generated: &self.generated,
+            found: &self.found,
             open: &open,
-            spill: spill_dir,
-            spare: &spare,
-            threads,
-            progress: &progress,
-            coverage: &coverage,
+            spill: self.spill.as_ref().map(|d| d.path()),
+            spare: &self.spare,
+            threads: self.threads,
+            exact: self.exact.as_ref(),
+            coverage: &self.coverage,
         };
         let parts: Vec<std::io::Result<Part>> = std::thread::scope(|s| {
-            let handles: Vec<_> = (0..threads)
+            let handles: Vec<_> = (0..self.threads)
                 .map(|_| {
                     let shift = &shift;
                     s.spawn(move || shift.work())
@@ -532,120 +613,122 @@ fn run_from(setup: &Setup, opts: &CheckOptions, loaded: Option<Loaded>) -> Repor
         for part in parts {
             match part {
                 Ok(p) => next.add(p),
+                Err(e) if e.kind() == std::io::ErrorKind::OutOfMemory => {
+                    self.stop_reason = Some(e.to_string());
+                    self.stop.store(true, Ordering::Relaxed);
+                }
                 Err(e) => {
-                    stop_reason = Some(format!("cannot store a level: {e}"));
-                    stop.store(true, Ordering::Relaxed);
+                    self.stop_reason = Some(format!("cannot store a level: {e}"));
+                    self.stop.store(true, Ordering::Relaxed);
                 }
             }
         }
-        let finished = std::mem::replace(&mut level, next);
-        done.push(finished.into_links(spare.get_mut().unwrap_or_else(|e| e.into_inner())));
-        if stop.load(Ordering::Relaxed) {
-            if stop_reason.is_none() {
-                stop_reason = reason.lock().unwrap_or_else(|e| e.into_inner()).take();
+        let finished = std::mem::replace(&mut self.level, next);
+        let spare = self.spare.get_mut().unwrap_or_else(|e| e.into_inner());
+        self.done.push(finished.into_links(spare));
+        if self.stop.load(Ordering::Relaxed) {
+            if self.stop_reason.is_none() {
+                self.stop_reason = self.reason.lock().unwrap_or_else(|e| e.into_inner()).take();
             }
-            break;
+            return false;
         }
-        level_no += 1;
-        let elapsed = start.elapsed();
-        let expanded_per_second =
-            sizes[sizes.len() - 1] as f64 / level_start.elapsed().as_secs_f64().max(1e-9);
-        sizes.push(level.len());
-        level_start = Instant::now();
-        progress.estimate = match estimate(&sizes, expanded_per_second) {
+        true
+    }
+
+    /// After a level: the estimate of what is left, a checkpoint if one is due, progress.
+    fn level_done(&mut self) {
+        self.level_no += 1;
+        let expanded_per_second = self.sizes[self.sizes.len() - 1] as f64
+            / self.level_start.elapsed().as_secs_f64().max(1e-9);
+        self.sizes.push(self.level.len());
+        self.level_start = Instant::now();
+        self.shell.progress.estimate = match estimate(&self.sizes, expanded_per_second) {
             Some((ahead, seconds)) => format!(
                 "; estimate: about {} states in all, {:.0}s to go",
-                unique(&visited) as u64 + ahead,
+                unique(&self.visited) as u64 + ahead,
                 seconds
             ),
             None => String::new(),
         };
-        if let Some(dir) = &opts.checkpoint {
-            let every = opts.checkpoint_every.unwrap_or(Duration::from_secs(600));
-            if last_checkpoint.elapsed() >= every && !level.is_empty() {
-                let written = Instant::now();
-                let meta = Meta {
-                    levels: level_no,
-                    generated: generated.load(Ordering::Relaxed),
-                    unique: unique(&visited),
-                    sizes: sizes.clone(),
-                    seconds: before + start.elapsed().as_secs_f64(),
-                    found: found
-                        .lock()
-                        .unwrap_or_else(|e| e.into_inner())
-                        .iter()
-                        .map(|w| w.map(|w| (w.level, w.parent, w.action)))
-                        .collect(),
-                    frontier: level.len(),
-                    max_depth: level_no,
-                    coverage: Some(*coverage.lock().unwrap_or_else(|e| e.into_inner())),
-                    ..Meta::new(checkpoint::ENGINE, setup, opts.symmetry, &props)
-                };
-                let table = visited.read().unwrap_or_else(|e| e.into_inner());
-                match checkpoint::save(dir, &meta, &table, &done, &level) {
-                    Ok(()) => {
-                        if opts.progress {
-                            eprintln!(
-                                "checkpoint: level {level_no}, {} states, written to {} in {:.1}s",
-                                meta.unique,
-                                dir.display(),
-                                written.elapsed().as_secs_f64()
-                            );
-                        }
-                    }
-                    Err(e) => {
-                        stop_reason = Some(format!(
-                            "cannot write the checkpoint to {}: {e}",
-                            dir.display()
-                        ));
-                    }
-                }
-                last_checkpoint = Instant::now();
+        if !self.level.is_empty() {
+            if let Some(dir) = self.shell.checkpoint_due() {
+                self.checkpoint(dir);
             }
         }
-        let table = visited.read().map(|t| t.bytes()).unwrap_or(0);
-        let heap: usize = done.iter().map(Level::heap_bytes).sum::<usize>() + level.heap_bytes();
-        progress.tick(|| {
+        let table = self.visited.read().map(|t| t.bytes()).unwrap_or(0);
+        let heap: usize =
+            self.done.iter().map(Level::heap_bytes).sum::<usize>() + self.level.heap_bytes();
+        self.shell.progress.tick(|| {
             format!(
-                "level {level_no}: {} new, {}, {} MB",
-                level.len(),
+                "level {}: {} new, {}, {} MB",
+                self.level_no,
+                self.level.len(),
                 progress_line(
-                    generated.load(Ordering::Relaxed),
-                    unique(&visited),
-                    level_no,
-                    elapsed
+                    self.generated.load(Ordering::Relaxed),
+                    unique(&self.visited),
+                    self.level_no,
+                    self.shell.start.elapsed()
                 ),
                 (table + heap) >> 20
             )
         });
     }
-    if let Some(bar) = progress.bar.take() {
-        bar.finish_and_clear();
+
+    /// Writes a checkpoint of the level boundary into `dir`.
+    fn checkpoint(&mut self, dir: &std::path::Path) {
+        let written = Instant::now();
+        let meta = Meta {
+            levels: self.level_no,
+            generated: self.generated.load(Ordering::Relaxed),
+            unique: unique(&self.visited),
+            sizes: self.sizes.clone(),
+            seconds: self.shell.seconds(),
+            found: self
+                .found
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .iter()
+                .map(|w| w.map(|w| (w.level, w.parent, w.action)))
+                .collect(),
+            frontier: self.level.len(),
+            max_depth: self.level_no,
+            coverage: Some(*self.coverage.lock().unwrap_or_else(|e| e.into_inner())),
+            ..Meta::new(
+                checkpoint::ENGINE,
+                self.shell.setup,
+                self.shell.plan.symmetry,
+                &self.shell.props,
+            )
+        };
+        let table = self.visited.read().unwrap_or_else(|e| e.into_inner());
+        let result = checkpoint::save(dir, &meta, &table, &self.done, &self.level);
+        drop(table);
+        let what = format!("level {}, {} states", self.level_no, meta.unique);
+        if let Some(e) = self.shell.checkpointed(what, written, result) {
+            self.stop_reason = Some(e);
+        }
     }
-    let seconds = before + start.elapsed().as_secs_f64();
-    let complete = stop_reason.is_none();
-    let found = found.into_inner().unwrap_or_else(|e| e.into_inner());
-    let properties = props
-        .iter()
-        .zip(found)
-        .map(|(p, w)| {
-            let path = w.map(|w| path_to(setup, &done, w));
-            let trace = path.as_ref().map(|a| replayed_steps(setup, a));
-            PropertyReport::of(p, complete, path, trace)
-        })
-        .collect();
-    let search = Search {
-        engine: crate::search::check::Engine::Native,
-        threads,
-        stop_reason,
-        states: generated.load(Ordering::Relaxed),
-        unique_states: unique(&visited),
-        max_depth: done.len(),
-        seconds,
-        coverage: coverage.into_inner().unwrap_or_else(|e| e.into_inner()),
-        coverage_partial,
-    };
-    Report::of_search(setup, opts, search, properties)
+
+    fn finish(self) -> Report {
+        let setup = self.shell.setup;
+        let found = self.found.into_inner().unwrap_or_else(|e| e.into_inner());
+        let paths = found
+            .into_iter()
+            .map(|w| w.map(|w| path_to(setup, &self.done, w)))
+            .collect();
+        let search = Search {
+            stop_reason: self.stop_reason,
+            states: self.generated.load(Ordering::Relaxed),
+            unique_states: unique(&self.visited),
+            max_depth: self.done.len(),
+            coverage: self
+                .coverage
+                .into_inner()
+                .unwrap_or_else(|e| e.into_inner()),
+            coverage_partial: self.coverage_partial,
+        };
+        self.shell.report(search, paths)
+    }
 }
 
 fn unique(visited: &RwLock<Shared>) -> usize {

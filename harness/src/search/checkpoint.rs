@@ -275,7 +275,8 @@ pub fn load_dfs(dir: &Path, setup: &Setup) -> Result<LoadedDfs, String> {
             meta.unique * 8
         )));
     }
-    let visited = crate::search::fingerprints::Fingerprints::from_fingerprints(&bytes);
+    let visited = crate::search::fingerprints::Fingerprints::from_fingerprints(&bytes)
+        .map_err(|e| e.to_string())?;
     let raw = read_checked(dir, &d, &meta, "stack.bin")?;
     let stack =
         parse_stack(setup, &raw).map_err(|e| checksum::damaged(dir, &d.join("stack.bin"), &e))?;
@@ -641,7 +642,8 @@ fn load_visited(
             meta.files.get("visited.bin"),
         )?;
         Shared::from_fingerprints(&map, expect_states.unwrap_or(0), threads)
-    };
+    }
+    .map_err(|e| e.to_string())?;
     if size != meta.unique as u64 * 8 || visited.len() != meta.unique {
         return Err(corrupted(
             dir,
@@ -737,36 +739,16 @@ fn load_frontier(dir: &Path, d: &Path, meta: &Meta, setup: &Setup) -> Result<Lev
 
 /// A path as the numbers of its actions among the enabled ones, state by state.
 pub fn numbers_of(setup: &Setup, path: &[plasma_model::Action]) -> Vec<u16> {
-    let mut world = World::init(setup);
-    let mut out = Vec::with_capacity(path.len());
-    let mut enabled = Vec::new();
-    for a in path {
-        enabled.clear();
-        world.enabled(setup, &mut enabled);
-        let n = enabled.iter().position(|e| e == a).unwrap_or(0);
-        out.push(n as u16);
-        world = match world.step(setup, a) {
-            Ok(next) => next,
-            Err(e) => unreachable!("a found path replays: {e}"),
-        };
+    match plasma_model::replay::numbers_of(setup, path) {
+        Ok(numbers) => numbers,
+        Err(e) => unreachable!("a found path replays: {e}"),
     }
-    out
 }
 
 /// The actions a path of action numbers stands for, from the initial state.
 pub fn actions_of(setup: &Setup, numbers: &[u16]) -> Vec<plasma_model::Action> {
-    let mut world = World::init(setup);
-    let mut path = Vec::with_capacity(numbers.len());
-    let mut enabled = Vec::new();
-    for &n in numbers {
-        enabled.clear();
-        world.enabled(setup, &mut enabled);
-        let a = enabled[usize::from(n)].clone();
-        world = match world.step(setup, &a) {
-            Ok(next) => next,
-            Err(e) => unreachable!("a stored path replays: {e}"),
-        };
-        path.push(a);
+    match plasma_model::replay::actions_of(setup, numbers) {
+        Some(path) => path,
+        None => unreachable!("a stored path replays"),
     }
-    path
 }

@@ -2,8 +2,11 @@
 
 use crate::cli::{bad_input, code, emit, load_mutant, load_protocol, load_setup, write_file};
 use crate::presets;
-use crate::search::check::{self, CheckOptions, Engine, Strategy};
-use crate::search::{checkpoint, distributed};
+use crate::search::plan::{
+    Checkpointing, Engine, EnginePlan, Limits, Plan, SearchError, Stop, Strategy,
+};
+use crate::search::report::Report;
+use crate::search::{self, checkpoint, distributed};
 use plasma_model::Setup;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -72,6 +75,10 @@ pub struct CheckArgs {
     /// full): a table that grows needs its old and new copy at once.
     #[arg(long, value_name = "N")]
     expect_states: Option<usize>,
+    /// The native BFS stores every state whole instead of its 64-bit fingerprint: no
+    /// fingerprint collision can hide a state, for about 130 bytes a state more.
+    #[arg(long)]
+    exact: bool,
     /// Write checkpoints into DIR, atomically, so that a run killed at any moment resumes from
     /// the last one with --resume DIR: the native BFS at level boundaries, the native DFS its
     /// stack, the timely engine each worker's share of every level.
@@ -103,187 +110,36 @@ pub fn run_check(args: CheckArgs) -> ExitCode {
         },
         None => None,
     };
-    // Resuming, the checkpoint's setup is the default of every option.
-    let setup = match &meta {
-        None => load_setup(
-            presets::load(args.config.as_deref().unwrap_or("default")),
-            args.protocol.as_deref().unwrap_or("hardened"),
-            args.mutant.as_deref(),
-        ),
-        Some(m) => (|| {
-            let config = match &args.config {
-                Some(c) => presets::load(c)?,
-                None => m.config.clone(),
-            };
-            let protocol = match &args.protocol {
-                Some(p) => load_protocol(p)?,
-                None => m.protocol.clone(),
-            };
-            let mutant = match args.mutant.as_deref().or(m.mutant.as_deref()) {
-                Some(name) => Some(load_mutant(name)?),
-                None => None,
-            };
-            Ok(Setup::mutated(config, protocol, mutant))
-        })(),
-    };
-    let setup = match setup {
-        Ok(s) => s,
+    let planned = setup_of(&args, meta.as_ref())
+        .and_then(|setup| Ok((plan_of(&args, &setup, meta.as_ref())?, setup)));
+    let (plan, setup) = match planned {
+        Ok(p) => p,
         Err(e) => return bad_input(&e),
     };
-    let symmetry = args.symmetry || meta.as_ref().is_some_and(|m| m.symmetry);
-    if args.threads == Some(0) {
-        return bad_input("--threads must be at least 1");
-    }
-    let mut only = None;
-    if let Some(names) = &args.properties {
-        let mut picked = Vec::new();
-        for n in names {
-            match plasma_properties::by_name(n) {
-                Some(p) if (p.applies)(&setup.config) => picked.push(p.name),
-                Some(_) => {
-                    return bad_input(&format!(
-                        "--properties {n}: does not apply to this configuration"
-                    ))
-                }
-                None => {
-                    let all: Vec<&str> = plasma_properties::all().iter().map(|p| p.name).collect();
-                    return bad_input(&format!(
-                        "--properties {n}: no such property (there are: {})",
-                        all.join(", ")
-                    ));
-                }
-            }
+    let result = match &plan.engine {
+        EnginePlan::Timely(cluster) => {
+            watch_peers(cluster);
+            // timely's networking prints connection messages on stdout: send them to
+            // stderr, and put stdout back for the report.
+            let saved = StdoutToStderr::new();
+            let result = search::run(&setup, &plan);
+            drop(saved);
+            result
         }
-        if picked.is_empty() {
-            return bad_input("--properties: name at least one property");
-        }
-        only = Some(picked);
-    }
-    let strategy = args.strategy.unwrap_or(
-        if meta
-            .as_ref()
-            .is_some_and(|m| m.engine == checkpoint::ENGINE_DFS)
-        {
-            Strategy::Dfs
-        } else {
-            Strategy::Bfs
-        },
-    );
-    let native_dfs = args.engine == Engine::Native && strategy == Strategy::Dfs;
-    if native_dfs && args.threads.is_some_and(|t| t > 1) {
-        return bad_input(
-            "--engine native --strategy dfs is single-threaded: drop --threads, or search breadth first (--strategy bfs) on every thread",
-        );
-    }
-    let native_bfs = args.engine == Engine::Native && strategy == Strategy::Bfs;
-    let ours = args.engine != Engine::Stateright;
-    if !ours && (args.checkpoint.is_some() || args.resume.is_some()) {
-        return bad_input(
-            "--checkpoint and --resume are for our engines (native BFS and DFS, timely): drop --engine stateright",
-        );
-    }
-    if let Some(m) = &meta {
-        let names: Vec<&str> = match &only {
-            Some(o) => o.clone(),
-            None => m.properties.iter().map(String::as_str).collect(),
-        };
-        let engine = if native_dfs {
-            checkpoint::ENGINE_DFS
-        } else {
-            checkpoint::ENGINE
-        };
-        if let Err(e) = checkpoint::check_matches(m, engine, &setup, symmetry, &names) {
-            return bad_input(&e);
-        }
-        if only.is_none() {
-            only = Some(
-                m.properties
-                    .iter()
-                    .filter_map(|n| plasma_properties::by_name(n).map(|p| p.name))
-                    .collect(),
-            );
-        }
-    }
-    if !native_bfs && (args.disk.is_some() || args.expect_states.is_some()) {
-        return bad_input(
-            "--disk and --expect-states are for the native BFS: drop --engine stateright and --strategy dfs",
-        );
-    }
-    if let Some(d) = args.disk.as_ref().filter(|d| !d.is_dir()) {
-        return bad_input(&format!("--disk {}: no such folder", d.display()));
-    }
-    if symmetry && args.engine == Engine::Stateright && strategy != Strategy::Dfs {
-        return bad_input(
-            "--symmetry with --engine stateright needs --strategy dfs (stateright reduces symmetry only depth first)",
-        );
-    }
-    let threads = match args.threads {
-        Some(t) => t,
-        None if native_dfs => 1,
-        None => std::thread::available_parallelism()
-            .map(|n| n.get())
-            .unwrap_or(1),
+        _ => search::run(&setup, &plan),
     };
-    let opts = CheckOptions {
-        strategy,
-        threads,
-        max_states: args.max_states,
-        timeout: args.timeout.map(Duration::from_secs),
-        progress: true,
-        stop_at_first_violation: false,
-        stop_at: None,
-        symmetry,
-        engine: args.engine,
-        properties: only,
-        disk: args.disk.clone(),
-        expect_states: args.expect_states,
-        checkpoint: args.checkpoint.clone().or(args.resume.clone()),
-        checkpoint_every: args.checkpoint_every.map(Duration::from_secs),
-        interrupt: Some(crate::cli::catch_interrupt()),
-    };
-    if args.engine == Engine::Timely {
-        return run_distributed(&args, &setup, &opts);
-    }
-    let report = match &args.resume {
-        None => check::run(&setup, &opts),
-        Some(dir) if native_dfs => match checkpoint::load_dfs(dir, &setup) {
-            Ok(loaded) => {
-                eprintln!(
-                    "resuming {} at depth {}: {} states stored, {:.0}s so far",
-                    dir.display(),
-                    loaded.meta.levels,
-                    loaded.meta.unique,
-                    loaded.meta.seconds
-                );
-                crate::search::native::resume(&setup, &opts, loaded)
-            }
-            Err(e) => return bad_input(&e),
-        },
-        Some(dir) => match checkpoint::load(dir, &setup, args.expect_states, threads) {
-            Ok(loaded) => {
-                eprintln!(
-                    "resuming {} at level {}: {} states stored, {:.0}s so far",
-                    dir.display(),
-                    loaded.meta.levels,
-                    loaded.meta.unique,
-                    loaded.meta.seconds
-                );
-                crate::search::bfs::resume(&setup, &opts, loaded)
-            }
-            Err(e) => return bad_input(&e),
-        },
+    let report = match result {
+        Ok(r) => r,
+        Err(SearchError::Failed(e)) => {
+            eprintln!("error: {e}: NOT VERIFIED");
+            return code(crate::exit::NOT_VERIFIED);
+        }
+        Err(e @ SearchError::ReportAtProcessZero) => return code(e.exit_code()),
+        Err(e) => return bad_input(&e.to_string()),
     };
     if let Some(dir) = &args.trace_out {
-        for p in report.violated() {
-            let Some(path) = &p.path else { continue };
-            let trace = match crate::trace::counterexample_trace(&setup, path, p.name) {
-                Ok(t) => t,
-                Err(e) => return bad_input(&format!("cannot encode the trace of {}: {e}", p.name)),
-            };
-            match write_file(dir, &format!("{}.json", p.name), &trace.to_json()) {
-                Ok(f) => eprintln!("wrote {}", f.display()),
-                Err(e) => return bad_input(&e),
-            }
+        if let Err(e) = write_traces(&setup, &report, dir) {
+            return bad_input(&e);
         }
     }
     if let Some(failed) = emit(args.json, &report, || report.to_table()) {
@@ -292,53 +148,185 @@ pub fn run_check(args: CheckArgs) -> ExitCode {
     code(report.exit_code())
 }
 
-/// `--engine timely`: this process's share of a distributed run; process 0 reports.
-fn run_distributed(args: &CheckArgs, setup: &Setup, opts: &CheckOptions) -> ExitCode {
+/// Writes each counterexample of `report` as `DIR/PROPERTY.json`.
+fn write_traces(setup: &Setup, report: &Report, dir: &std::path::Path) -> Result<(), String> {
+    for p in report.violated() {
+        let Some(path) = &p.path else { continue };
+        let trace = crate::trace::counterexample_trace(setup, path, p.name)
+            .map_err(|e| format!("cannot encode the trace of {}: {e}", p.name))?;
+        let f = write_file(dir, &format!("{}.json", p.name), &trace.to_json())?;
+        eprintln!("wrote {}", f.display());
+    }
+    Ok(())
+}
+
+/// The setup to check: resuming, the checkpoint's is the default of every option.
+fn setup_of(args: &CheckArgs, meta: Option<&checkpoint::Meta>) -> Result<Setup, String> {
+    let Some(m) = meta else {
+        return load_setup(
+            presets::load(args.config.as_deref().unwrap_or("default")),
+            args.protocol.as_deref().unwrap_or("hardened"),
+            args.mutant.as_deref(),
+        );
+    };
+    let config = match &args.config {
+        Some(c) => presets::load(c)?,
+        None => m.config.clone(),
+    };
+    let protocol = match &args.protocol {
+        Some(p) => load_protocol(p)?,
+        None => m.protocol.clone(),
+    };
+    let mutant = match args.mutant.as_deref().or(m.mutant.as_deref()) {
+        Some(name) => Some(load_mutant(name)?),
+        None => None,
+    };
+    Ok(Setup::mutated(config, protocol, mutant))
+}
+
+/// The properties `--properties` names (each must apply), or resuming, the checkpoint's.
+fn properties_of(
+    args: &CheckArgs,
+    setup: &Setup,
+    meta: Option<&checkpoint::Meta>,
+) -> Result<Option<Vec<&'static str>>, String> {
+    let Some(names) = &args.properties else {
+        return Ok(meta.map(|m| {
+            m.properties
+                .iter()
+                .filter_map(|n| plasma_properties::by_name(n).map(|p| p.name))
+                .collect()
+        }));
+    };
+    let mut picked = Vec::new();
+    for n in names {
+        match plasma_properties::by_name(n) {
+            Some(p) if (p.applies)(&setup.config) => picked.push(p.name),
+            Some(_) => {
+                return Err(format!(
+                    "--properties {n}: does not apply to this configuration"
+                ))
+            }
+            None => {
+                let all: Vec<&str> = plasma_properties::all().iter().map(|p| p.name).collect();
+                return Err(format!(
+                    "--properties {n}: no such property (there are: {})",
+                    all.join(", ")
+                ));
+            }
+        }
+    }
+    if picked.is_empty() {
+        return Err("--properties: name at least one property".to_string());
+    }
+    Ok(Some(picked))
+}
+
+/// The plan the arguments describe; options that do not go together are refused naming both.
+fn plan_of(
+    args: &CheckArgs,
+    setup: &Setup,
+    meta: Option<&checkpoint::Meta>,
+) -> Result<Plan, String> {
+    if args.threads == Some(0) {
+        return Err("--threads must be at least 1".to_string());
+    }
+    let resumed_dfs = meta.is_some_and(|m| m.engine == checkpoint::ENGINE_DFS);
+    let strategy = args.strategy.unwrap_or(if resumed_dfs {
+        Strategy::Dfs
+    } else {
+        Strategy::Bfs
+    });
+    let cores = || {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    };
+    let threads = args.threads.unwrap_or_else(cores);
+    let native_bfs = args.engine == Engine::Native && strategy == Strategy::Bfs;
+    if !native_bfs && (args.disk.is_some() || args.expect_states.is_some() || args.exact) {
+        return Err(
+            "--disk, --expect-states and --exact are for the native BFS: drop --engine stateright/timely and --strategy dfs".to_string(),
+        );
+    }
+    let engine = match (args.engine, strategy) {
+        (Engine::Native, Strategy::Dfs) if args.threads.is_some_and(|t| t > 1) => {
+            return Err("--engine native --strategy dfs is single-threaded: drop --threads, or search breadth first (--strategy bfs) on every thread".to_string());
+        }
+        (Engine::Native, Strategy::Dfs) => EnginePlan::NativeDfs,
+        (Engine::Native, Strategy::Bfs) => EnginePlan::NativeBfs {
+            threads,
+            disk: args.disk.clone(),
+            expect_states: args.expect_states,
+            exact: args.exact,
+        },
+        (Engine::Stateright, _) => EnginePlan::Stateright { strategy, threads },
+        (Engine::Timely, Strategy::Dfs) => {
+            return Err("--engine timely searches breadth first: drop --strategy dfs".to_string())
+        }
+        (Engine::Timely, Strategy::Bfs) => EnginePlan::Timely(cluster_of(args, threads)?),
+    };
+    let checkpoint = args
+        .checkpoint
+        .clone()
+        .or(args.resume.clone())
+        .map(|dir| Checkpointing {
+            dir,
+            every: Duration::from_secs(args.checkpoint_every.unwrap_or(600)),
+            resume: args.resume.is_some(),
+        });
+    if args.engine == Engine::Stateright && checkpoint.is_some() {
+        return Err("--checkpoint and --resume are for our engines (native BFS and DFS, timely): drop --engine stateright".to_string());
+    }
+    let symmetry = args.symmetry || meta.is_some_and(|m| m.symmetry);
+    if symmetry && args.engine == Engine::Stateright && strategy != Strategy::Dfs {
+        return Err("--symmetry with --engine stateright needs --strategy dfs (stateright reduces symmetry only depth first)".to_string());
+    }
+    let timely = args.engine == Engine::Timely;
+    if timely && (args.max_states.is_some() || args.timeout.is_some()) {
+        return Err(
+            "--max-states and --timeout are not for --engine timely: it runs to completion"
+                .to_string(),
+        );
+    }
+    Ok(Plan {
+        engine,
+        limits: Limits {
+            max_states: args.max_states,
+            timeout: args.timeout.map(Duration::from_secs),
+            stop: Stop::Never,
+        },
+        symmetry,
+        properties: properties_of(args, setup, meta)?,
+        checkpoint,
+        progress: true,
+        // A timely run's processes stop together only at the end: Ctrl-C ends the process.
+        interrupt: (!timely).then(crate::cli::catch_interrupt),
+    })
+}
+
+/// `--engine timely`: this process's place in the run.
+fn cluster_of(args: &CheckArgs, threads: usize) -> Result<distributed::Cluster, String> {
     if args.processes == 0 || args.process >= args.processes {
-        return bad_input(&format!(
+        return Err(format!(
             "--process {} is not below --processes {}",
             args.process, args.processes
         ));
     }
     let addresses = match &args.hostfile {
-        Some(path) => match distributed::read_hostfile(path, args.processes) {
-            Ok(a) => a,
-            Err(e) => return bad_input(&e),
-        },
+        Some(path) => distributed::read_hostfile(path, args.processes)?,
         None => (0..args.processes)
             .map(|i| format!("127.0.0.1:{}", 2101 + i))
             .collect(),
     };
-    let cluster = distributed::Cluster {
-        threads: opts.threads,
+    Ok(distributed::Cluster {
+        threads,
         processes: args.processes,
         process: args.process,
         addresses,
         peer_timeout: Duration::from_secs(args.peer_timeout),
-        checkpoint: args.checkpoint.clone().or(args.resume.clone()),
-        resume: args.resume.is_some(),
         heartbeat: Default::default(),
-    };
-    watch_peers(&cluster);
-    // timely's networking prints connection messages on stdout: send them to stderr, and put
-    // stdout back for the report.
-    let saved = StdoutToStderr::new();
-    let result = distributed::run(setup, opts, &cluster);
-    drop(saved);
-    match result {
-        Ok(Some(report)) => {
-            if let Some(failed) = emit(args.json, &report, || report.to_table()) {
-                return failed;
-            }
-            code(report.exit_code())
-        }
-        Ok(None) => code(crate::exit::VERIFIED),
-        Err(distributed::Failure::BadInput(e)) => bad_input(&e),
-        Err(distributed::Failure::Failed(e)) => {
-            eprintln!("error: {e}: NOT VERIFIED");
-            code(crate::exit::NOT_VERIFIED)
-        }
-    }
+    })
 }
 
 /// The process's guards for a distributed run: no progress for `peer_timeout` (a peer frozen

@@ -15,20 +15,22 @@
 //! across workers. When no record is left, the frontier empties and the loop ends; every
 //! worker then sends its counts and witnesses to worker 0 (of process 0), which reports.
 
-use crate::search::check::{progress_line, CheckOptions};
 use crate::search::checksum::{self, FileSum, Running, Summed};
 use crate::search::coverage::Coverage;
 use crate::search::fingerprints::{Fingerprinter, Fingerprints};
-use crate::search::report::{replayed_steps, PropertyReport, Report, Search};
+pub use crate::search::plan::{Cluster, Heartbeat};
+use crate::search::plan::{Plan, SearchError};
+use crate::search::report::{Report, Search};
+use crate::search::shell::{progress_line, Shell};
 use plasma_model::{Action, ActionKind, Setup, World};
 use serde::{Deserialize, Serialize};
 use std::cell::RefCell;
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 use std::rc::Rc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use timely::container::CapacityContainerBuilder;
 use timely::dataflow::channels::pact::Exchange;
 use timely::dataflow::operators::generic::operator::Operator;
@@ -43,30 +45,6 @@ type Record = (u64, Vec<u8>, Vec<u16>, u8);
 
 /// The kind of the initial state's record, which no action reached.
 const NO_KIND: u8 = u8::MAX;
-
-/// Where the workers run.
-#[derive(Clone, Debug)]
-pub struct Cluster {
-    /// Worker threads per process.
-    pub threads: usize,
-    /// Processes, this one's index, and every process's `host:port` (one line each of the
-    /// hostfile; `127.0.0.1:2101`, `127.0.0.1:2102`, ... when there is none).
-    pub processes: usize,
-    pub process: usize,
-    pub addresses: Vec<String>,
-    /// Seconds without any progress (a level, or records from a peer) before the run is given
-    /// up as NOT VERIFIED: a frozen peer otherwise leaves the others waiting for ever.
-    pub peer_timeout: Duration,
-    /// Each worker checkpoints its share of every level into `DIR/worker-<index>/`.
-    pub checkpoint: Option<std::path::PathBuf>,
-    /// Continue from the checkpoint in `checkpoint` (the latest level every worker wrote).
-    pub resume: bool,
-    /// Beats at each level and each batch of records from a peer. The run itself never gives
-    /// up on a silent peer (a frozen peer leaves the workers blocked in timely): the caller
-    /// watches [`Heartbeat::idle`] and decides (the CLI ends the process after
-    /// `peer_timeout`, NOT VERIFIED).
-    pub heartbeat: Arc<Heartbeat>,
-}
 
 impl WorkerMeta {
     fn identity(&self) -> crate::search::checkpoint::Identity<'_> {
@@ -443,31 +421,6 @@ fn config(cluster: &Cluster) -> timely::Config {
     }
 }
 
-/// When a distributed run last made progress.
-#[derive(Debug)]
-pub struct Heartbeat {
-    start: Instant,
-    /// Seconds from `start` to the last beat.
-    last: Arc<AtomicU64>,
-}
-
-impl Default for Heartbeat {
-    fn default() -> Self {
-        Heartbeat {
-            start: Instant::now(),
-            last: Arc::new(AtomicU64::new(0)),
-        }
-    }
-}
-
-impl Heartbeat {
-    /// How long since the last beat (or since the heartbeat was made).
-    pub fn idle(&self) -> Duration {
-        let last = Duration::from_secs(self.last.load(Ordering::Relaxed));
-        self.start.elapsed().saturating_sub(last)
-    }
-}
-
 fn now_secs(start: Instant) -> u64 {
     start.elapsed().as_secs()
 }
@@ -483,13 +436,14 @@ pub enum Failure {
 
 /// Runs the search; `Err` when it cannot start or a worker failed (the message names it). Only
 /// process 0 gets a report (`Ok(None)` elsewhere).
-pub fn run(
-    setup: &Setup,
-    opts: &CheckOptions,
-    cluster: &Cluster,
-) -> Result<Option<Report>, Failure> {
+pub fn run(setup: &Setup, plan: &Plan, cluster: &Cluster) -> Result<Option<Report>, Failure> {
     let start = Instant::now();
-    let props = crate::search::check::selected(setup, opts);
+    let shell = Shell::quiet(setup, plan);
+    let props = shell.props.clone();
+    // Each worker checkpoints its share of every level into `DIR/worker-<index>/`, and
+    // resuming, continues from the latest level every worker wrote.
+    let checkpoint = plan.checkpoint.as_ref().map(|c| c.dir.clone());
+    let resume = plan.checkpoint.as_ref().is_some_and(|c| c.resume);
     let names: Vec<&'static str> = props.iter().map(|p| p.name).collect();
     let progress = Arc::clone(&cluster.heartbeat.last);
     let beat_start = cluster.heartbeat.start;
@@ -500,7 +454,7 @@ pub fn run(
         config: setup.config.clone(),
         protocol: setup.protocol.clone(),
         mutant: setup.mutant.map(|m| m.name().to_string()),
-        symmetry: opts.symmetry,
+        symmetry: plan.symmetry,
         properties: names.iter().map(|n| n.to_string()).collect(),
         peers: workers,
         worker: 0,
@@ -510,7 +464,7 @@ pub fn run(
         records_sum: FileSum::default(),
         summary: Summary::default(),
     };
-    let resumed: Option<(u32, Vec<WorkerMeta>)> = match (&cluster.checkpoint, cluster.resume) {
+    let resumed: Option<(u32, Vec<WorkerMeta>)> = match (&checkpoint, resume) {
         (Some(root), true) => {
             Some(resume_level(root, workers, &expected).map_err(Failure::BadInput)?)
         }
@@ -519,7 +473,7 @@ pub fn run(
     // This process's workers' shares, read and checked before any worker starts: a damaged
     // file is bad input (exit 2) naming it, not a worker's panic.
     let mut shares: HashMap<usize, Share> = HashMap::new();
-    if let (Some((_, metas)), Some(root)) = (&resumed, &cluster.checkpoint) {
+    if let (Some((_, metas)), Some(root)) = (&resumed, &checkpoint) {
         let threads = cluster.threads.max(1);
         let first = cluster.process * threads;
         for (w, meta) in metas.iter().enumerate().skip(first).take(threads) {
@@ -528,10 +482,10 @@ pub fn run(
         }
     }
     let shares = Arc::new(std::sync::Mutex::new(shares));
-    let root = cluster.checkpoint.clone();
+    let root = checkpoint.clone();
     let setup_w = setup.clone();
-    let symmetry = opts.symmetry;
-    let show = opts.progress && cluster.process == 0;
+    let symmetry = plan.symmetry;
+    let show = plan.progress && cluster.process == 0;
     let guards = timely::execute(config(cluster), move |worker| {
         let index = worker.index();
         let peers = worker.peers();
@@ -822,25 +776,26 @@ pub fn run(
             }
         }
     }
-    let properties = props
-        .iter()
-        .zip(found)
-        .map(|(p, w)| {
-            let path = w.map(|(_, numbers)| crate::search::checkpoint::actions_of(setup, &numbers));
-            let trace = path.as_ref().map(|a| replayed_steps(setup, a));
-            PropertyReport::of(p, true, path, trace)
-        })
+    let paths = found
+        .into_iter()
+        .map(|w| w.map(|(_, numbers)| crate::search::checkpoint::actions_of(setup, &numbers)))
         .collect();
     let search = Search {
-        engine: crate::search::check::Engine::Timely,
-        threads: workers,
         stop_reason: None,
         states: generated as usize,
         unique_states: unique as usize,
         max_depth: depth as usize,
-        seconds: start.elapsed().as_secs_f64(),
         coverage,
         coverage_partial: false,
     };
-    Ok(Some(Report::of_search(setup, opts, search, properties)))
+    Ok(Some(shell.report(search, paths)))
+}
+
+impl From<Failure> for SearchError {
+    fn from(f: Failure) -> Self {
+        match f {
+            Failure::BadInput(e) => SearchError::Checkpoint(e),
+            Failure::Failed(e) => SearchError::Failed(e),
+        }
+    }
 }

@@ -28,8 +28,8 @@ pub type Spans = [Option<(usize, usize)>; SEGMENTS];
 /// without the others. The segment hashes are 64-bit hashes already, and each weight is odd
 /// (invertible): two states that differ share a fingerprint with the chance of two random
 /// 64-bit numbers, and the table slot, taken from the top bits of the fingerprint
-/// (`slot`), depends on every bit of every segment hash. No finaliser is needed; one (two
-/// more multiplies in the chain to the table slot's prefetch) cost 1% of the instructions.
+/// (`slot`), depends on every bit of every segment hash. No finaliser is needed, so none
+/// lengthens the chain of multiplies that leads to the table slot's prefetch.
 const WEIGHTS: [u64; SEGMENTS] = [
     0x9e37_79b9_7f4a_7c15,
     0xc2b2_ae3d_27d4_eb4f,
@@ -297,8 +297,8 @@ impl Fingerprinter {
 
     /// Appends the segment hashes but the counters' to `out` ([`STORED_HASHES`] bytes): under
     /// symmetry a BFS level stores them after each state's encoding, because working out the
-    /// representative's hashes again when the state is expanded took about 1,100 instructions
-    /// a state (callgrind, `tiny`).
+    /// representative's hashes again when the state is expanded costs more than the search
+    /// spends on most states.
     pub fn store_hashes(hashes: &SegmentHashes, out: &mut Vec<u8>) {
         for (k, h) in hashes.iter().enumerate() {
             if k != Segment::Counters as usize {
@@ -344,31 +344,29 @@ impl Fingerprinter {
 /// Zeroed memory for a table of `u64` slots: an anonymous mapping, so that the kernel hands
 /// out zero pages lazily (a billion-slot table costs nothing until it fills), in huge pages
 /// where the kernel has them (`madvise`). A lookup is one random access into the table, and
-/// with 4 KiB pages nearly every one also misses the TLB: the hint took the native DFS on
-/// `small` from 2.01 to 1.66 s (best of six, `bench`'s nine properties). Its price is paid
-/// once, when the table is first touched: the kernel may compact memory to find huge pages
-/// (a table of 5 GB once took 9.4 s to fault in, against 0.7 s without compaction).
+/// with 4 KiB pages nearly every one also misses the TLB, which huge pages avoid. Their price
+/// is paid once, when the table is first touched: the kernel may compact memory to find them.
 struct Slots {
     map: memmap2::MmapMut,
     len: usize,
 }
 
 impl Slots {
-    fn zeroed(len: usize) -> Slots {
-        let bytes = len.max(1) * std::mem::size_of::<u64>();
-        let map = match memmap2::MmapOptions::new().len(bytes).map_anon() {
-            Ok(map) => map,
-            Err(e) => {
-                eprintln!("error: cannot allocate the visited table ({bytes} bytes): {e}");
-                std::process::exit(2);
-            }
-        };
+    fn zeroed(len: usize) -> Result<Slots, OutOfMemory> {
+        let bytes = len.max(1).saturating_mul(std::mem::size_of::<u64>());
+        let map = memmap2::MmapOptions::new()
+            .len(bytes)
+            .map_anon()
+            .map_err(|e| OutOfMemory {
+                bytes,
+                why: e.to_string(),
+            })?;
         // Without it, every probe of a table beyond the TLB's reach (a few MiB of 4 KiB
         // pages) also walks the page table. Where huge pages are off, or the kernel refuses,
         // the table works as it is.
         #[cfg(target_os = "linux")]
         let _ = map.advise(memmap2::Advice::HugePage);
-        Slots { map, len }
+        Ok(Slots { map, len })
     }
 
     fn plain(&mut self) -> &mut [u64] {
@@ -384,33 +382,57 @@ impl Slots {
     }
 }
 
+/// The visited table could not get the memory it asked for.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OutOfMemory {
+    pub bytes: usize,
+    pub why: String,
+}
+
+impl std::fmt::Display for OutOfMemory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "cannot allocate the visited table ({} bytes): {}",
+            self.bytes, self.why
+        )
+    }
+}
+
 pub struct Fingerprints {
     slots: Slots,
     len: usize,
+    /// Set when the table could not grow: it goes on filling past 3/4 (more slowly), and the
+    /// search that owns it must stop (see [`Fingerprints::failed`]) before it is full.
+    failed: Option<OutOfMemory>,
 }
 
 /// A fresh table's slots: 8 MiB of address space, touched only where fingerprints land, so a
-/// run of a few hundred thousand states (`tiny`) never stops to grow the table (growing from
-/// 2^16 slots took 3% of `tiny`'s search).
+/// run of a few hundred thousand states (`tiny`) never stops to grow the table.
 const FIRST_SLOTS: usize = 1 << 20;
 
 impl Default for Fingerprints {
+    /// A table of the first size; its 8 MiB of address space are the only allocation that
+    /// panics when refused (every later one is an error the search reports).
     fn default() -> Self {
-        Fingerprints {
-            slots: Slots::zeroed(FIRST_SLOTS),
-            len: 0,
-        }
+        Fingerprints::for_states(0).unwrap_or_else(|e| panic!("{e}"))
     }
 }
 
 impl Fingerprints {
     /// A table that holds `states` fingerprints without growing (at most 3/4 full).
-    pub fn for_states(states: usize) -> Fingerprints {
+    pub fn for_states(states: usize) -> Result<Fingerprints, OutOfMemory> {
         let want = (states.saturating_mul(4) / 3 + 1).next_power_of_two();
-        Fingerprints {
-            slots: Slots::zeroed(want.max(FIRST_SLOTS)),
+        Ok(Fingerprints {
+            slots: Slots::zeroed(want.max(FIRST_SLOTS))?,
             len: 0,
-        }
+            failed: None,
+        })
+    }
+
+    /// Why the table could not grow, if it could not: the search must stop, NOT VERIFIED.
+    pub fn failed(&self) -> Option<&OutOfMemory> {
+        self.failed.as_ref()
     }
 
     /// Fingerprints stored.
@@ -434,8 +456,15 @@ impl Fingerprints {
         let fp = if fp == EMPTY { 1 } else { fp };
         // At most 3/4 full: an insert of a new fingerprint probes 8.5 slots on average at
         // that load, most of them in the first slot's cache line.
-        if (self.len + 1) * 4 > self.slots.len * 3 {
-            self.grow();
+        if (self.len + 1) * 4 > self.slots.len * 3 && self.failed.is_none() {
+            if let Err(e) = self.grow() {
+                self.failed = Some(e);
+            }
+        }
+        // A table that could not grow takes no more than 15/16 (probing a full one would
+        // never end); what it refuses is taken for seen, in a run already NOT VERIFIED.
+        if self.failed.is_some() && (self.len + 1) * 16 > self.slots.len * 15 {
+            return false;
         }
         if place(self.slots.plain(), fp) {
             self.len += 1;
@@ -445,14 +474,14 @@ impl Fingerprints {
         }
     }
 
-    fn grow(&mut self) {
-        let mut bigger = Slots::zeroed(self.slots.len * 2);
-        let mut old = std::mem::replace(&mut self.slots, Slots::zeroed(0));
-        let table = bigger.plain();
+    fn grow(&mut self) -> Result<(), OutOfMemory> {
+        let bigger = Slots::zeroed(self.slots.len * 2)?;
+        let mut old = std::mem::replace(&mut self.slots, bigger);
+        let table = self.slots.plain();
         for &fp in old.plain().iter().filter(|&&fp| fp != EMPTY) {
             place(table, fp);
         }
-        self.slots = bigger;
+        Ok(())
     }
 }
 
@@ -466,12 +495,8 @@ pub struct Recent {
     slots: Box<[u64]>,
 }
 
-/// Entries of [`Recent`]: 2^14 (128 KiB). Hits in the native DFS: 51% of `tiny`'s and 53% of
-/// `small`'s lookups with 2^12 entries, 57% and 59% with 2^14, 61% and 64% with 2^16. Best
-/// of eight alternating runs of the native DFS on `small`: 0.74 s with 2^14, 0.75 s with
-/// 2^12, 0.80 s with 2^16. Against no cache: 0.79 s without and 0.73 s with, best of five;
-/// the same time, best of eight, in a slower hour (the machine's noise is as large as the
-/// gain).
+/// Entries of [`Recent`]: 2^14 (128 KiB), small enough to stay in a core's cache; more entries
+/// find a few more states but leave the cache.
 const RECENT: usize = 1 << 14;
 
 impl Default for Recent {
@@ -578,17 +603,17 @@ impl Fingerprints {
     }
 
     /// The set of the fingerprints [`Fingerprints::write_fingerprints`] wrote.
-    pub fn from_fingerprints(bytes: &[u8]) -> Fingerprints {
+    pub fn from_fingerprints(bytes: &[u8]) -> Result<Fingerprints, OutOfMemory> {
         // Sized for the count up front: the stored fingerprints come in the slot order of a
         // larger table, and inserted into a small one that doubles they pile up in long runs
         // of full slots (every insert then probes to the end of its run).
-        let mut set = Fingerprints::for_states(bytes.len() / 8);
+        let mut set = Fingerprints::for_states(bytes.len() / 8)?;
         for c in bytes.chunks_exact(8) {
             let mut a = [0; 8];
             a.copy_from_slice(c);
             set.insert(u64::from_le_bytes(a));
         }
-        set
+        Ok(set)
     }
 }
 
@@ -603,27 +628,21 @@ pub struct Shared {
     reserved: AtomicUsize,
 }
 
-impl Default for Shared {
-    fn default() -> Self {
-        Shared::with_slots(1 << 16)
-    }
-}
-
 impl Shared {
     /// A table that holds `states` fingerprints without growing (a grown table needs the old
     /// and the new one at once: at a billion states, 8 and 16 GB), at most 3/4 full: 10.7
     /// bytes per state.
-    pub fn for_states(states: usize) -> Shared {
+    pub fn for_states(states: usize) -> Result<Shared, OutOfMemory> {
         let want = states.saturating_mul(4) / 3 + 1;
         Shared::with_slots(want.max(1 << 16))
     }
 
-    fn with_slots(n: usize) -> Shared {
-        Shared {
-            slots: Slots::zeroed(n),
+    fn with_slots(n: usize) -> Result<Shared, OutOfMemory> {
+        Ok(Shared {
+            slots: Slots::zeroed(n)?,
             len: AtomicUsize::new(0),
             reserved: AtomicUsize::new(0),
-        }
+        })
     }
 
     /// Fingerprints stored.
@@ -708,9 +727,13 @@ impl Shared {
 
     /// A table sized for `states` (at least) holding the fingerprints of `bytes` (as
     /// [`Shared::write_fingerprints`] wrote them), inserted by `threads` threads.
-    pub fn from_fingerprints(bytes: &[u8], states: usize, threads: usize) -> Shared {
+    pub fn from_fingerprints(
+        bytes: &[u8],
+        states: usize,
+        threads: usize,
+    ) -> Result<Shared, OutOfMemory> {
         let count = bytes.len() / 8;
-        let table = Shared::for_states(states.max(count));
+        let table = Shared::for_states(states.max(count))?;
         let per = count.div_ceil(threads.max(1)).max(1) * 8;
         let stored = std::thread::scope(|s| {
             let handles: Vec<_> = bytes
@@ -732,21 +755,21 @@ impl Shared {
         });
         table.add_len(stored);
         table.reserved.store(stored, Ordering::Relaxed);
-        table
+        Ok(table)
     }
 
     /// Doubles the table until `extra` more inserts fit under 3/4 full, and forgets the
     /// reservations (every reserved insert is done when no thread holds the table). `threads`
     /// threads move the fingerprints, each a stretch of the old table: the other threads of a
     /// search wait for the table meanwhile, so a one-threaded move would leave them idle.
-    pub fn grow(&mut self, extra: usize, threads: usize) {
+    pub fn grow(&mut self, extra: usize, threads: usize) -> Result<(), OutOfMemory> {
         let len = self.len();
         let mut n = self.slots.len;
         while (len + extra) * 4 > n * 3 {
             n *= 2;
         }
         if n != self.slots.len {
-            let bigger = Shared::with_slots(n);
+            let bigger = Shared::with_slots(n)?;
             let old = self.slots.atomic();
             let stretch = old.len().div_ceil(threads.max(1)).max(1);
             std::thread::scope(|s| {
@@ -764,6 +787,7 @@ impl Shared {
             self.slots = bigger.slots;
         }
         self.reserved.store(len, Ordering::Relaxed);
+        Ok(())
     }
 }
 
@@ -813,14 +837,14 @@ mod tests {
 
     #[test]
     fn shared_stores_each_fingerprint_once_across_threads_and_growth() {
-        let mut set = Shared::default();
+        let mut set = Shared::for_states(0).expect("memory");
         let values: Vec<u64> = (0..300_000u64)
             .map(|i| i.wrapping_mul(0x9e37_79b9_7f4a_7c15))
             .collect();
         let mut new = 0;
         for part in values.chunks(50_000) {
             if !set.reserve(2 * part.len()) {
-                set.grow(2 * part.len(), 2);
+                set.grow(2 * part.len(), 2).expect("memory");
                 assert!(set.reserve(2 * part.len()));
             }
             // Two threads insert the same values: each value is new to exactly one of them.
@@ -831,7 +855,7 @@ mod tests {
             });
             set.add_len(stored);
             new += stored;
-            set.grow(0, 2);
+            set.grow(0, 2).expect("memory");
         }
         assert_eq!(new, values.len());
         assert_eq!(set.len(), values.len());
@@ -845,7 +869,7 @@ mod tests {
 
     #[test]
     fn a_table_sized_for_a_count_is_not_rounded_up_and_wraps_around() {
-        let set = Shared::for_states(100_000);
+        let set = Shared::for_states(100_000).expect("memory");
         assert_eq!(
             set.slots.len, 133_334,
             "4/3 of the states, not a power of two"

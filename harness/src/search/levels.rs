@@ -78,8 +78,8 @@ const LINK: usize = 6;
 /// byte below 128, else two) and the encoding, `CHUNK` states to a block, and each state's
 /// parent link. A level written to a file (`--disk`, the runs of a billion states) compresses
 /// its blocks with LZ4 (states of one chunk share most of their bytes: a block takes a
-/// fraction of its raw size); a level in memory keeps them raw, because compressing took a
-/// tenth of the search's instructions (about 900 a state, callgrind on `tiny`).
+/// fraction of its raw size); a level in memory keeps them raw, because compressing costs a
+/// large share of the search's instructions.
 pub struct PartWriter {
     states: Sink,
     compress: bool,
@@ -102,8 +102,7 @@ impl PartWriter {
 
     /// A writer whose part in memory goes into `buffer` (emptied first), a buffer of a level
     /// the search is done with ([`Level::into_links`]): its pages are mapped already, where a
-    /// new buffer's would each cost a page fault on first touch (on this 2-core VM, 432,000
-    /// faults and 2.0 s of system time in a BFS of `default` that allocated every part anew).
+    /// new buffer's would each cost a page fault on first touch.
     pub fn reusing(
         dir: Option<&std::path::Path>,
         mut buffer: Vec<u8>,

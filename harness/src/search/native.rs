@@ -5,10 +5,10 @@
 //! stateright's (so the same, tiny, chance of two states sharing one); a counterexample is the
 //! stack itself (a path, not a shortest one: use BFS for that).
 //!
-//! Where the time goes, and what each choice saves (profile of `default`): a successor is
-//! written into a buffer the stack keeps (`World::apply` in place, and `World::overwrite`, one
-//! `memcpy` of the parent when nothing spilled, where a clone of two dozen small vectors took
-//! 40% of the search's time); a frame is *expanded* all at once, every
+//! Where the time goes, and what each choice saves: a successor is written into a buffer the
+//! stack keeps (`World::apply` in place, and `World::overwrite`, one `memcpy` of the parent
+//! when nothing spilled, where a clone of two dozen small vectors would dominate the search's
+//! time); a frame is *expanded* all at once, every
 //! successor fingerprinted and its table slot prefetched before any is looked up, so that the
 //! table's cache misses overlap (the successors found new are the frame's children, and each
 //! is computed once: the frame keeps every successor in a pool of buffers, and descending swaps
@@ -16,19 +16,20 @@
 //! the table is open addressing over the fingerprints themselves (one cache line per lookup,
 //! where a general hash set reads its control bytes and then the slot); a frame keeps its
 //! state's segment hashes, and a successor encodes and hashes only the segments its action
-//! changed (`Fingerprinter::of_child`: 2.44 billion instructions on `tiny` instead of 2.81); a
+//! changed (`Fingerprinter::of_child`); a
 //! small cache of the fingerprints looked up last ([`Recent`]) answers more than half of the
 //! lookups without touching the table.
 
-use crate::search::check::{progress_line, CheckOptions};
 use crate::search::checkpoint::{self, LoadedDfs, Meta, StackFrame};
 use crate::search::coverage::Coverage;
 use crate::search::fingerprints::{Fingerprinter, Recent, SegmentHashes};
-use crate::search::report::{replayed_steps, PropertyReport, Report, Search};
+use crate::search::plan::{Plan, SearchError};
+use crate::search::report::{Report, Search};
+use crate::search::shell::{progress_line, Shell};
 use plasma_model::encode::SEGMENTS;
 use plasma_model::{Action, Enabled, Renaming, Setup, Source, World};
 use plasma_properties::EVERYTHING;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 type Visited = crate::search::fingerprints::Fingerprints;
 
@@ -154,248 +155,325 @@ fn store(
     fps.len()
 }
 
-/// Runs the search and reports like [`crate::search::check::run`] does.
-pub fn run(setup: &Setup, opts: &CheckOptions) -> Report {
-    run_from(setup, opts, None)
+/// A run of the depth-first search.
+struct Dfs<'a> {
+    shell: Shell<'a>,
+    key: Fingerprinter,
+    found: Vec<Option<Vec<Action>>>,
+    undecided: usize,
+    visited: Visited,
+    recent: Recent,
+    /// Counted like stateright counts: the initial state too.
+    generated: usize,
+    max_depth: usize,
+    stop_reason: Option<String>,
+    cov: Coverage,
+    coverage_partial: bool,
+    fps: Vec<(usize, u64)>,
+    /// `frames[..depth]` is the stack; the frames beyond it are buffers for reuse.
+    frames: Vec<Frame>,
+    depth: usize,
 }
 
-/// Continues the search a checkpoint stopped at ([`checkpoint::load_dfs`]).
-pub fn resume(setup: &Setup, opts: &CheckOptions, loaded: LoadedDfs) -> Report {
-    run_from(setup, opts, Some(loaded))
+/// Runs the search (continuing the checkpoint `loaded`, if given).
+pub(crate) fn run(
+    setup: &Setup,
+    plan: &Plan,
+    loaded: Option<LoadedDfs>,
+) -> Result<Report, SearchError> {
+    let shell = Shell::new(setup, plan);
+    let props = shell.props.len();
+    let mut dfs = Dfs {
+        key: Fingerprinter::new(setup, plan.symmetry),
+        shell,
+        found: vec![None; props],
+        undecided: props,
+        visited: Visited::for_states(0).map_err(|e| SearchError::Failed(e.to_string()))?,
+        recent: Recent::default(),
+        generated: 1,
+        max_depth: 0,
+        stop_reason: None,
+        cov: Coverage::default(),
+        coverage_partial: false,
+        fps: Vec::new(),
+        frames: Vec::new(),
+        depth: 0,
+    };
+    match loaded {
+        None => dfs.root(),
+        Some(l) => dfs.resume(l),
+    }
+    dfs.search();
+    Ok(dfs.finish())
 }
 
-fn run_from(setup: &Setup, opts: &CheckOptions, loaded: Option<LoadedDfs>) -> Report {
-    let start = Instant::now();
-    let mut key = Fingerprinter::new(setup, opts.symmetry);
-    let props = crate::search::check::selected(setup, opts);
-    let mut found: Vec<Option<Vec<Action>>> = vec![None; props.len()];
-    let mut undecided = props.len();
-    let hunting = |found: &[Option<Vec<Action>>]| crate::search::check::hunted(opts, &props, found);
+impl Dfs<'_> {
+    /// The stack's first frame: the initial state, its properties checked and its successors
+    /// stored.
+    fn root(&mut self) {
+        let setup = self.shell.setup;
+        let init = World::init(setup);
+        let mut init_hashes = [0; SEGMENTS];
+        self.visited
+            .insert(self.key.of_segments(&init, &mut init_hashes));
+        discover(
+            &self.shell,
+            &mut self.found,
+            &mut self.undecided,
+            &init,
+            EVERYTHING,
+            Vec::new,
+        );
+        let mut root = Frame::new(init);
+        root.hashes = init_hashes;
+        root.world.enabled_at(setup, &mut root.actions);
+        expand(
+            setup,
+            &mut root,
+            &mut self.key,
+            &self.visited,
+            &mut self.fps,
+        );
+        self.generated += store(
+            &mut root,
+            &mut self.visited,
+            &mut self.recent,
+            &self.fps,
+            &mut self.cov,
+        );
+        self.frames = vec![root];
+        self.depth = 1;
+    }
 
-    let bar = crate::search::check::spinner(opts);
-    let mut last_report = Instant::now();
+    /// The stack a checkpoint stopped at; its frames' successors are computed again.
+    fn resume(&mut self, l: LoadedDfs) {
+        let setup = self.shell.setup;
+        self.visited = l.visited;
+        self.generated = l.meta.generated;
+        self.max_depth = l.meta.max_depth;
+        self.shell.before = l.meta.seconds;
+        self.coverage_partial = l.meta.coverage.is_none();
+        self.cov = l.meta.coverage.unwrap_or_default();
+        for (slot, path) in self.found.iter_mut().zip(&l.meta.paths) {
+            *slot = path.as_ref().map(|n| checkpoint::actions_of(setup, n));
+        }
+        self.undecided = self.found.iter().filter(|f| f.is_none()).count();
+        self.frames = Vec::with_capacity(l.stack.len() + 2);
+        for f in &l.stack {
+            let Some(world) = World::decode(&f.state) else {
+                unreachable!("load_dfs checked every state");
+            };
+            let mut frame = Frame::new(world);
+            self.key.of_segments(&frame.world, &mut frame.hashes);
+            frame.world.enabled_at(setup, &mut frame.actions);
+            frame.taken = f.taken;
+            frame.fresh = f.fresh.clone();
+            self.frames.push(frame);
+        }
+        self.depth = self.frames.len();
+    }
 
-    let mut visited = Visited::default();
-    let mut recent = Recent::default();
-    // Counted like stateright counts: the initial state too.
-    let mut generated: usize = 1;
-    let mut max_depth = 0;
-    let mut stop_reason = None;
-    let mut cov = Coverage::default();
-    let mut coverage_partial = false;
-
-    let init = World::init(setup);
-    let mut init_hashes = [0; SEGMENTS];
-    visited.insert(key.of_segments(&init, &mut init_hashes));
-    // Properties of a newly found state, reached by `path` from a state whose verdicts were
-    // all "nothing found" (or it would be decided): one that reads none of the parts `changed`
-    // marks has that verdict too.
-    let discover = |w: &World,
-                    changed: u8,
-                    path: &dyn Fn() -> Vec<Action>,
-                    found: &mut Vec<Option<Vec<Action>>>,
-                    undecided: &mut usize| {
-        let mut healed = None;
-        for (i, p) in props.iter().enumerate() {
-            if found[i].is_some() {
+    /// Descends and backs up until the stack is empty or the run must stop.
+    fn search(&mut self) {
+        let mut next_report = 0x10000;
+        while self.depth > 0 {
+            let top = self.depth - 1;
+            if self.frames[top].fresh.is_empty() {
+                self.depth -= 1;
                 continue;
             }
-            if p.discovered(setup, w, changed, &mut healed) {
-                found[i] = Some(path());
-                *undecided -= 1;
-            }
-        }
-    };
-    let mut fps = Vec::new();
-    // `frames[..depth]` is the stack; the frames beyond it are buffers for reuse.
-    let mut frames;
-    let mut depth;
-    // Seconds spent before a resumed run started.
-    let mut before = 0.0;
-    match loaded {
-        None => {
-            discover(&init, EVERYTHING, &Vec::new, &mut found, &mut undecided);
-            let mut root = Frame::new(init);
-            root.hashes = init_hashes;
-            root.world.enabled_at(setup, &mut root.actions);
-            expand(setup, &mut root, &mut key, &visited, &mut fps);
-            generated += store(&mut root, &mut visited, &mut recent, &fps, &mut cov);
-            frames = vec![root];
-            depth = 1;
-        }
-        Some(l) => {
-            visited = l.visited;
-            generated = l.meta.generated;
-            max_depth = l.meta.max_depth;
-            before = l.meta.seconds;
-            coverage_partial = l.meta.coverage.is_none();
-            cov = l.meta.coverage.unwrap_or_default();
-            for (slot, path) in found.iter_mut().zip(&l.meta.paths) {
-                *slot = path.as_ref().map(|n| checkpoint::actions_of(setup, n));
-            }
-            undecided = found.iter().filter(|f| f.is_none()).count();
-            frames = Vec::with_capacity(l.stack.len() + 2);
-            for f in &l.stack {
-                let Some(world) = World::decode(&f.state) else {
-                    unreachable!("load_dfs checked every state");
-                };
-                let mut frame = Frame::new(world);
-                key.of_segments(&frame.world, &mut frame.hashes);
-                frame.world.enabled_at(setup, &mut frame.actions);
-                frame.taken = f.taken;
-                frame.fresh = f.fresh.clone();
-                frames.push(frame);
-            }
-            depth = frames.len();
-        }
-    }
-    let mut next_report = 0x10000;
-    let mut last_checkpoint = Instant::now();
-
-    while depth > 0 {
-        let top = depth - 1;
-        if frames[top].fresh.is_empty() {
-            depth -= 1;
-            continue;
-        }
-        if generated >= next_report || opts.max_states.is_some_and(|n| generated >= n) {
-            next_report = generated + 0x10000;
-            let elapsed = start.elapsed();
-            stop_reason = crate::search::check::limit_reached(opts, generated, elapsed);
-            if stop_reason.is_some() {
-                break;
-            }
-            if let Some(dir) = &opts.checkpoint {
-                let every = opts.checkpoint_every.unwrap_or(Duration::from_secs(600));
-                if last_checkpoint.elapsed() >= every {
-                    let written = Instant::now();
-                    let stack: Vec<StackFrame> = frames[..depth]
-                        .iter()
-                        .map(|f| StackFrame {
-                            state: f.world.encode(),
-                            taken: f.taken,
-                            fresh: f.fresh.clone(),
-                        })
-                        .collect();
-                    let meta = Meta {
-                        levels: depth,
-                        generated,
-                        unique: visited.len(),
-                        seconds: before + elapsed.as_secs_f64(),
-                        paths: found
-                            .iter()
-                            .map(|p| p.as_ref().map(|a| checkpoint::numbers_of(setup, a)))
-                            .collect(),
-                        max_depth,
-                        coverage: Some(cov),
-                        ..Meta::new(checkpoint::ENGINE_DFS, setup, opts.symmetry, &props)
-                    };
-                    if let Err(e) = checkpoint::save_dfs(dir, &meta, &mut visited, &stack) {
-                        stop_reason = Some(format!(
-                            "cannot write the checkpoint to {}: {e}",
-                            dir.display()
-                        ));
-                        break;
-                    }
-                    if opts.progress {
-                        eprintln!(
-                            "checkpoint: depth {depth}, {} states, written to {} in {:.1}s",
-                            meta.unique,
-                            dir.display(),
-                            written.elapsed().as_secs_f64()
-                        );
-                    }
-                    last_checkpoint = Instant::now();
+            let limited = self
+                .shell
+                .plan
+                .limits
+                .max_states
+                .is_some_and(|n| self.generated >= n);
+            if self.generated >= next_report || limited {
+                next_report = self.generated + 0x10000;
+                if !self.between() {
+                    break;
                 }
             }
-            let line = || progress_line(generated, visited.len(), max_depth, elapsed);
-            if let Some(bar) = &bar {
-                bar.set_message(line());
-            } else if opts.progress && last_report.elapsed() >= Duration::from_secs(10) {
-                eprintln!("progress: {}", line());
-                last_report = Instant::now();
-            }
-        }
-        // A buffer beyond the stack for the child.
-        while frames.len() < depth + 1 {
-            let world = (*frames[top].world).clone();
-            frames.push(Frame::new(world));
-        }
-        let (stack, rest) = frames.split_at_mut(depth);
-        let (parent, rest) = (&mut stack[top], rest);
-        let Some(i) = parent.fresh.pop() else {
-            continue;
-        };
-        parent.taken = i;
-        let child = &mut rest[0];
-        if parent.expanded {
-            std::mem::swap(&mut child.world, &mut parent.pool[i]);
-        } else {
-            child.world.overwrite(&parent.world);
-            child.world.forget_changes();
-            if child
-                .world
-                .apply_enabled(setup, &parent.actions[i])
-                .is_err()
-            {
-                unreachable!("a successor the expansion computed is refused");
-            }
-        }
-        match parent.succ.get(i) {
-            Some(hashes) => child.hashes = *hashes,
-            // A frame read back from a checkpoint was expanded before it was written.
-            None => {
-                key.of_segments(&child.world, &mut child.hashes);
-            }
-        }
-        match parent.succ_renaming.get_mut(i) {
-            Some(r) => std::mem::swap(&mut child.renaming, r),
-            None => child.renaming = None,
-        }
-        child.actions.clear();
-        child.world.enabled_at(setup, &mut child.actions);
-        expand(setup, child, &mut key, &visited, &mut fps);
-        if undecided > 0 {
-            let changed = child.world.changes();
-            discover(
-                &child.world,
-                changed,
-                &|| path_of(stack),
-                &mut found,
-                &mut undecided,
-            );
-            if hunting(&found) {
-                stop_reason = Some("stopped at the first violation".to_string());
+            if !self.descend() {
                 break;
             }
         }
-        generated += store(child, &mut visited, &mut recent, &fps, &mut cov);
-        depth += 1;
-        max_depth = max_depth.max(depth);
     }
-    if let Some(bar) = bar {
-        bar.finish_and_clear();
+
+    /// Every 64 K states: limits, a checkpoint if one is due, progress. False when the run
+    /// must stop.
+    fn between(&mut self) -> bool {
+        self.stop_reason = self.shell.limit_reached(self.generated);
+        if let Some(e) = self.visited.failed() {
+            self.stop_reason = Some(e.to_string());
+        }
+        if self.stop_reason.is_some() {
+            return false;
+        }
+        if let Some(dir) = self.shell.checkpoint_due() {
+            self.checkpoint(dir);
+            if self.stop_reason.is_some() {
+                return false;
+            }
+        }
+        let elapsed = self.shell.start.elapsed();
+        self.shell
+            .progress
+            .tick(|| progress_line(self.generated, self.visited.len(), self.max_depth, elapsed));
+        true
     }
-    let seconds = before + start.elapsed().as_secs_f64();
-    let complete = stop_reason.is_none();
-    let properties = props
-        .iter()
-        .zip(found)
-        .map(|(p, path)| {
-            let trace = path.as_ref().map(|a| replayed_steps(setup, a));
-            PropertyReport::of(p, complete, path, trace)
-        })
-        .collect();
-    let search = Search {
-        engine: crate::search::check::Engine::Native,
-        threads: 1,
-        stop_reason,
-        states: generated,
-        unique_states: visited.len(),
-        max_depth,
-        seconds,
-        coverage: cov,
-        coverage_partial,
-    };
-    Report::of_search(setup, opts, search, properties)
+
+    /// Writes the stack and the visited table into `dir`.
+    fn checkpoint(&mut self, dir: &std::path::Path) {
+        let written = Instant::now();
+        let setup = self.shell.setup;
+        let stack: Vec<StackFrame> = self.frames[..self.depth]
+            .iter()
+            .map(|f| StackFrame {
+                state: f.world.encode(),
+                taken: f.taken,
+                fresh: f.fresh.clone(),
+            })
+            .collect();
+        let meta = Meta {
+            levels: self.depth,
+            generated: self.generated,
+            unique: self.visited.len(),
+            seconds: self.shell.seconds(),
+            paths: self
+                .found
+                .iter()
+                .map(|p| p.as_ref().map(|a| checkpoint::numbers_of(setup, a)))
+                .collect(),
+            max_depth: self.max_depth,
+            coverage: Some(self.cov),
+            ..Meta::new(
+                checkpoint::ENGINE_DFS,
+                setup,
+                self.shell.plan.symmetry,
+                &self.shell.props,
+            )
+        };
+        let result = checkpoint::save_dfs(dir, &meta, &mut self.visited, &stack);
+        let what = format!("depth {}, {} states", self.depth, meta.unique);
+        self.stop_reason = self.shell.checkpointed(what, written, result);
+    }
+
+    /// Takes the top frame's next new successor as a new frame: its successors computed and
+    /// stored, its properties checked. False when a hunted property was found.
+    fn descend(&mut self) -> bool {
+        let (setup, depth) = (self.shell.setup, self.depth);
+        let top = depth - 1;
+        // A buffer beyond the stack for the child.
+        while self.frames.len() < depth + 1 {
+            let world = (*self.frames[top].world).clone();
+            self.frames.push(Frame::new(world));
+        }
+        let (stack, rest) = self.frames.split_at_mut(depth);
+        let (parent, child) = (&mut stack[top], &mut rest[0]);
+        let Some(i) = parent.fresh.pop() else {
+            return true;
+        };
+        parent.taken = i;
+        child_of(setup, parent, i, child, &mut self.key);
+        expand(setup, child, &mut self.key, &self.visited, &mut self.fps);
+        if self.undecided > 0 {
+            let changed = child.world.changes();
+            let (stack, rest) = self.frames.split_at(depth);
+            let child = &rest[0];
+            discover(
+                &self.shell,
+                &mut self.found,
+                &mut self.undecided,
+                &child.world,
+                changed,
+                || path_of(stack),
+            );
+            if self.shell.hunted(&self.found) {
+                self.stop_reason = Some("stopped at the first violation".to_string());
+                return false;
+            }
+        }
+        let child = &mut self.frames[depth];
+        self.generated += store(
+            child,
+            &mut self.visited,
+            &mut self.recent,
+            &self.fps,
+            &mut self.cov,
+        );
+        self.depth += 1;
+        self.max_depth = self.max_depth.max(self.depth);
+        true
+    }
+
+    fn finish(self) -> Report {
+        let failed = self.visited.failed().map(|e| e.to_string());
+        let search = Search {
+            stop_reason: failed.or(self.stop_reason),
+            states: self.generated,
+            unique_states: self.visited.len(),
+            max_depth: self.max_depth,
+            coverage: self.cov,
+            coverage_partial: self.coverage_partial,
+        };
+        self.shell.report(search, self.found)
+    }
+}
+
+/// Puts `parent`'s successor by its action `i` into `child`: the one the expansion computed,
+/// or (a frame read back from a checkpoint) computed again.
+fn child_of(
+    setup: &Setup,
+    parent: &mut Frame,
+    i: usize,
+    child: &mut Frame,
+    key: &mut Fingerprinter,
+) {
+    if parent.expanded {
+        std::mem::swap(&mut child.world, &mut parent.pool[i]);
+    } else {
+        child.world.overwrite(&parent.world);
+        child.world.forget_changes();
+        if child
+            .world
+            .apply_enabled(setup, &parent.actions[i])
+            .is_err()
+        {
+            unreachable!("a successor the expansion computed is refused");
+        }
+    }
+    match parent.succ.get(i) {
+        Some(hashes) => child.hashes = *hashes,
+        // A frame read back from a checkpoint was expanded before it was written.
+        None => {
+            key.of_segments(&child.world, &mut child.hashes);
+        }
+    }
+    match parent.succ_renaming.get_mut(i) {
+        Some(r) => std::mem::swap(&mut child.renaming, r),
+        None => child.renaming = None,
+    }
+    child.actions.clear();
+    child.world.enabled_at(setup, &mut child.actions);
+}
+
+/// Checks the open properties against a newly found state, reached by `path` from a state
+/// whose verdicts were all "nothing found" (or it would be decided): one that reads none of
+/// the parts `changed` marks has that verdict too.
+fn discover(
+    shell: &Shell,
+    found: &mut [Option<Vec<Action>>],
+    undecided: &mut usize,
+    w: &World,
+    changed: u8,
+    path: impl Fn() -> Vec<Action>,
+) {
+    let mut healed = None;
+    let open = (0..found.len()).filter(|&i| found[i].is_none());
+    let decided: Vec<usize> = shell.decided(open, w, changed, &mut healed).collect();
+    for i in decided {
+        found[i] = Some(path());
+        *undecided -= 1;
+    }
 }

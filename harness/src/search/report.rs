@@ -1,8 +1,8 @@
 //! What a check found, as a table for people and as JSON for machines.
 
 use crate::exit;
-use crate::search::check::Strategy;
 use crate::search::coverage::{self, never_taken, Coverage, KindCoverage};
+use crate::search::plan::{Engine, Strategy};
 use plasma_model::Config;
 use serde::Serialize;
 use std::fmt::Write;
@@ -79,7 +79,7 @@ pub struct Report {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub mutant: Option<String>,
     pub strategy: Strategy,
-    pub engine: crate::search::check::Engine,
+    pub engine: Engine,
     pub threads: usize,
     /// One state per symmetry orbit: `unique_states` counts orbits.
     pub symmetry: bool,
@@ -95,6 +95,9 @@ pub struct Report {
     /// The estimated probability that two distinct states shared a 64-bit fingerprint, so
     /// that one of them was taken for visited and never expanded ([`collision_probability`]).
     pub collision_probability: f64,
+    /// Every state was stored whole (`--exact`): no collision was possible.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub exact: bool,
     /// The kinds the configuration allows that the run never took.
     pub never_taken: Vec<&'static str>,
     /// The counters miss the part of the run before a resumed checkpoint (one written before
@@ -126,13 +129,10 @@ impl PropertyReport {
 
 /// What one search measured, whichever engine ran it.
 pub(crate) struct Search {
-    pub engine: crate::search::check::Engine,
-    pub threads: usize,
     pub stop_reason: Option<String>,
     pub states: usize,
     pub unique_states: usize,
     pub max_depth: usize,
-    pub seconds: f64,
     pub coverage: Coverage,
     pub coverage_partial: bool,
 }
@@ -141,8 +141,9 @@ impl Report {
     /// The report of a search of `setup` run with `opts`.
     pub(crate) fn of_search(
         setup: &plasma_model::Setup,
-        opts: &crate::search::check::CheckOptions,
+        plan: &crate::search::plan::Plan,
         search: Search,
+        seconds: f64,
         properties: Vec<PropertyReport>,
     ) -> Self {
         let rows = search.coverage.search_rows(setup);
@@ -150,21 +151,26 @@ impl Report {
             config: setup.config.clone(),
             protocol: setup.protocol.name().to_string(),
             mutant: setup.mutant.map(|m| m.name().to_string()),
-            strategy: opts.strategy,
-            engine: search.engine,
-            threads: search.threads,
-            symmetry: opts.symmetry,
+            strategy: plan.engine.strategy(),
+            engine: plan.engine.engine(),
+            threads: plan.engine.threads(),
+            symmetry: plan.symmetry,
             complete: search.stop_reason.is_none(),
             stop_reason: search.stop_reason,
             verified: false,
             states: search.states,
             unique_states: search.unique_states,
             max_depth: search.max_depth,
-            seconds: search.seconds,
-            states_per_second: search.states as f64 / search.seconds.max(1e-9),
+            seconds,
+            states_per_second: search.states as f64 / seconds.max(1e-9),
             properties,
             coverage: rows.clone(),
-            collision_probability: collision_probability(search.unique_states),
+            exact: plan.engine.exact(),
+            collision_probability: if plan.engine.exact() {
+                0.0
+            } else {
+                collision_probability(search.unique_states)
+            },
             never_taken: never_taken(&rows),
             coverage_partial: search.coverage_partial,
         }
@@ -214,7 +220,7 @@ impl Report {
             "plasma-check: protocol {}, {} installs, {} tabs, {} rows, {} mutations, {} drops, {} duplicates (max {} in flight, {} resets); {:?} x{}{}{}",
             self.protocol, c.installs, c.tabs, c.rows, c.max_mutations, c.drops, c.duplicates,
             c.max_in_flight, c.max_resets, self.strategy, self.threads,
-            if self.engine == crate::search::check::Engine::Native { ", native engine" } else { "" },
+            if self.engine == crate::search::plan::Engine::Native { ", native engine" } else { "" },
             if self.symmetry { ", symmetry (unique states are orbits)" } else { "" }
         );
         let width = self
@@ -240,12 +246,19 @@ impl Report {
             "\n  states generated {}, unique {}, max depth {}, {:.2}s, {:.0} states/s",
             self.states, self.unique_states, self.max_depth, self.seconds, self.states_per_second
         );
-        let _ = writeln!(
-            s,
-            "  fingerprint collision: probability {} that two of the {} states shared a 64-bit fingerprint and one was never expanded",
-            odds(self.collision_probability),
-            self.unique_states
-        );
+        if self.exact {
+            let _ = writeln!(
+                s,
+                "  fingerprint collision: none possible (--exact: every state stored whole)"
+            );
+        } else {
+            let _ = writeln!(
+                s,
+                "  fingerprint collision: probability {} that two of the {} states shared a 64-bit fingerprint and one was never expanded",
+                odds(self.collision_probability),
+                self.unique_states
+            );
+        }
         let partial = if self.coverage_partial {
             " (partial: the run before the checkpoint it resumed is not counted)"
         } else {
@@ -312,17 +325,18 @@ pub fn odds(p: f64) -> String {
 
 /// The readable steps of a path of actions, replayed from the initial state.
 pub fn replayed_steps(setup: &plasma_model::Setup, path: &[plasma_model::Action]) -> Vec<Step> {
-    let mut w = plasma_model::World::init(setup);
-    let mut out = Vec::new();
-    for a in path {
-        let Ok(next) = w.step(setup, a) else { break };
-        out.push(Step {
-            text: plasma_model::describe::step(&w, a, &next),
+    let worlds = match plasma_model::replay(setup, path) {
+        Ok(w) => w,
+        Err(e) => unreachable!("a found path replays: {e}"),
+    };
+    worlds
+        .windows(2)
+        .zip(path)
+        .map(|(w, a)| Step {
+            text: plasma_model::describe::step(&w[0], a, &w[1]),
             action: format!("{a:?}"),
-        });
-        w = next;
-    }
-    out
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -283,18 +283,13 @@ pub struct Run {
 impl Trace {
     /// The trace of a path of model actions from the initial state.
     pub fn encode(setup: &Setup, actions: &[Action]) -> Result<Trace, TraceError> {
-        let mut world = World::init(setup);
-        let mut numbering = Numbering::start(&world);
+        let worlds = plasma_model::replay(setup, actions).map_err(refused)?;
+        let mut numbering = Numbering::start(&worlds[0]);
         let mut out = Vec::new();
-        for (i, a) in actions.iter().enumerate() {
+        for (i, (w, a)) in worlds.windows(2).zip(actions).enumerate() {
             let ta = numbering.to_trace(a);
-            let next = world.step(setup, a).map_err(|e| TraceError {
-                step: i + 1,
-                message: e.to_string(),
-            })?;
-            numbering.advance(i + 1, ta.msg(), &world, a, &next);
+            numbering.advance(i + 1, ta.msg(), &w[0], a, &w[1]);
             out.push(ta);
-            world = next;
         }
         Ok(Trace {
             format: FORMAT.to_string(),
@@ -389,18 +384,20 @@ pub fn counterexample_trace(
     if !quiescent {
         return Trace::encode(setup, path);
     }
-    let mut world = plasma_model::World::init(setup);
-    for (i, a) in path.iter().enumerate() {
-        world = world.step(setup, a).map_err(|e| TraceError {
-            step: i + 1,
-            message: e.to_string(),
-        })?;
-    }
+    let worlds = plasma_model::replay(setup, path).map_err(refused)?;
+    let world = worlds.last().cloned().unwrap_or_else(|| World::init(setup));
     let (healed, extra) = plasma_properties::heal_steps(setup, &world);
     let mut setup = setup.clone();
     setup.config.tabs = setup.config.tabs.max(healed.tabs.len() as u8);
     let full: Vec<Action> = path.iter().cloned().chain(extra).collect();
     Trace::encode(&setup, &full)
+}
+
+fn refused(e: plasma_model::replay::Refused) -> TraceError {
+    TraceError {
+        step: e.step,
+        message: e.refusal.to_string(),
+    }
 }
 
 fn name(a: &TraceAction) -> String {
