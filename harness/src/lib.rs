@@ -9,6 +9,7 @@
 //! - [`random`]: seeded random exploration and shrinking.
 //! - [`hunt`]: every mutant and documented flaw, hunted for its shortest counterexample.
 //! - [`conform`]: the model against the real Replicache client.
+//! - [`history`]: recorded histories of real servers checked against the model's server.
 //! - [`bench`](mod@bench): the benchmark and the comparison with SPIN.
 //! - [`presets`] and [`cli`]: the named configurations, and what every subcommand shares.
 //!
@@ -18,6 +19,7 @@
 pub mod bench;
 pub mod cli;
 pub mod conform;
+pub mod history;
 pub mod hunt;
 pub mod presets;
 pub mod random;

@@ -2,7 +2,7 @@
 //! runner, which lives beside the driver it runs (`<folder>/cli.rs`).
 
 use clap::{Parser, Subcommand};
-use plasma_check::{bench, conform, hunt, random, search, trace};
+use plasma_check::{bench, conform, history, hunt, random, search, trace};
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -39,6 +39,9 @@ enum Command {
     /// Run traces against the model's replicache profile and the real Replicache client; report
     /// the first step where their client-visible states differ.
     Conform(conform::cli::ConformArgs),
+    /// Check a recorded history of a real server's pushes and pulls against the model's server:
+    /// is there an order, consistent with real time, that gives exactly the recorded responses?
+    History(history::cli::HistoryArgs),
 }
 
 fn main() -> ExitCode {
@@ -53,5 +56,6 @@ fn main() -> ExitCode {
         Some(Command::Explore(args)) => search::explore::run_explore(args),
         Some(Command::Bench(args)) => bench::cli::run_bench(args),
         Some(Command::Conform(args)) => conform::cli::run_conform(args),
+        Some(Command::History(args)) => history::cli::run_history(args),
     }
 }

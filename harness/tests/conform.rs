@@ -17,6 +17,7 @@ fn options(random: u64, seed: u64) -> Option<Options> {
         steps: 40,
         case: None,
         protocol: Protocol::replicache(),
+        record: false,
     };
     match conform::check_environment(&opts) {
         Ok(_) => Some(opts),

@@ -21,6 +21,7 @@ fn options(random: u64, seed: u64) -> Option<server::Options> {
         case: None,
         protocol: Protocol::zero(),
         mutant: None,
+        record: false,
     };
     match server::check_environment(&opts.node, &opts.adapter_dir) {
         Ok(_) => Some(opts),

@@ -189,8 +189,18 @@ async function push(p) {
       timestamp: 0,
     })),
   };
+  const invoke = now();
   const res = await processor.process(mutatorsFor(p.user), QUERY, body);
-  return summarize(res);
+  const complete = now();
+  const reply = summarize(res);
+  // `record`: the request and response as they went over the wire, with their times.
+  if (p.record) reply.raw = { request: body, response: res, invoke, complete };
+  return reply;
+}
+
+// Wall-clock milliseconds, with sub-millisecond precision.
+function now() {
+  return performance.timeOrigin + performance.now();
 }
 
 // The response, reduced to what the model predicts: per mutation `applied`,
@@ -249,8 +259,11 @@ async function handle(cmd) {
       const responses = await Promise.all(cmd.pushes.map(p => push(p)));
       return { responses };
     }
-    case 'state':
-      return state();
+    case 'state': {
+      const invoke = now();
+      const st = await state();
+      return cmd.record ? { ...st, invoke, complete: now() } : st;
+    }
     case 'quit':
       if (sql) await sql.end({ timeout: 5 });
       return { ok: true };

@@ -4,6 +4,7 @@ use crate::cli::{bad_input, code, emit, load_protocol, write_file};
 use crate::conform;
 use crate::conform::concurrent::{self, Setting};
 use crate::conform::server;
+use crate::history::record::Recorder;
 use plasma_model::Mutant;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -66,6 +67,13 @@ pub struct ConformArgs {
     /// row lock), read-write (read the row, then write it), or all.
     #[arg(long, value_enum, default_value = "all", requires = "concurrent")]
     mutators: MutatorsChoice,
+    /// Write a history for `plasma-check history` to FILE: the Replicache client's push and pull
+    /// requests and the responses it got; with --server, what the endpoint received and answered
+    /// (every push, and every read of its tables as a pull), with UUIDs for client groups and
+    /// clients. With --concurrent, one file per setting, named FILE's stem followed by the
+    /// setting (`h-serializable-atomic-retry.jsonl`).
+    #[arg(long, value_name = "FILE", conflicts_with = "script")]
+    record: Option<PathBuf>,
     /// The node executable.
     #[arg(long, default_value = "node")]
     node: String,
@@ -140,6 +148,7 @@ pub fn run_conform(args: ConformArgs) -> ExitCode {
         seed,
         steps: args.steps,
         case: args.case,
+        record: args.record.is_some(),
     };
     let node = match conform::check_environment(&opts) {
         Ok(v) => v,
@@ -159,6 +168,12 @@ pub fn run_conform(args: ConformArgs) -> ExitCode {
         Err(e) => return bad_input(&e),
     };
     eprintln!("{done} traces in {:.1}s", start.elapsed().as_secs_f64());
+    if let (Some(path), Some(history)) = (&args.record, &report.history) {
+        if let Err(e) = std::fs::write(path, history) {
+            return bad_input(&format!("cannot write {}: {e}", path.display()));
+        }
+        eprintln!("wrote {}", path.display());
+    }
     if let Some(dir) = &args.trace_out {
         for r in &report.results {
             if let (conform::Outcome::Diverged { .. }, Some(t)) = (&r.outcome, &r.profile_trace) {
@@ -224,45 +239,7 @@ fn run_server(args: ConformArgs) -> ExitCode {
         return run_script(&args.node, &adapter_dir, path);
     }
     if args.concurrent {
-        let (cluster, mut adapter, zero) = match server::start(&args.node, &adapter_dir) {
-            Ok(x) => x,
-            Err(e) => return bad_input(&e),
-        };
-        eprintln!("node {node}, Zero {zero}, Postgres {}", cluster.version);
-        let mut reports = Vec::new();
-        for setting in settings(args.isolation, args.mutators) {
-            let start = std::time::Instant::now();
-            match concurrent::run_setting(&mut adapter, &setting, args.rounds) {
-                Ok(r) => {
-                    eprintln!(
-                        "{} / {} / retry {}: {} rounds broke a property ({:.1}s)",
-                        setting.isolation,
-                        setting.mutators,
-                        setting.retry,
-                        r.violations(),
-                        start.elapsed().as_secs_f64()
-                    );
-                    reports.push(r);
-                }
-                Err(e) => return bad_input(&format!("{e}\n{}", cluster.log())),
-            }
-        }
-        let duplicated_deliveries = reports
-            .iter()
-            .flat_map(|r| &r.scenarios)
-            .map(|t| t.duplicated)
-            .sum();
-        let report = concurrent::Report {
-            zero,
-            postgres: cluster.version.clone(),
-            rounds: args.rounds,
-            duplicated_deliveries,
-            settings: reports,
-        };
-        if let Some(failed) = emit(args.json, &report, || report.to_text()) {
-            return failed;
-        }
-        return code(report.exit_code());
+        return run_concurrent(&args, &adapter_dir, &node);
     }
     let seed = args.seed.unwrap_or_else(clock_seed);
     let traces = match traces_dir(args.traces.as_deref()) {
@@ -295,6 +272,7 @@ fn run_server(args: ConformArgs) -> ExitCode {
         case: args.case,
         protocol,
         mutant,
+        record: args.record.is_some(),
     };
     eprintln!("seed {seed} (node {node})");
     let start = std::time::Instant::now();
@@ -310,6 +288,88 @@ fn run_server(args: ConformArgs) -> ExitCode {
         Err(e) => return bad_input(&e),
     };
     eprintln!("{done} traces in {:.1}s", start.elapsed().as_secs_f64());
+    if let (Some(path), Some(history)) = (&args.record, &report.history) {
+        if let Err(e) = std::fs::write(path, history) {
+            return bad_input(&format!("cannot write {}: {e}", path.display()));
+        }
+        eprintln!("wrote {}", path.display());
+    }
+    if let Some(failed) = emit(args.json, &report, || report.to_text()) {
+        return failed;
+    }
+    code(report.exit_code())
+}
+
+/// The history file of one `--concurrent` setting: `BASE`'s stem, the setting, `.jsonl`.
+pub fn setting_path(base: &std::path::Path, s: &Setting) -> PathBuf {
+    let stem = base
+        .file_stem()
+        .map(|x| x.to_string_lossy().to_string())
+        .unwrap_or_else(|| "history".into());
+    let name = format!(
+        "{stem}-{}-{}{}.jsonl",
+        s.isolation.replace(' ', "-"),
+        s.mutators,
+        if s.retry { "-retry" } else { "" }
+    );
+    base.with_file_name(name)
+}
+
+/// `--concurrent`: every setting asked for, each recorded to its own file with `--record`.
+fn run_concurrent(args: &ConformArgs, adapter_dir: &std::path::Path, node: &str) -> ExitCode {
+    let (cluster, mut adapter, zero) = match server::start(&args.node, adapter_dir) {
+        Ok(x) => x,
+        Err(e) => return bad_input(&e),
+    };
+    eprintln!("node {node}, Zero {zero}, Postgres {}", cluster.version);
+    let mut reports = Vec::new();
+    for setting in settings(args.isolation, args.mutators) {
+        let start = std::time::Instant::now();
+        let mut recorder = args.record.as_ref().map(|_| {
+            let mut r = Recorder::new(clock_seed());
+            r.header(concurrent::history_header());
+            r
+        });
+        let result = concurrent::run_setting_recorded(
+            &mut adapter,
+            &setting,
+            args.rounds,
+            recorder.as_mut(),
+        );
+        if let (Some(base), Some(r)) = (&args.record, recorder) {
+            let path = setting_path(base, &setting);
+            if let Err(e) = std::fs::write(&path, r.finish()) {
+                return bad_input(&format!("cannot write {}: {e}", path.display()));
+            }
+            eprintln!("wrote {}", path.display());
+        }
+        match result {
+            Ok(r) => {
+                eprintln!(
+                    "{} / {} / retry {}: {} rounds broke a property ({:.1}s)",
+                    setting.isolation,
+                    setting.mutators,
+                    setting.retry,
+                    r.violations(),
+                    start.elapsed().as_secs_f64()
+                );
+                reports.push(r);
+            }
+            Err(e) => return bad_input(&format!("{e}\n{}", cluster.log())),
+        }
+    }
+    let duplicated_deliveries = reports
+        .iter()
+        .flat_map(|r| &r.scenarios)
+        .map(|t| t.duplicated)
+        .sum();
+    let report = concurrent::Report {
+        zero,
+        postgres: cluster.version.clone(),
+        rounds: args.rounds,
+        duplicated_deliveries,
+        settings: reports,
+    };
     if let Some(failed) = emit(args.json, &report, || report.to_text()) {
         return failed;
     }

@@ -20,6 +20,7 @@
 //! database aborted for a conflict.
 
 use super::Adapter;
+use crate::history::record::Recorder;
 use serde::Serialize;
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
@@ -212,6 +213,23 @@ pub fn run_setting(
     setting: &Setting,
     rounds: u32,
 ) -> Result<SettingReport, String> {
+    run_setting_recorded(adapter, setting, rounds, None)
+}
+
+/// The history header of a concurrency run: the mutators are the model's, no row is private.
+pub fn history_header() -> Value {
+    json!({})
+}
+
+/// [`run_setting`], writing every push, retry and final read to `record` as a history: each
+/// round after a `clear`, the batch's pushes with the times the adapter measured, the retries,
+/// and the read of the tables as one pull from scratch per client group.
+pub fn run_setting_recorded(
+    adapter: &mut Adapter,
+    setting: &Setting,
+    rounds: u32,
+    mut record: Option<&mut Recorder>,
+) -> Result<SettingReport, String> {
     let reply = adapter.send(reset(setting))?;
     if reply.get("ok") != Some(&Value::Bool(true)) {
         return Err(format!("the server adapter could not reset: {reply}"));
@@ -222,7 +240,21 @@ pub fn run_setting(
             scenario: scenario.name.to_string(),
             ..Tally::default()
         };
-        let batch: Vec<Value> = scenario.batch.iter().map(push_json).collect();
+        let recording = record.is_some();
+        let batch: Vec<Value> = scenario
+            .batch
+            .iter()
+            .map(|p| {
+                let mut j = push_json(p);
+                if recording {
+                    j["record"] = json!(true);
+                }
+                j
+            })
+            .collect();
+        let mut groups: Vec<String> = scenario.batch.iter().map(|p| p.group.to_string()).collect();
+        groups.sort();
+        groups.dedup();
         for _ in 0..rounds {
             adapter.send(json!({"cmd": "clear"}))?;
             let reply = adapter.send(json!({"cmd": "batch", "pushes": batch}))?;
@@ -234,7 +266,14 @@ pub fn run_setting(
             for p in &batch {
                 responses.push(adapter.send(p.clone())?);
             }
-            let state = adapter.send(json!({"cmd": "state"}))?;
+            let state = adapter.send(json!({"cmd": "state", "record": recording}))?;
+            if let Some(rec) = record.as_deref_mut() {
+                rec.clear();
+                for r in &responses {
+                    rec.zero_push(&r["raw"], Some(0));
+                }
+                rec.state_read(&state, &groups);
+            }
             tally.rounds += 1;
             tally.deliveries += responses.len() as u64;
             tally.duplicated += duplicated(&scenario.batch);

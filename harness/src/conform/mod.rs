@@ -22,6 +22,7 @@ pub mod concurrent;
 pub mod postgres;
 pub mod server;
 
+use crate::history::record::Recorder;
 use crate::random::case_rng;
 use crate::trace::{Numbering, Trace};
 use plasma_model::auth::{self, Table};
@@ -88,6 +89,9 @@ pub struct Options {
     /// The model's protocol: the replicache profile, or another one to see where it differs
     /// from the real client.
     pub protocol: Protocol,
+    /// Record the client's wire traffic (its push and pull requests and the responses it got)
+    /// as a history ([`Report::history`]).
+    pub record: bool,
 }
 
 /// Checks that node and the adapter's dependencies are there; the message says what to do.
@@ -273,6 +277,9 @@ pub struct Report {
     pub steps_run: usize,
     pub results: Vec<TraceResult>,
     pub rerun: String,
+    /// With [`Options::record`]: the client's wire traffic, as a history.
+    #[serde(skip)]
+    pub history: Option<String>,
 }
 
 impl Report {
@@ -416,8 +423,13 @@ pub fn run(opts: &Options, mut on_trace: impl FnMut(&TraceResult)) -> Result<Rep
     }
     let mut results = Vec::new();
     let mut version = String::new();
+    let mut recorder = opts.record.then(|| {
+        let mut r = Recorder::new(opts.seed);
+        r.header(json!({}));
+        r
+    });
     for (name, job) in jobs {
-        let (result, v) = run_job(opts, &name, job)?;
+        let (result, v) = run_job(opts, &name, job, recorder.as_mut())?;
         if version.is_empty() {
             version = v;
         }
@@ -454,6 +466,7 @@ pub fn run(opts: &Options, mut on_trace: impl FnMut(&TraceResult)) -> Result<Rep
         steps_run: results.iter().map(|r| r.steps).sum(),
         results,
         rerun,
+        history: recorder.map(Recorder::finish),
     })
 }
 
@@ -496,7 +509,12 @@ fn diverge(what: impl Into<String>, model: Value, real: Value) -> Stop {
     }
 }
 
-fn run_job(opts: &Options, name: &str, job: Job) -> Result<(TraceResult, String), String> {
+fn run_job(
+    opts: &Options,
+    name: &str,
+    job: Job,
+    record: Option<&mut Recorder>,
+) -> Result<(TraceResult, String), String> {
     let (config, adapter_seed) = match &job {
         Job::Foreign(t) => (t.config.clone(), name_adapter_seed(name)),
         Job::Profile {
@@ -579,6 +597,13 @@ fn run_job(opts: &Options, name: &str, job: Job) -> Result<(TraceResult, String)
         notes.clear();
     }
     let trace = Trace::encode(&setup, &runner.taken).ok();
+    if let Some(rec) = record {
+        // Each trace starts from a fresh server (and its own rows' owners).
+        rec.clear_with(server::history_owners(&config));
+        for line in runner.wire.close() {
+            rec.raw(line);
+        }
+    }
     runner.finish();
     Ok((result(steps, outcome, trace, notes), version))
 }
@@ -715,6 +740,66 @@ struct Runner {
     taken: Vec<Action>,
     /// Readable text of the last step.
     last_text: String,
+    /// The client's wire traffic so far.
+    wire: WireLog,
+}
+
+/// The client's requests and the responses it got, as history lines: a request is invoked at
+/// the command that issued it and completes at the one that answered it (times count adapter
+/// commands); a request the network dropped never completes (the client cannot tell whether
+/// the server saw it).
+#[derive(Default)]
+struct WireLog {
+    /// Adapter commands so far: the clock.
+    tick: u64,
+    /// The protocol's server refuses signed-out pushes.
+    refuse_signed_out: bool,
+    /// Client request number -> its line, waiting for a response.
+    open: BTreeMap<u64, Value>,
+    lines: Vec<Value>,
+}
+
+impl WireLog {
+    fn issued(&mut self, r: &Value) {
+        let (Some(req), Some(kind)) = (r["req"].as_u64(), r["kind"].as_str()) else {
+            return;
+        };
+        let line = json!({"op": kind, "wire": "replicache", "invoke": self.tick,
+                          "request": r["body"]});
+        self.open.insert(req, line);
+    }
+
+    /// The user the server serves a request as (the installation's login, which the client
+    /// does not send).
+    fn served_as(&mut self, req: u64, user: Option<u8>) {
+        if let Some(line) = self.open.get_mut(&req) {
+            line["user"] = json!(user.map(|u| format!("u{u}")));
+        }
+    }
+
+    /// Every line, requests never answered included (they never completed).
+    fn close(&mut self) -> Vec<Value> {
+        let open: Vec<u64> = self.open.keys().copied().collect();
+        for req in open {
+            self.answered(req, None);
+        }
+        std::mem::take(&mut self.lines)
+    }
+
+    fn answered(&mut self, req: u64, response: Option<Value>) {
+        if let Some(mut line) = self.open.remove(&req) {
+            if let Some(r) = response {
+                line["complete"] = json!(self.tick);
+                line["response"] = r;
+                // The model's server refuses a signed-out push whole: an HTTP 401, though the
+                // runner hands the client its empty push response all the same.
+                if self.refuse_signed_out && line["op"] == "push" && line["user"].is_null() {
+                    line["status"] = json!(401);
+                }
+            }
+            self.lines.push(line);
+        }
+    }
 }
 
 fn open_options() -> Value {
@@ -741,6 +826,8 @@ impl Runner {
         let version = v["replicache"].as_str().unwrap_or("?").to_string();
         let world = World::init(&setup);
         let numbering = Numbering::start(&world);
+        let refuse_signed_out =
+            setup.protocol.signed_out_push == plasma_model::SignedOutPush::Refuse;
         Ok(Runner {
             setup,
             world,
@@ -753,6 +840,10 @@ impl Runner {
             issued: Vec::new(),
             taken: Vec::new(),
             last_text: String::new(),
+            wire: WireLog {
+                refuse_signed_out,
+                ..WireLog::default()
+            },
         })
     }
 
@@ -767,7 +858,11 @@ impl Runner {
             Ok(r) => r,
             Err(e) => return Err(diverge(e, cmd, Value::Null)),
         };
+        self.wire.tick += 1;
         if let Some(p) = reply["pending"].as_array() {
+            for r in p {
+                self.wire.issued(r);
+            }
             self.issued.extend(p.iter().cloned());
         }
         if let Some(events) = reply["events"].as_array() {
@@ -1015,6 +1110,7 @@ impl Runner {
                 Msg::PushResp { tab, .. } => {
                     let req = self.req(number, m)?;
                     self.cmd(json!({"cmd": "respond", "req": req, "response": {}}))?;
+                    self.wire.answered(req, Some(json!({})));
                     // A push reply changes nothing the client keeps (a queued push may go out).
                     let _ = tab;
                     Ok(None)
@@ -1023,12 +1119,14 @@ impl Runner {
                     let req = self.req(number, m)?;
                     let response = self.pull_response(m);
                     self.cmd(json!({"cmd": "respond", "req": req, "response": response}))?;
+                    self.wire.answered(req, Some(response));
                     Ok(Some(*tab))
                 }
             },
             Action::Drop(m) => {
                 let req = self.req(number, m)?;
                 self.cmd(json!({"cmd": "respond", "req": req, "fail": "dropped by the network"}))?;
+                self.wire.answered(req, None);
                 Ok(None)
             }
             Action::ResetLocalState { .. } | Action::Duplicate(_) => Err(Stop::Skip(format!(
@@ -1106,6 +1204,9 @@ impl Runner {
                     self.compare_request(&m, &r)?;
                     if let Some(req) = r["req"].as_u64() {
                         self.req_of.insert(n, req);
+                        if let Msg::PushReq { user, .. } | Msg::PullReq { user, .. } = &m {
+                            self.wire.served_as(req, *user);
+                        }
                     }
                 }
             }

@@ -23,6 +23,7 @@
 
 use super::postgres::Cluster;
 use super::{load_traces, Adapter, Outcome, TraceResult};
+use crate::history::record::Recorder;
 use crate::trace::Trace;
 use plasma_model::auth::{self, Table};
 use plasma_model::{
@@ -75,6 +76,8 @@ pub struct Options {
     pub protocol: Protocol,
     /// The model's server: hardened, or with this server-side mutant.
     pub mutant: Option<Mutant>,
+    /// Record every push and every read of the tables as a history ([`Report::history`]).
+    pub record: bool,
 }
 
 /// Checks node, the adapter's dependencies and Postgres; the message says what to do.
@@ -113,6 +116,14 @@ fn group_name(g: u8) -> String {
 
 fn client_name(c: u8) -> String {
     format!("c{c}")
+}
+
+/// The rows' owners of a configuration, as a history's `owners` (private rows only).
+pub fn history_owners(config: &Config) -> Value {
+    let owners: serde_json::Map<String, Value> = (0..config.total_rows())
+        .filter_map(|r| auth::owner(config, r).map(|u| (format!("r{r}"), json!(format!("u{u}")))))
+        .collect();
+    Value::Object(owners)
 }
 
 /// The `reset` command: each row's table and owner.
@@ -181,9 +192,13 @@ fn expected_response(
     json!({ "results": results })
 }
 
-/// The endpoint's response with what the model does not predict (Zero's messages) left out.
+/// The endpoint's response with what the model does not predict (Zero's messages, and the raw
+/// wire traffic recorded) left out.
 fn comparable_response(real: &Value) -> Value {
     let mut r = real.clone();
+    if let Some(o) = r.as_object_mut() {
+        o.remove("raw");
+    }
     if let Some(results) = r.get_mut("results").and_then(Value::as_array_mut) {
         for x in results {
             if let Some(o) = x.as_object_mut() {
@@ -219,6 +234,37 @@ fn sorted(mut list: Vec<Value>) -> Value {
     Value::Array(list)
 }
 
+/// Where the endpoint's tables differ from the model's server: what, the model's, the real.
+fn state_differs(
+    config: &Config,
+    shadow: &Server,
+    denied: &[Value],
+    state: &Value,
+) -> Option<(String, Value, Value)> {
+    let (want_clients, want_rows) = expected_state(config, shadow);
+    let got_clients = sorted(state["clients"].as_array().cloned().unwrap_or_default());
+    if got_clients != want_clients {
+        return Some((
+            "last_mutation_id per (clientGroupID, clientID) differs".into(),
+            want_clients,
+            got_clients,
+        ));
+    }
+    if state["rows"] != want_rows {
+        return Some(("the rows differ".into(), want_rows, state["rows"].clone()));
+    }
+    let want_denied = sorted(denied.to_vec());
+    let got_denied = sorted(state["errors"].as_array().cloned().unwrap_or_default());
+    if got_denied != want_denied {
+        return Some((
+            "the mutations processed with no effect (an error result) differ".into(),
+            want_denied,
+            got_denied,
+        ));
+    }
+    None
+}
+
 /// One trace's pushes against the endpoint.
 fn run_trace(
     adapter: &mut Adapter,
@@ -227,8 +273,12 @@ fn run_trace(
     actions: &[Action],
     protocol: &Protocol,
     mutant: Option<Mutant>,
+    mut record: Option<&mut Recorder>,
 ) -> Result<TraceResult, String> {
     let config = &setup.config;
+    if let Some(rec) = record.as_deref_mut() {
+        rec.clear_with(history_owners(config));
+    }
     let server_setup = Setup::mutated(config.clone(), protocol.clone(), mutant);
     let reply = adapter.send(reset_command(config, "read committed", "atomic", false))?;
     if reply.get("ok") != Some(&Value::Bool(true)) {
@@ -277,7 +327,11 @@ fn run_trace(
             *user,
             mutations,
         );
-        let real = adapter.send(push_command(config, *group, *user, mutations))?;
+        let mut command = push_command(config, *group, *user, mutations);
+        if record.is_some() {
+            command["record"] = json!(true);
+        }
+        let real = adapter.send(command)?;
         if let Some(e) = real.get("error") {
             return Err(format!("the server adapter failed on a push: {e}"));
         }
@@ -299,31 +353,13 @@ fn run_trace(
         if comparable_response(&real) != expected {
             return Ok(diverged("the push response differs".into(), expected, real));
         }
-        let state = adapter.send(json!({"cmd": "state"}))?;
-        let (want_clients, want_rows) = expected_state(config, &shadow);
-        let got_clients = sorted(state["clients"].as_array().cloned().unwrap_or_default());
-        if got_clients != want_clients {
-            return Ok(diverged(
-                "last_mutation_id per (clientGroupID, clientID) differs".into(),
-                want_clients,
-                got_clients,
-            ));
+        let state = adapter.send(json!({"cmd": "state", "record": record.is_some()}))?;
+        if let Some(rec) = record.as_deref_mut() {
+            rec.zero_push(&real["raw"], *user);
+            rec.state_read(&state, &[group_name(*group)]);
         }
-        if state["rows"] != want_rows {
-            return Ok(diverged(
-                "the rows differ".into(),
-                want_rows,
-                state["rows"].clone(),
-            ));
-        }
-        let want_denied = sorted(denied.clone());
-        let got_denied = sorted(state["errors"].as_array().cloned().unwrap_or_default());
-        if got_denied != want_denied {
-            return Ok(diverged(
-                "the mutations processed with no effect (an error result) differ".into(),
-                want_denied,
-                got_denied,
-            ));
+        if let Some((what, model, real)) = state_differs(config, &shadow, &denied, &state) {
+            return Ok(diverged(what, model, real));
         }
     }
     let notes = if deliveries == 0 {
@@ -356,6 +392,9 @@ pub struct Report {
     pub pushes: usize,
     pub results: Vec<TraceResult>,
     pub rerun: String,
+    /// With [`Options::record`]: every push and read of the tables, as a history.
+    #[serde(skip)]
+    pub history: Option<String>,
 }
 
 impl Report {
@@ -447,6 +486,11 @@ pub fn run(opts: &Options, mut on_trace: impl FnMut(&TraceResult)) -> Result<Rep
     let (cluster, mut adapter, zero) = start(&opts.node, &opts.adapter_dir)?;
     let mut results = Vec::new();
     let mut pushes = 0;
+    let mut recorder = opts.record.then(|| {
+        let mut r = Recorder::new(opts.seed);
+        r.header(json!({}));
+        r
+    });
     for (name, setup, actions) in &jobs {
         pushes += actions
             .iter()
@@ -459,6 +503,7 @@ pub fn run(opts: &Options, mut on_trace: impl FnMut(&TraceResult)) -> Result<Rep
             actions,
             &opts.protocol,
             opts.mutant,
+            recorder.as_mut(),
         )
         .map_err(|e| format!("{name}: {e}\n{}", cluster.log()))?;
         on_trace(&r);
@@ -508,6 +553,7 @@ pub fn run(opts: &Options, mut on_trace: impl FnMut(&TraceResult)) -> Result<Rep
         pushes,
         results,
         rerun,
+        history: recorder.map(Recorder::finish),
     })
 }
 
