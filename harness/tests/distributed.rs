@@ -1,5 +1,6 @@
 //! The timely engine against the native BFS: one process with two workers, and three processes
-//! of one worker on loopback, give the same unique counts, verdicts and counterexample lengths;
+//! of one worker on loopback, give the same unique counts, verdicts and counterexamples as the
+//! native BFS on one thread;
 //! a killed process makes the others exit 3 at once, and a frozen one after --peer-timeout.
 
 use serde_json::Value;
@@ -15,7 +16,7 @@ fn outcome(report: &Value) -> Value {
         .cloned()
         .unwrap_or_default()
         .iter()
-        .map(|p| serde_json::json!([p["name"], p["status"], p["steps"]]))
+        .map(|p| serde_json::json!([p["name"], p["status"], p["steps"], p["trace"]]))
         .collect();
     serde_json::json!({
         "unique": report["unique_states"],
@@ -251,4 +252,30 @@ fn a_killed_timely_run_resumes_from_its_workers_checkpoints() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("workers"));
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// On every mutant and documented flaw, the timely engine on three workers gives the very
+/// counterexample the native BFS gives on one thread (the least of the shortest paths), and
+/// stops at the same level.
+#[test]
+fn counterexamples_equal_the_native_bfs_on_one_thread() {
+    use plasma_check::hunt;
+    use plasma_check::search::check::Engine;
+    for target in hunt::targets() {
+        let reference = hunt::hunt_with(&target, Engine::Native, 1);
+        assert!(reference.caught_by.is_some(), "{}", target.name);
+        let timely = hunt::hunt_with(&target, Engine::Timely, 3);
+        assert_eq!(timely.caught_by, reference.caught_by, "{}", target.name);
+        assert_eq!(timely.steps, reference.steps, "{}", target.name);
+        assert_eq!(
+            timely.path, reference.path,
+            "{}: the same path",
+            target.name
+        );
+        assert_eq!(
+            timely.unique_states, reference.unique_states,
+            "{}: stopped at the same level",
+            target.name
+        );
+    }
 }

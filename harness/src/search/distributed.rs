@@ -151,6 +151,11 @@ pub fn run(
     let symmetry = opts.symmetry;
     let show = opts.progress && cluster.process == 0;
     let expect_states = opts.expect_states;
+    let ends = props
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| crate::search::check::ends_run(opts, p))
+        .fold(0u64, |m, (i, _)| m | 1 << i);
     if props.len() > 64 {
         return Err(Failure::BadInput(format!(
             "the timely engine checks at most 64 properties at once, not {}: choose with --properties",
@@ -163,6 +168,7 @@ pub fn run(
     let plan = Arc::new(Plan {
         setup: setup.clone(),
         props: props.clone(),
+        ends,
         symmetry,
         show,
         bar: if show {
@@ -406,6 +412,10 @@ fn report(
     traced: &[trace::Traced],
 ) -> Report {
     let (mut unique, mut generated, mut depth) = (0u64, 1u64, 0u32);
+    let stop_reason = summaries
+        .iter()
+        .any(|s| s.stopped)
+        .then(|| "stopped at the first violation".to_string());
     let mut coverage = Coverage::default();
     for s in summaries {
         coverage.merge(&s.coverage);
@@ -429,13 +439,13 @@ fn report(
             });
             let path = numbers.map(|n| crate::search::checkpoint::actions_of(setup, &n));
             let trace = path.as_ref().map(|a| replayed_steps(setup, a));
-            PropertyReport::of(prop, true, path, trace)
+            PropertyReport::of(prop, stop_reason.is_none(), path, trace)
         })
         .collect();
     let search = SearchCounts {
         engine: crate::search::check::Engine::Timely,
         threads: summaries.len(),
-        stop_reason: None,
+        stop_reason,
         states: generated as usize,
         unique_states: unique as usize,
         max_depth: depth as usize,

@@ -55,12 +55,18 @@ pub struct Summary {
     pub coverage: Coverage,
     /// Levels expanded (the run's depth, as the native BFS counts it).
     pub depth: u32,
+    /// The run stopped at a property whose discovery ends it (`--stop-at`, stopping at the
+    /// first violation).
+    #[serde(default)]
+    pub stopped: bool,
 }
 
 /// What every worker of a process is given.
 pub struct Plan {
     pub setup: Setup,
     pub props: Vec<&'static Property>,
+    /// The properties whose discovery ends the run (bit per property).
+    pub ends: u64,
     pub symmetry: bool,
     /// Worker 0 of process 0 prints progress.
     pub show: bool,
@@ -521,6 +527,12 @@ impl Search {
             .collect();
         if self.totals[level as usize] == 0 {
             self.summary.depth = level;
+            return false;
+        }
+        if decided & self.plan.ends != 0 {
+            // As the native BFS: the levels up to this one were expanded.
+            self.summary.depth = level;
+            self.summary.stopped = true;
             return false;
         }
         if first.is_none_or(|(_, resumed)| !resumed) {
