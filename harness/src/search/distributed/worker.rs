@@ -31,7 +31,7 @@ use plasma_model::encode::{Decoder, Segment, SEGMENTS};
 use plasma_model::{ActionKind, Enabled, Setup, Source, World};
 use plasma_properties::Property;
 use serde::{Deserialize, Serialize};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
@@ -92,25 +92,100 @@ pub fn owner(fp: u64, peers: usize) -> usize {
     ((mixed * peers as u64) >> 32) as usize
 }
 
-/// A fingerprint is a hash already: the level map hashes it no further.
+/// Fingerprint to entry, for the states of the level being received: open addressing with
+/// linear probing, each slot stamped with the level it belongs to (a new level empties the
+/// map without touching it), and a slot can be prefetched ahead of its lookup.
 #[derive(Default)]
-pub struct Unhashed(u64);
+struct LevelMap {
+    /// (fingerprint, entry, level stamp); a slot of another stamp is empty.
+    slots: Vec<(u64, u32, u32)>,
+    len: usize,
+    stamp: u32,
+}
 
-impl std::hash::Hasher for Unhashed {
-    fn finish(&self) -> u64 {
-        self.0
-    }
-    fn write(&mut self, bytes: &[u8]) {
-        for &b in bytes {
-            self.0 = (self.0 << 8) | u64::from(b);
+impl LevelMap {
+    /// Empties the map for a level.
+    fn clear(&mut self) {
+        self.stamp = self.stamp.wrapping_add(1);
+        self.len = 0;
+        if self.stamp == 0 {
+            self.slots.iter_mut().for_each(|s| *s = (0, 0, 0));
+            self.stamp = 1;
         }
     }
-    fn write_u64(&mut self, v: u64) {
-        self.0 = v;
+
+    #[inline]
+    fn slot(&self, fp: u64) -> usize {
+        ((u128::from(fp) * self.slots.len() as u128) >> 64) as usize
+    }
+
+    #[inline]
+    fn prefetch(&self, fp: u64) {
+        if !self.slots.is_empty() {
+            prefetch(&self.slots[self.slot(fp)] as *const _ as *const u8);
+        }
+    }
+
+    #[inline]
+    fn get(&self, fp: u64) -> Option<u32> {
+        if self.slots.is_empty() {
+            return None;
+        }
+        let mut i = self.slot(fp);
+        loop {
+            let (f, e, stamp) = self.slots[i];
+            if stamp != self.stamp {
+                return None;
+            }
+            if f == fp {
+                return Some(e);
+            }
+            i = if i + 1 == self.slots.len() { 0 } else { i + 1 };
+        }
+    }
+
+    /// Adds `fp` (not in the map) for entry `e`.
+    fn insert(&mut self, fp: u64, e: u32) {
+        if (self.len + 1) * 2 > self.slots.len() {
+            self.grow();
+        }
+        let mut i = self.slot(fp);
+        while self.slots[i].2 == self.stamp {
+            i = if i + 1 == self.slots.len() { 0 } else { i + 1 };
+        }
+        self.slots[i] = (fp, e, self.stamp);
+        self.len += 1;
+    }
+
+    fn grow(&mut self) {
+        let stamp = self.stamp;
+        let old = std::mem::replace(
+            &mut self.slots,
+            vec![(0, 0, 0); (self.len * 4).max(1 << 12)],
+        );
+        self.stamp = 1;
+        self.len = 0;
+        for (fp, e, s) in old {
+            if s == stamp {
+                self.insert(fp, e);
+            }
+        }
     }
 }
 
-type FpMap = HashMap<u64, u32, std::hash::BuildHasherDefault<Unhashed>>;
+/// Asks the CPU to bring the cache line at `p` in.
+#[inline]
+fn prefetch(p: *const u8) {
+    #[cfg(target_arch = "x86_64")]
+    // SAFETY: a prefetch neither reads nor writes memory as far as the program can tell, and
+    // the callers pass addresses inside their own allocations.
+    unsafe {
+        use std::arch::x86_64::{_mm_prefetch, _MM_HINT_T0};
+        _mm_prefetch::<_MM_HINT_T0>(p.cast());
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = p;
+}
 
 /// Scratch space of the expansion, kept across states.
 struct Scratch {
@@ -138,7 +213,7 @@ pub struct Search {
     next: Level,
     /// Fingerprint to entry of `next`, for the successors peers send; the first `mapped`
     /// entries are in it.
-    map: FpMap,
+    map: LevelMap,
     mapped: usize,
     /// Per level, the parent link of each state this worker owns, in rank order.
     pub links: Vec<Vec<u64>>,
@@ -151,6 +226,7 @@ pub struct Search {
     /// The fingerprints this worker stored or sent last: one found here is stored already,
     /// or on its way to its owner with a key no larger.
     recent: Recent,
+    sent: Sent,
     outbox: Vec<Vec<u8>>,
     /// Messages that arrived, with their times, until their phase.
     stash: Vec<(u32, Msg)>,
@@ -187,7 +263,7 @@ impl Search {
             visited,
             current: Level::default(),
             next: Level::default(),
-            map: FpMap::default(),
+            map: LevelMap::default(),
             mapped: 0,
             links: Vec::new(),
             totals: vec![1],
@@ -199,6 +275,7 @@ impl Search {
                 ..Summary::default()
             },
             recent: Recent::default(),
+            sent: Sent::new(if peers > 1 { SENT } else { 1 })?,
             outbox: vec![Vec::new(); peers],
             stash: Vec::new(),
             bounds: Vec::new(),
@@ -356,7 +433,19 @@ impl Search {
                     .insert(self.next.entries[self.mapped].fp, self.mapped as u32);
                 self.mapped += 1;
             }
+            // The table slots of the edges a few ahead are prefetched: each lookup is a cache
+            // miss in a table of megabytes.
+            const AHEAD: usize = 8;
+            let mut ahead = wire::edges(&batch.0);
+            for e in ahead.by_ref().take(AHEAD) {
+                self.map.prefetch(e.fp);
+                self.visited.prefetch(e.fp);
+            }
             for e in wire::edges(&batch.0) {
+                if let Some(a) = ahead.next() {
+                    self.map.prefetch(a.fp);
+                    self.visited.prefetch(a.fp);
+                }
                 self.take(m.from as usize, &e);
             }
         }
@@ -374,7 +463,7 @@ impl Search {
             len: 0,
             kind: e.kind,
         };
-        if let Some(&i) = self.map.get(&e.fp) {
+        if let Some(i) = self.map.get(e.fp) {
             if e.key < self.next.entries[i as usize].key {
                 self.next.replace(i as usize, entry, e.record);
             }
@@ -392,10 +481,20 @@ impl Search {
     /// Level `level` is in: its states sorted by key, counted, their links and discoveries
     /// noted.
     fn settle(&mut self, level: u32) {
-        let entries = &mut self.next.entries;
-        if !entries.is_sorted_by_key(|e| e.key) {
-            entries.sort_unstable_by_key(|e| e.key);
+        self.map.clear();
+        if !self.next.entries.is_sorted_by_key(|e| e.key) {
+            // Keys and places sorted, then the entries gathered in that order: cheaper than
+            // moving whole entries around while sorting.
+            let mut order: Vec<(u64, u32)> = (self.next.entries.iter())
+                .enumerate()
+                .map(|(i, e)| (e.key, i as u32))
+                .collect();
+            order.sort_unstable();
+            let old = &self.next.entries;
+            let sorted = order.iter().map(|&(_, i)| old[i as usize]).collect();
+            self.next.entries = sorted;
         }
+        let entries = &self.next.entries;
         let s = &mut self.summary;
         for (pos, e) in entries.iter().enumerate() {
             if let Some(&k) = ActionKind::ALL.get(usize::from(e.kind)) {
@@ -414,7 +513,6 @@ impl Search {
         s.unique += n;
         s.sizes.insert(level, n);
         self.links.push(entries.iter().map(|e| e.link).collect());
-        self.map.clear();
         self.mapped = 0;
     }
 
@@ -559,28 +657,31 @@ impl Search {
     }
 }
 
-/// The rank of each key among all of them, list by list (keys are distinct: a parent and an
-/// action reach one state).
+/// The rank of each key among all of them, list by list: the lists are ascending, and are
+/// merged (keys are distinct: a parent and an action reach one state).
 fn rank_keys(lists: &[Vec<u64>]) -> Vec<Vec<u64>> {
-    if lists.iter().filter(|l| !l.is_empty()).count() <= 1 {
-        return lists
-            .iter()
-            .map(|l| (0..l.len() as u64).collect())
-            .collect();
-    }
-    let mut all: Vec<(u64, u32, u32)> = lists
+    use std::cmp::Reverse;
+    let mut out: Vec<Vec<u64>> = lists.iter().map(|l| Vec::with_capacity(l.len())).collect();
+    let mut heads: std::collections::BinaryHeap<Reverse<(u64, usize)>> = lists
         .iter()
         .enumerate()
-        .flat_map(|(a, l)| {
-            l.iter()
-                .enumerate()
-                .map(move |(p, &k)| (k, a as u32, p as u32))
-        })
+        .filter_map(|(a, l)| l.first().map(|&k| Reverse((k, a))))
         .collect();
-    all.sort_unstable();
-    let mut out: Vec<Vec<u64>> = lists.iter().map(|l| vec![0; l.len()]).collect();
-    for (r, &(_, a, p)) in all.iter().enumerate() {
-        out[a as usize][p as usize] = r as u64;
+    let mut rank = 0;
+    while let Some(Reverse((_, a))) = heads.pop() {
+        out[a].push(rank);
+        rank += 1;
+        let l = &lists[a];
+        // The list's run of keys below every other list's head takes consecutive ranks.
+        let bound = heads.peek().map_or(u64::MAX, |Reverse((k, _))| *k);
+        while let Some(&k) = l.get(out[a].len()) {
+            if k > bound {
+                heads.push(Reverse((k, a)));
+                break;
+            }
+            out[a].push(rank);
+            rank += 1;
+        }
     }
     out
 }
@@ -591,6 +692,8 @@ impl Search {
     fn expand(&mut self, send: &mut dyn FnMut(Msg)) {
         let level = std::mem::take(&mut self.current);
         self.next.clear();
+        self.map.clear();
+        self.mapped = 0;
         let stored = if self.plan.symmetry { STORED_HASHES } else { 0 };
         let mut decoder = std::mem::take(&mut self.decoder);
         let mut cov = Coverage::default();
@@ -657,6 +760,8 @@ impl Search {
             let to = owner(fp, self.peers);
             if to == self.index {
                 self.visited.prefetch(fp);
+            } else {
+                self.sent.prefetch(fp);
             }
             s.fps.push(fp);
             s.owners.push(to);
@@ -681,10 +786,15 @@ impl Search {
             let fp = s.fps[k];
             let kind = s.actions[k].kind();
             cov.enable(kind);
-            if self.recent.seen(fp) {
+            let to = s.owners[k];
+            let seen = if to == self.index {
+                self.recent.seen(fp)
+            } else {
+                self.sent.seen(fp)
+            };
+            if seen {
                 continue;
             }
-            let to = s.owners[k];
             if to == self.index && !self.visited.insert(fp) {
                 continue;
             }
@@ -759,6 +869,61 @@ impl Search {
             from: self.index as u32,
             body: Body::Edges(wire::Bytes(batch)),
         });
+    }
+}
+
+/// Entries of [`Sent`].
+const SENT: usize = 1 << 20;
+
+/// The fingerprints of other workers' states this worker sent last, by their low bits (a
+/// direct-mapped cache, like [`Recent`] but larger): one found here was sent before, at this
+/// level with a key no larger (states are expanded in rank order) or at an earlier level, and
+/// is stored at its owner or on its way there.
+pub struct Sent {
+    /// Zeroed memory in huge pages where the kernel has them: with 4 KiB pages nearly every
+    /// lookup in these megabytes would also miss the TLB.
+    map: memmap2::MmapMut,
+    len: usize,
+}
+
+impl Sent {
+    fn new(len: usize) -> std::io::Result<Sent> {
+        let map = memmap2::MmapOptions::new().len(len * 8).map_anon()?;
+        #[cfg(target_os = "linux")]
+        let _ = map.advise(memmap2::Advice::HugePage);
+        Ok(Sent { map, len })
+    }
+
+    fn slots(&mut self) -> &mut [u64] {
+        // SAFETY: the mapping is page-aligned, `len` u64s long, zeroed by the kernel (0 is a
+        // valid u64) and borrowed mutably with `self`.
+        unsafe { std::slice::from_raw_parts_mut(self.map.as_mut_ptr().cast::<u64>(), self.len) }
+    }
+
+    #[inline]
+    fn slot(&self, fp: u64) -> usize {
+        (fp >> 8) as usize & (self.len - 1)
+    }
+
+    /// Asks the CPU to bring `fp`'s entry into the cache, ahead of [`Sent::seen`]: the
+    /// entries are megabytes, and a successor's lookup would otherwise wait for memory.
+    #[inline]
+    fn prefetch(&self, fp: u64) {
+        let i = self.slot(fp.max(1));
+        prefetch(self.map[i * 8..].as_ptr());
+    }
+
+    /// Whether `fp` is here; puts it here if not.
+    #[inline]
+    fn seen(&mut self, fp: u64) -> bool {
+        let fp = fp.max(1);
+        let i = self.slot(fp);
+        let slot = &mut self.slots()[i];
+        if *slot == fp {
+            return true;
+        }
+        *slot = fp;
+        false
     }
 }
 
