@@ -144,10 +144,17 @@ impl LevelMap {
         }
     }
 
+    /// Room for `n` entries in all without growing.
+    fn reserve(&mut self, n: usize) {
+        if n * 2 > self.slots.len() {
+            self.grow((n * 4).max(1 << 12));
+        }
+    }
+
     /// Adds `fp` (not in the map) for entry `e`.
     fn insert(&mut self, fp: u64, e: u32) {
         if (self.len + 1) * 2 > self.slots.len() {
-            self.grow();
+            self.grow((self.len * 4).max(1 << 12));
         }
         let mut i = self.slot(fp);
         while self.slots[i].2 == self.stamp {
@@ -157,12 +164,9 @@ impl LevelMap {
         self.len += 1;
     }
 
-    fn grow(&mut self) {
+    fn grow(&mut self, slots: usize) {
         let stamp = self.stamp;
-        let old = std::mem::replace(
-            &mut self.slots,
-            vec![(0, 0, 0); (self.len * 4).max(1 << 12)],
-        );
+        let old = std::mem::replace(&mut self.slots, vec![(0, 0, 0); slots]);
         self.stamp = 1;
         self.len = 0;
         for (fp, e, s) in old {
@@ -428,11 +432,7 @@ impl Search {
                 continue;
             };
             self.beat();
-            while self.mapped < self.next.entries.len() {
-                self.map
-                    .insert(self.next.entries[self.mapped].fp, self.mapped as u32);
-                self.mapped += 1;
-            }
+            self.map_own();
             // The table slots of the edges a few ahead are prefetched: each lookup is a cache
             // miss in a table of megabytes.
             const AHEAD: usize = 8;
@@ -449,6 +449,21 @@ impl Search {
                 self.take(m.from as usize, &e);
             }
         }
+    }
+
+    /// Puts the states of `next` not in the level map yet (those this worker found itself)
+    /// in it, the slots of the ones a few ahead prefetched.
+    fn map_own(&mut self) {
+        let n = self.next.entries.len();
+        self.map.reserve(n);
+        const AHEAD: usize = 8;
+        for i in self.mapped..n {
+            if let Some(e) = self.next.entries.get(i + AHEAD) {
+                self.map.prefetch(e.fp);
+            }
+            self.map.insert(self.next.entries[i].fp, i as u32);
+        }
+        self.mapped = n;
     }
 
     /// A successor a peer sent.
@@ -489,7 +504,9 @@ impl Search {
                 .enumerate()
                 .map(|(i, e)| (e.key, i as u32))
                 .collect();
-            order.sort_unstable();
+            // A stable sort merges the runs the level arrives in (this worker's own states,
+            // then each peer's, each ascending) instead of sorting from scratch.
+            order.sort();
             let old = &self.next.entries;
             let sorted = order.iter().map(|&(_, i)| old[i as usize]).collect();
             self.next.entries = sorted;
