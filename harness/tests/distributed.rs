@@ -279,3 +279,21 @@ fn counterexamples_equal_the_native_bfs_on_one_thread() {
         );
     }
 }
+
+/// A table sized up front (`expect_states`, each worker its share) stores the same states.
+#[test]
+fn workers_sized_for_the_expected_states_store_the_same_states() {
+    use plasma_check::presets::preset;
+    use plasma_check::search::check::{self, CheckOptions, Engine, Strategy};
+    let setup = plasma_model::Setup::hardened(preset("tiny").expect("preset"));
+    let opts = CheckOptions {
+        strategy: Strategy::Bfs,
+        threads: 2,
+        engine: Engine::Timely,
+        expect_states: Some(400_000),
+        ..CheckOptions::default()
+    };
+    let r = check::run(&setup, &opts);
+    assert!(r.verified, "{:?}", r.stop_reason);
+    assert_eq!(r.unique_states, 372_210);
+}

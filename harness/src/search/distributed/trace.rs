@@ -1,6 +1,6 @@
 //! Counterexamples rebuilt from the parent links: a query starts at the worker that holds a
 //! witness and walks back through the owners (each adds the action that reached the state it
-//! holds and passes the query to the parent's owner) to the initial state at worker 0.
+//! holds and passes the query to the parent's owner) to the initial state, and on to worker 0.
 
 use super::level::unlink;
 use super::worker::Search;
@@ -37,6 +37,7 @@ pub fn dataflow(
     done: Rc<RefCell<Vec<Traced>>>,
 ) -> InputHandle<u32, timely::container::CapacityContainerBuilder<Vec<Query>>> {
     let mut input = InputHandle::new();
+    let index = worker.index();
     worker.dataflow::<u32, _, _>(|scope| {
         let (handle, looped) = scope.feedback(1u32);
         scope
@@ -50,9 +51,15 @@ pub fn dataflow(
                         input.for_each(|cap, data| {
                             let mut session = output.session(&cap);
                             for mut q in data.drain(..) {
-                                if q.level == 0 {
+                                if q.level == 0 && index == 0 {
                                     q.actions.reverse();
                                     done.borrow_mut().push((q.origin, q.prop, q.actions));
+                                    continue;
+                                }
+                                if q.level == 0 {
+                                    // The initial state's owner passes the walk on to worker 0.
+                                    q.to = 0;
+                                    session.give(q);
                                     continue;
                                 }
                                 let l =

@@ -83,14 +83,23 @@ pub struct Plan {
     pub start: Instant,
 }
 
-/// The worker that owns fingerprint `fp` among `peers`: its bits mixed, so that neither the
-/// visited table's slot (the top bits) nor the recent filter's entry (the low bits) of a
-/// worker's fingerprints is skewed.
+/// The worker that owns the state whose segment hashes (of its representative, under
+/// symmetry) are `hashes`, among `peers`: a hash of its history segment, which most actions
+/// leave alone, so that most successors belong to their parent's owner and never travel. On
+/// `small` with two workers, 2% of the successors go to the other worker (by the whole
+/// fingerprint: 20%), and the workers own 50.5% and 49.5% of the states (by the server
+/// segment: 1%, but 64% and 36%). The bits are mixed, so that neither the visited table's slot
+/// (the fingerprint's top bits) nor the filters' entries (its low bits) of a worker's states
+/// are skewed.
 #[inline]
-pub fn owner(fp: u64, peers: usize) -> usize {
-    let mixed = fp.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32;
+pub fn owner(hashes: &SegmentHashes, peers: usize) -> usize {
+    let h = hashes[PARTITION];
+    let mixed = h.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 32;
     ((mixed * peers as u64) >> 32) as usize
 }
+
+/// The segment whose hash [`owner`] partitions the states by.
+const PARTITION: usize = Segment::History as usize;
 
 /// Fingerprint to entry, for the states of the level being received: open addressing with
 /// linear probing, each slot stamped with the level it belongs to (a new level empties the
@@ -309,19 +318,22 @@ impl Search {
         };
         match resumed {
             Some((meta, share)) => s.resume(meta, share),
-            None if index == 0 => s.initial(),
-            None => s.links.push(Vec::new()),
+            None => s.initial(),
         }
         Ok(s)
     }
 
-    /// Level 0: the initial state, at worker 0.
+    /// Level 0: the initial state, at the worker that owns it.
     fn initial(&mut self) {
         let plan = Arc::clone(&self.plan);
         let init = World::init(&plan.setup);
         let mut record = init.encode();
         let mut hashes = [0; SEGMENTS];
         let fp = self.scratch.key.of_segments(&init, &mut hashes);
+        if owner(&hashes, self.peers) != self.index {
+            self.links.push(Vec::new());
+            return;
+        }
         if plan.symmetry {
             Fingerprinter::store_hashes(&hashes, &mut record);
         }
@@ -774,7 +786,7 @@ impl Search {
             if self.plan.symmetry {
                 s.hashes.push(s.child);
             }
-            let to = owner(fp, self.peers);
+            let to = owner(&s.child, self.peers);
             if to == self.index {
                 self.visited.prefetch(fp);
             } else {
@@ -959,12 +971,46 @@ mod tests {
     fn owners_spread_evenly() {
         let mut counts = [0usize; 3];
         for i in 0..30_000u64 {
-            counts[owner(i.wrapping_mul(0xbf58_476d_1ce4_e5b9), 3)] += 1;
+            let mut hashes = [0; SEGMENTS];
+            hashes[PARTITION] = i.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            counts[owner(&hashes, 3)] += 1;
         }
         assert!(
             counts.iter().all(|&c| (9_000..11_000).contains(&c)),
             "{counts:?}"
         );
-        assert_eq!(owner(u64::MAX, 1), 0);
+        assert_eq!(owner(&[u64::MAX; SEGMENTS], 1), 0);
+    }
+
+    #[test]
+    fn the_level_map_forgets_a_level_and_keeps_entries_across_growth() {
+        let mut m = LevelMap::default();
+        m.clear();
+        let fps: Vec<u64> = (1..20_000u64)
+            .map(|i| i.wrapping_mul(0x9e37_79b9_7f4a_7c15))
+            .collect();
+        for (i, &fp) in fps.iter().enumerate() {
+            assert_eq!(m.get(fp), None);
+            m.insert(fp, i as u32);
+        }
+        assert!(fps
+            .iter()
+            .enumerate()
+            .all(|(i, &fp)| m.get(fp) == Some(i as u32)));
+        m.clear();
+        assert!(fps.iter().all(|&fp| m.get(fp).is_none()), "a new level");
+        m.reserve(10);
+        m.insert(fps[3], 7);
+        assert_eq!(m.get(fps[3]), Some(7));
+        assert_eq!(m.get(fps[4]), None);
+    }
+
+    #[test]
+    fn a_sent_fingerprint_is_seen_until_displaced() {
+        let mut sent = Sent::new(1 << 4).unwrap_or_else(|e| panic!("{e}"));
+        assert!(!sent.seen(5 << 8));
+        assert!(sent.seen(5 << 8));
+        assert!(!sent.seen((5 << 8) + (16 << 8)), "the same entry");
+        assert!(!sent.seen(5 << 8), "displaced");
     }
 }
