@@ -2,14 +2,14 @@
 //! (`--threads`) or in several processes and machines (`--processes N --process I
 //! --hostfile FILE`, timely's own cluster configuration).
 //!
-//! Each worker owns the states whose fingerprint maps to it and holds their parent links; a
-//! level is complete before the next one starts, and its states are ranked in the order of
-//! their least paths, so each state keeps the least of its shortest paths and the
-//! counterexamples are the native BFS's with one thread, on any number of workers
-//! ([`worker`] describes a level's three phases). When a level is empty everywhere the
-//! search ends; every worker sends its counts and witnesses to worker 0 (of process 0), the
-//! least witness of each property is walked back through the owners ([`trace`]), and worker 0
-//! reports.
+//! Each worker owns the states that `distributed/worker.rs`'s `owner` maps to it (by a hash of
+//! their history) and holds their parent links; a level is complete before the next one starts,
+//! and its states are ranked in the order of their least paths, so each state keeps the least of
+//! its shortest paths and the counterexamples are the native BFS's with one thread, on any
+//! number of workers (`distributed/worker.rs` describes a level's three phases). When a level
+//! is empty everywhere the search ends; every worker sends its counts and witnesses to worker 0
+//! (of process 0), the least witness of each property is walked back through the owners
+//! (`distributed/trace.rs`), and worker 0 reports.
 
 mod level;
 mod progress;

@@ -1,6 +1,6 @@
-//! One timely worker's share of the search: the states it owns (those whose fingerprint
-//! [`owner`] maps to it), level by level, in three phases a level (timestamps `3L`, `3L + 1`,
-//! `3L + 2` for level `L`):
+//! One timely worker's share of the search: the states it owns (those [`owner`] maps to it by
+//! their history), level by level, in three phases a level (timestamps `3L`, `3L + 1`, `3L + 2`
+//! for level `L`):
 //!
 //! - `3L`, **own**: every successor of level `L - 1` sent to this worker has arrived. The new
 //!   ones (not in the visited set; a state reached by several parents keeps the least key: its
