@@ -1,5 +1,6 @@
 //! The timely engine against the native BFS: one process with two workers, and three processes
-//! of one worker on loopback, give the same unique counts, verdicts and counterexample lengths;
+//! of one worker on loopback, give the same unique counts, verdicts and counterexamples as the
+//! native BFS on one thread;
 //! a killed process makes the others exit 3 at once, and a frozen one after --peer-timeout.
 
 use serde_json::Value;
@@ -15,7 +16,7 @@ fn outcome(report: &Value) -> Value {
         .cloned()
         .unwrap_or_default()
         .iter()
-        .map(|p| serde_json::json!([p["name"], p["status"], p["steps"]]))
+        .map(|p| serde_json::json!([p["name"], p["status"], p["steps"], p["trace"]]))
         .collect();
     serde_json::json!({
         "unique": report["unique_states"],
@@ -251,4 +252,48 @@ fn a_killed_timely_run_resumes_from_its_workers_checkpoints() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("workers"));
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// On every mutant and documented flaw, the timely engine on three workers gives the very
+/// counterexample the native BFS gives on one thread (the least of the shortest paths), and
+/// stops at the same level.
+#[test]
+fn counterexamples_equal_the_native_bfs_on_one_thread() {
+    use plasma_check::hunt;
+    use plasma_check::search::distributed::Cluster;
+    use plasma_check::search::plan::EnginePlan;
+    for target in hunt::targets() {
+        let reference = hunt::hunt_with(&target, EnginePlan::native_bfs(1));
+        assert!(reference.caught_by.is_some(), "{}", target.name);
+        let timely = hunt::hunt_with(&target, EnginePlan::Timely(Cluster::in_process(3)));
+        assert_eq!(timely.caught_by, reference.caught_by, "{}", target.name);
+        assert_eq!(timely.steps, reference.steps, "{}", target.name);
+        assert_eq!(
+            timely.path, reference.path,
+            "{}: the same path",
+            target.name
+        );
+        assert_eq!(
+            timely.unique_states, reference.unique_states,
+            "{}: stopped at the same level",
+            target.name
+        );
+    }
+}
+
+/// A table sized up front (`expect_states`, each worker its share) stores the same states.
+#[test]
+fn workers_sized_for_the_expected_states_store_the_same_states() {
+    use plasma_check::presets::preset;
+    use plasma_check::search::distributed::Cluster;
+    use plasma_check::search::plan::{EnginePlan, Plan};
+    let setup = plasma_model::Setup::hardened(preset("tiny").expect("preset"));
+    let cluster = Cluster {
+        expect_states: Some(400_000),
+        ..Cluster::in_process(2)
+    };
+    let r =
+        plasma_check::search::run(&setup, &Plan::new(EnginePlan::Timely(cluster))).expect("runs");
+    assert!(r.verified, "{:?}", r.stop_reason);
+    assert_eq!(r.unique_states, 372_210);
 }

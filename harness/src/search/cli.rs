@@ -245,9 +245,15 @@ fn plan_of(
     };
     let threads = args.threads.unwrap_or_else(cores);
     let native_bfs = args.engine == Engine::Native && strategy == Strategy::Bfs;
-    if !native_bfs && (args.disk.is_some() || args.expect_states.is_some() || args.exact) {
+    if !native_bfs && (args.disk.is_some() || args.exact) {
         return Err(
-            "--disk, --expect-states and --exact are for the native BFS: drop --engine stateright/timely and --strategy dfs".to_string(),
+            "--disk and --exact are for the native BFS: drop --engine stateright/timely and --strategy dfs".to_string(),
+        );
+    }
+    let timely = args.engine == Engine::Timely;
+    if args.expect_states.is_some() && !(native_bfs || timely) {
+        return Err(
+            "--expect-states is for the native BFS and the timely engine: drop --engine stateright and --strategy dfs".to_string(),
         );
     }
     let engine = match (args.engine, strategy) {
@@ -283,7 +289,6 @@ fn plan_of(
     if symmetry && args.engine == Engine::Stateright && strategy != Strategy::Dfs {
         return Err("--symmetry with --engine stateright needs --strategy dfs (stateright reduces symmetry only depth first)".to_string());
     }
-    let timely = args.engine == Engine::Timely;
     if timely && (args.max_states.is_some() || args.timeout.is_some()) {
         return Err(
             "--max-states and --timeout are not for --engine timely: it runs to completion"
@@ -326,6 +331,7 @@ fn cluster_of(args: &CheckArgs, threads: usize) -> Result<distributed::Cluster, 
         process: args.process,
         addresses,
         peer_timeout: Duration::from_secs(args.peer_timeout),
+        expect_states: args.expect_states,
         heartbeat: Default::default(),
     })
 }

@@ -215,9 +215,6 @@ impl Plan {
             {
                 return invalid("--max-states and --timeout are not for the timely engine: it runs to completion");
             }
-            EnginePlan::Timely(_) if self.limits.stop != Stop::Never => {
-                return invalid("stopping at the first violation is not for the timely engine: it runs to completion (its counterexamples are shortest)");
-            }
             EnginePlan::Stateright { strategy, .. } => {
                 if self.symmetry && *strategy == Strategy::Bfs {
                     return invalid("symmetry with the stateright engine needs depth first: stateright reduces symmetry only in its DFS");
@@ -298,6 +295,8 @@ pub struct Cluster {
     /// Seconds without any progress (a level, or records from a peer) before the run is given
     /// up as NOT VERIFIED: a frozen peer otherwise leaves the others waiting for ever.
     pub peer_timeout: Duration,
+    /// Size each worker's visited table for its share of this many states up front.
+    pub expect_states: Option<usize>,
     /// Beats at each level and each batch of records from a peer. The run itself never gives
     /// up on a silent peer (a frozen peer leaves the workers blocked in timely): the caller
     /// watches [`Heartbeat::idle`] and decides (the CLI ends the process after
@@ -314,6 +313,7 @@ impl Cluster {
             process: 0,
             addresses: Vec::new(),
             peer_timeout: Duration::from_secs(300),
+            expect_states: None,
             heartbeat: Default::default(),
         }
     }
