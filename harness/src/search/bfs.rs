@@ -21,15 +21,14 @@
 use crate::search::checkpoint::{self, Loaded, Meta};
 use crate::search::coverage::Coverage;
 use crate::search::exact::Exact;
-use crate::search::fingerprints::{
-    Fingerprinter, Recent, SegmentHashes, Shared, Spans, STORED_HASHES,
-};
+use crate::search::fingerprints::{Fingerprinter, Recent, Shared, STORED_HASHES};
 use crate::search::levels::{Level, Part, PartWriter};
 use crate::search::plan::{Plan, SearchError};
 use crate::search::report::{Report, Search};
 use crate::search::shell::{progress_line, Shell};
-use plasma_model::encode::{Segment, SEGMENTS};
-use plasma_model::{Action, Enabled, Setup, Source, World};
+use crate::search::successors::Successors;
+use plasma_model::encode::SEGMENTS;
+use plasma_model::{Action, Setup, World};
 use plasma_properties::EVERYTHING;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Mutex, RwLock};
@@ -99,22 +98,9 @@ pub(crate) fn estimate(sizes: &[usize], expanded_per_second: f64) -> Option<(u64
 
 /// A thread's scratch space, kept across the chunks it expands.
 struct Scratch {
-    key: Fingerprinter,
-    actions: Vec<Enabled>,
-    pool: Vec<World>,
-    fps: Vec<u64>,
+    succ: Successors,
     /// The fingerprints this thread looked up last.
     recent: Recent,
-    /// The parent's segment hashes (from its bytes), and room for a successor's.
-    parent: SegmentHashes,
-    child: SegmentHashes,
-    /// The segments each successor changed, encoded end to end, and where each successor's
-    /// are (by action): the encoding of a successor found new is assembled from these and the
-    /// parent's bytes.
-    kept: Vec<u8>,
-    spans: Vec<Spans>,
-    /// Under symmetry, each successor's segment hashes (of its representative), stored with it.
-    hashes: Vec<SegmentHashes>,
     healed: Option<World>,
     /// Room for a successor's stored hashes, a chunk's unpacked records, and the decoder
     /// each state of the level is decoded with.
@@ -143,16 +129,8 @@ impl Shift<'_> {
             .unwrap_or_default();
         let mut out = PartWriter::reusing(self.spill, buffer)?;
         let mut scratch = Scratch {
-            key: Fingerprinter::new(self.shell.setup, self.shell.plan.symmetry),
-            actions: Vec::new(),
-            pool: Vec::new(),
-            fps: Vec::new(),
+            succ: Successors::new(self.shell.setup, self.shell.plan.symmetry),
             recent: Recent::default(),
-            parent: [0; SEGMENTS],
-            child: [0; SEGMENTS],
-            kept: Vec::new(),
-            spans: Vec::new(),
-            hashes: Vec::new(),
             healed: None,
             trailer: Vec::with_capacity(STORED_HASHES),
             unpacked: Vec::new(),
@@ -198,12 +176,6 @@ impl Shift<'_> {
         scratch: &mut Scratch,
         out: &mut PartWriter,
     ) -> std::io::Result<usize> {
-        // Under symmetry a state is stored with its representative's segment hashes.
-        let stored_hashes = if self.shell.plan.symmetry {
-            STORED_HASHES
-        } else {
-            0
-        };
         let mut table = self.visited.read().unwrap_or_else(|e| e.into_inner());
         // Claims on the table and counts are taken and settled per block and per chunk,
         // not per state: counters every thread updates would bounce between the cores.
@@ -215,30 +187,25 @@ impl Shift<'_> {
         // every successor.
         let mut cov = scratch.cov;
         for (i, record) in self.level.states(chunk, &mut unpacked) {
-            let (bytes, hashes) = record.split_at(record.len() - stored_hashes);
-            let Some((parent, ends, held)) = decoder.decode(bytes) else {
+            // Under symmetry a state is stored with its representative's segment hashes.
+            let encoded = &record[..record.len() - scratch.succ.stored_hashes()];
+            let Some((parent, ends, held)) = decoder.decode(encoded) else {
                 unreachable!("a level holds only whole encodings");
             };
-            if stored_hashes > 0 {
-                scratch
-                    .key
-                    .of_stored(parent, held, hashes, &mut scratch.parent);
-            } else {
-                scratch
-                    .key
-                    .of_encoded(bytes, ends, held, &mut scratch.parent);
-            }
-            self.successors(parent, scratch, &table);
-            let n = scratch.fps.len();
+            let bytes = scratch.succ.read_parent(parent, record, ends, held);
+            scratch
+                .succ
+                .compute(self.shell.setup, parent, |fp, _| table.prefetch(fp));
+            let n = scratch.succ.fps.len();
             table = self.make_room(table, &mut claim, n)?;
             generated += n;
             for k in 0..n {
-                let fp = scratch.fps[k];
-                let kind = scratch.actions[k].kind();
+                let fp = scratch.succ.fps[k];
+                let kind = scratch.succ.actions[k].kind();
                 cov.enable(kind);
                 let new = match self.exact {
                     None => !scratch.recent.seen(fp) && table.insert(fp),
-                    Some(x) => x.insert(fp, &scratch.pool[k].encode()),
+                    Some(x) => x.insert(fp, &scratch.succ.pool[k].encode()),
                 };
                 if !new {
                     continue;
@@ -248,7 +215,7 @@ impl Shift<'_> {
                 claim.stored += 1;
                 let link = (i as u32, k as u16);
                 if !self.open.is_empty() {
-                    let w = &scratch.pool[k];
+                    let w = &scratch.succ.pool[k];
                     self.discover(w, w.changes(), link, &mut scratch.healed);
                 }
                 self.push_successor(out, scratch, k, (bytes, ends), link)?;
@@ -295,37 +262,21 @@ impl Shift<'_> {
         Ok(table)
     }
 
-    /// Appends successor `k` to the next level: its encoding, assembled from its kept
-    /// segments, its own counters (never kept) and its parent's bytes.
+    /// Appends successor `k` to the next level, its record assembled by [`Successors::record`].
     fn push_successor(
         &self,
         out: &mut PartWriter,
         s: &mut Scratch,
         k: usize,
-        (bytes, ends): (&[u8], &[usize]),
+        (bytes, ends): (&[u8], &[usize; SEGMENTS]),
         link: (u32, u16),
     ) -> std::io::Result<()> {
-        let counters = s.pool[k].counters();
-        let pieces = s.spans[k]
-            .iter()
-            .enumerate()
-            .map(|(seg, span)| match *span {
-                Some((a, b)) => &s.kept[a..b],
-                None if seg == Segment::Counters as usize => &counters[..],
-                None => &bytes[if seg == 0 { 0 } else { ends[seg - 1] }..ends[seg]],
-            });
-        let n: usize = pieces.clone().map(<[u8]>::len).sum();
-        s.trailer.clear();
-        if self.shell.plan.symmetry {
-            Fingerprinter::store_hashes(&s.hashes[k], &mut s.trailer);
-        }
-        let (trailer, pool) = (&s.trailer, &s.pool);
-        out.push_with(n + trailer.len(), link, |level| {
+        let counters = s.succ.pool[k].counters();
+        let (n, pieces) = s.succ.record(k, &counters, bytes, ends, &mut s.trailer);
+        out.push_with(n, link, |level| {
             for piece in pieces {
                 level.extend_from_slice(piece);
             }
-            debug_assert_eq!(level[level.len() - n..], pool[k].encode());
-            level.extend_from_slice(trailer);
         })
     }
 
@@ -346,39 +297,6 @@ impl Shift<'_> {
                 )
             )
         });
-    }
-
-    /// Computes every successor of `parent` into the scratch pool, with its fingerprint (its
-    /// table slot prefetched): only the segments the action changed are encoded, and kept, so
-    /// that a successor found new has its encoding assembled from them and its parent's bytes.
-    fn successors(&self, parent: &World, s: &mut Scratch, table: &Shared) {
-        s.actions.clear();
-        parent.enabled_at(self.shell.setup, &mut s.actions);
-        while s.pool.len() < s.actions.len() {
-            s.pool.push(parent.clone());
-        }
-        s.fps.clear();
-        s.kept.clear();
-        s.spans.clear();
-        s.hashes.clear();
-        let source = Source::of(parent);
-        for (a, w) in s.actions.iter().zip(s.pool.iter_mut()) {
-            w.overwrite_from(source);
-            w.forget_changes();
-            if w.apply_enabled(self.shell.setup, a).is_err() {
-                unreachable!("an enabled action is refused");
-            }
-            let mut spans = [None; SEGMENTS];
-            let fp = s
-                .key
-                .of_child_keeping(w, &s.parent, &mut s.child, &mut s.kept, &mut spans);
-            s.spans.push(spans);
-            if self.shell.plan.symmetry {
-                s.hashes.push(s.child);
-            }
-            table.prefetch(fp);
-            s.fps.push(fp);
-        }
     }
 
     /// Checks the properties still open on this level against a new state. Its parent, on the

@@ -35,6 +35,7 @@ pub mod report;
 pub(crate) mod shell;
 pub mod stateright;
 pub mod stateright_model;
+pub(crate) mod successors;
 
 use plan::{EnginePlan, Plan, SearchError};
 use plasma_model::Setup;

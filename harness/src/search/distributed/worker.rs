@@ -26,10 +26,11 @@ use super::store::{Share, Store, WorkerMeta};
 use super::wire::{self, Body, Edge, Msg, Stats};
 use crate::search::coverage::Coverage;
 use crate::search::fingerprints::{
-    Fingerprinter, Fingerprints, Recent, SegmentHashes, Spans, STORED_HASHES,
+    Fingerprinter, Fingerprints, Recent, SegmentHashes, STORED_HASHES,
 };
+use crate::search::successors::Successors;
 use plasma_model::encode::{Decoder, Segment, SEGMENTS};
-use plasma_model::{ActionKind, Enabled, Setup, Source, World};
+use plasma_model::{ActionKind, Setup, World};
 use plasma_properties::Property;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -179,16 +180,9 @@ fn prefetch(p: *const u8) {
 
 /// Scratch space of the expansion, kept across states.
 struct Scratch {
-    key: Fingerprinter,
-    actions: Vec<Enabled>,
-    pool: Vec<World>,
-    fps: Vec<u64>,
+    succ: Successors,
+    /// Each successor's owner, by action.
     owners: Vec<usize>,
-    parent: SegmentHashes,
-    child: SegmentHashes,
-    kept: Vec<u8>,
-    spans: Vec<Spans>,
-    hashes: Vec<SegmentHashes>,
     trailer: Vec<u8>,
     healed: Option<World>,
 }
@@ -244,7 +238,6 @@ impl Search {
         };
         let visited = Fingerprints::for_states(plan.expect_states.unwrap_or(0).div_ceil(peers))
             .map_err(out_of_memory)?;
-        let key = Fingerprinter::new(&plan.setup, plan.symmetry);
         let mut s = Search {
             index,
             peers,
@@ -269,16 +262,8 @@ impl Search {
             bounds: Vec::new(),
             decoder: Decoder::default(),
             scratch: Scratch {
-                key,
-                actions: Vec::new(),
-                pool: Vec::new(),
-                fps: Vec::new(),
+                succ: Successors::new(&plan.setup, plan.symmetry),
                 owners: Vec::new(),
-                parent: [0; SEGMENTS],
-                child: [0; SEGMENTS],
-                kept: Vec::new(),
-                spans: Vec::new(),
-                hashes: Vec::new(),
                 trailer: Vec::new(),
                 healed: None,
             },
@@ -304,7 +289,7 @@ impl Search {
         let init = World::init(&plan.setup);
         let mut record = init.encode();
         let mut hashes = [0; SEGMENTS];
-        let fp = self.scratch.key.of_segments(&init, &mut hashes);
+        let fp = self.scratch.succ.key.of_segments(&init, &mut hashes);
         if owner(&hashes, self.peers) != self.index {
             self.links.push(Vec::new());
             return;
@@ -708,18 +693,13 @@ impl Search {
                 self.beat();
             }
             let record = level.record(e);
-            let (bytes, hashes) = record.split_at(record.len() - stored);
-            let Some((parent, ends, held)) = decoder.decode(bytes) else {
+            let Some((parent, ends, held)) = decoder.decode(&record[..record.len() - stored])
+            else {
                 unreachable!("a level holds only whole encodings");
             };
-            let s = &mut self.scratch;
-            if stored > 0 {
-                s.key.of_stored(parent, held, hashes, &mut s.parent);
-            } else {
-                s.key.of_encoded(bytes, ends, held, &mut s.parent);
-            }
+            let bytes = self.scratch.succ.read_parent(parent, record, ends, held);
             self.successors(parent);
-            self.summary.generated += self.scratch.fps.len() as u64;
+            self.summary.generated += self.scratch.succ.fps.len() as u64;
             self.emit(i as u32, e.key, bytes, ends, &mut cov, send);
         }
         self.decoder = decoder;
@@ -731,47 +711,24 @@ impl Search {
         self.current.clear();
     }
 
-    /// Computes every successor of `parent` into the scratch pool, with its fingerprint and
-    /// owner (the table slot of one this worker owns prefetched): only the segments the action
-    /// changed are encoded, and kept, so that a successor's record is assembled from them and
-    /// the parent's bytes.
+    /// Computes every successor of `parent` ([`Successors::compute`]) and its owner, with the
+    /// table slot of one this worker owns prefetched (or its slot in the filter of those
+    /// sent).
     fn successors(&mut self, parent: &World) {
-        let s = &mut self.scratch;
-        let setup = &self.plan.setup;
-        s.actions.clear();
-        parent.enabled_at(setup, &mut s.actions);
-        while s.pool.len() < s.actions.len() {
-            s.pool.push(parent.clone());
-        }
-        s.fps.clear();
-        s.owners.clear();
-        s.kept.clear();
-        s.spans.clear();
-        s.hashes.clear();
-        let source = Source::of(parent);
-        for (a, w) in s.actions.iter().zip(s.pool.iter_mut()) {
-            w.overwrite_from(source);
-            w.forget_changes();
-            if w.apply_enabled(setup, a).is_err() {
-                unreachable!("an enabled action is refused");
-            }
-            let mut spans = [None; SEGMENTS];
-            let fp = s
-                .key
-                .of_child_keeping(w, &s.parent, &mut s.child, &mut s.kept, &mut spans);
-            s.spans.push(spans);
-            if self.plan.symmetry {
-                s.hashes.push(s.child);
-            }
-            let to = owner(&s.child, self.peers);
-            if to == self.index {
-                self.visited.prefetch(fp);
-            } else {
-                self.sent.prefetch(fp);
-            }
-            s.fps.push(fp);
-            s.owners.push(to);
-        }
+        let (visited, sent, peers, index) = (&self.visited, &self.sent, self.peers, self.index);
+        let owners = &mut self.scratch.owners;
+        owners.clear();
+        self.scratch
+            .succ
+            .compute(&self.plan.setup, parent, |fp, child| {
+                let to = owner(child, peers);
+                if to == index {
+                    visited.prefetch(fp);
+                } else {
+                    sent.prefetch(fp);
+                }
+                owners.push(to);
+            });
     }
 
     /// Sends the successors of the state at `position` (rank `rank`) that are not stored or
@@ -787,10 +744,10 @@ impl Search {
         send: &mut dyn FnMut(Msg),
     ) {
         let plan = Arc::clone(&self.plan);
-        for k in 0..self.scratch.fps.len() {
+        for k in 0..self.scratch.succ.fps.len() {
             let s = &mut self.scratch;
-            let fp = s.fps[k];
-            let kind = s.actions[k].kind();
+            let fp = s.succ.fps[k];
+            let kind = s.succ.actions[k].kind();
             cov.enable(kind);
             let to = s.owners[k];
             let seen = if to == self.index {
@@ -804,7 +761,7 @@ impl Search {
             if to == self.index && !self.visited.insert(fp) {
                 continue;
             }
-            let w = &s.pool[k];
+            let w = &s.succ.pool[k];
             let mut hits = 0u64;
             if !self.open.is_empty() {
                 s.healed = None;
@@ -814,26 +771,12 @@ impl Search {
                     }
                 }
             }
-            s.trailer.clear();
-            if plan.symmetry {
-                Fingerprinter::store_hashes(&s.hashes[k], &mut s.trailer);
-            }
             let counters = w.counters();
-            let pieces = s.spans[k]
-                .iter()
-                .enumerate()
-                .map(|(seg, span)| match *span {
-                    Some((a, b)) => &s.kept[a..b],
-                    None if seg == Segment::Counters as usize => &counters[..],
-                    None => &bytes[if seg == 0 { 0 } else { ends[seg - 1] }..ends[seg]],
-                });
-            let n = pieces.clone().map(<[u8]>::len).sum::<usize>() + s.trailer.len();
-            let trailer = &s.trailer;
+            let (n, pieces) = s.succ.record(k, &counters, bytes, ends, &mut s.trailer);
             let write = |out: &mut Vec<u8>| {
                 for piece in pieces {
                     out.extend_from_slice(piece);
                 }
-                out.extend_from_slice(trailer);
             };
             let key = (rank << 16) | k as u64;
             let kind = kind.index() as u8;
