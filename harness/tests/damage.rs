@@ -1,6 +1,6 @@
 //! Damaged checkpoints: a checkpoint file with bytes flipped in its middle is refused on
 //! resume with exit 2 and a message naming the file (native BFS: meta.json, visited.bin, a
-//! links file, frontier.bin; native DFS: stack.bin; timely: a worker's meta, visited and
+//! links file, frontier.bin; native DFS: stack.bin; timely: a worker's meta, visited, links and
 //! records), and decoding arbitrary bytes never panics: a decoded state either fails
 //! `World::validate` or survives everything a search does with it.
 
@@ -147,6 +147,7 @@ fn a_damaged_timely_worker_share_is_refused_naming_it() {
     for file in [
         format!("worker-1/meta-{latest}.json"),
         "worker-0/visited.bin".to_string(),
+        "worker-1/links.bin".to_string(),
         format!("worker-1/records-{latest}.bin"),
     ] {
         refused(&dir, &file, &args);

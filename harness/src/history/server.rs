@@ -3,7 +3,7 @@
 //! whose mutationID is next in line (`last_mutation_id + 1`), skips a retry at or below the
 //! watermark (`alreadyProcessed`) and stops at a gap (out of order); an applied mutation bumps
 //! the version (the cookie). A pull answers with the watermarks of its group and the rows written
-//! after its cookie. [`State::push`] and [`State::pull`] step the state by one recorded
+//! after its cookie. `State::push` and `State::pull` step the state by one recorded
 //! operation, or say which rule its response breaks.
 //!
 //! The model's server keeps its identities in bytes; this one keeps the same decisions for any

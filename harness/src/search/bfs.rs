@@ -341,7 +341,7 @@ pub struct Options<'a> {
     pub disk: Option<&'a std::path::Path>,
     /// Size the visited table for this many states up front.
     pub expect_states: Option<usize>,
-    /// Store every state whole ([`Exact`]), not only its fingerprint.
+    /// Store every state whole (the `exact` module), not only its fingerprint.
     pub exact: bool,
 }
 

@@ -3,7 +3,7 @@
 //! (the engine with its own options, limits, symmetry, properties, checkpoints) and returns
 //! a [`report::Report`] or a [`plan::SearchError`].
 //!
-//! - [`plan`]: what a search is asked to do; [`shell`]: what every engine does around its own
+//! - [`plan`]: what a search is asked to do; `shell`: what every engine does around its own
 //!   frontier loop (properties, limits, progress, checkpoint timing, the report).
 //! - [`stateright`]: stateright's BFS and DFS over [`stateright_model`], the model as a
 //!   `stateright::Model` (also what the explorer serves).
