@@ -124,7 +124,7 @@ fn a_damaged_timely_worker_share_is_refused_naming_it() {
     let d = dir.display().to_string();
     let args = ["--config", "tiny", "--engine", "timely", "-w", "2"];
     let mut first = args.to_vec();
-    first.extend_from_slice(&["--checkpoint", &d]);
+    first.extend_from_slice(&["--checkpoint", &d, "--checkpoint-every", "0"]);
     assert_eq!(run(&first).0, 0);
     // The latest level both workers wrote.
     let latest = (0..2)

@@ -141,6 +141,10 @@ pub fn run(
         threads: cluster.threads.max(1),
         expect_states,
         checkpoint,
+        checkpoint_every: search_plan
+            .checkpoint
+            .as_ref()
+            .map_or(Duration::ZERO, |c| c.every),
         meta: expected,
         beat: Arc::clone(&cluster.heartbeat.last),
         beat_start: cluster.heartbeat.start,

@@ -137,8 +137,8 @@ pub struct Limits {
 pub struct Checkpointing {
     /// Where they are written (and, resuming, read).
     pub dir: PathBuf,
-    /// The native engines write one this long after the last (the BFS at the next level
-    /// boundary); the timely engine at every level.
+    /// A checkpoint is written this long after the last: by the native DFS then, by the BFS
+    /// engines at the next level boundary (the timely engine's workers all at the same one).
     pub every: Duration,
     /// Continue the search the checkpoint in `dir` stopped at; its setup, symmetry and
     /// properties must be this run's.

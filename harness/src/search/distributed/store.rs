@@ -158,12 +158,17 @@ impl Store {
         })
     }
 
-    /// Writes level `meta.level`'s checkpoint: its fingerprints and links appended and synced,
-    /// its records, then the meta's checksum and the meta (each written to a temporary name,
-    /// synced and renamed); level - 2 goes.
-    pub fn checkpoint(&mut self, meta: &WorkerMeta, level: &Level) -> std::io::Result<()> {
+    /// Appends a ranked level's fingerprints and links: every level is appended, in order,
+    /// checkpointed or not (buffered; synced by the next checkpoint).
+    pub fn append(&mut self, level: &Level) -> std::io::Result<()> {
         self.visited.append(level.entries.iter().map(|e| e.fp))?;
-        self.links.append(level.entries.iter().map(|e| e.link))?;
+        self.links.append(level.entries.iter().map(|e| e.link))
+    }
+
+    /// Writes level `meta.level`'s checkpoint (the level appended already): the appended files
+    /// synced, its records, then the meta's checksum and the meta (each written to a temporary
+    /// name, synced and renamed); only this checkpoint and the one before it stay.
+    pub fn checkpoint(&mut self, meta: &WorkerMeta, level: &Level) -> std::io::Result<()> {
         self.visited.sync()?;
         self.links.sync()?;
         let t = meta.level;
@@ -203,10 +208,19 @@ impl Store {
         write(&format!("meta-{t}.sum"), &|w| w.write_all(line.as_bytes()))?;
         write(&format!("meta-{t}.json"), &|w| w.write_all(text.as_bytes()))?;
         std::fs::File::open(&self.dir)?.sync_all()?;
-        if t >= 2 {
-            for name in ["records-{}.bin", "meta-{}.json", "meta-{}.sum"] {
-                let _ =
-                    std::fs::remove_file(self.dir.join(name.replace("{}", &(t - 2).to_string())));
+        self.remove_older_than_the_last_two(t)
+    }
+
+    /// Workers checkpoint the same levels, so the latest level every worker wrote is this one
+    /// or the one before it: older ones go.
+    fn remove_older_than_the_last_two(&self, t: u32) -> std::io::Result<()> {
+        let levels = meta_levels(&self.dir)?;
+        let before = levels.iter().copied().filter(|&l| l < t).max();
+        for l in levels {
+            if l != t && Some(l) != before {
+                for name in ["records-{}.bin", "meta-{}.json", "meta-{}.sum"] {
+                    let _ = std::fs::remove_file(self.dir.join(name.replace("{}", &l.to_string())));
+                }
             }
         }
         Ok(())
@@ -268,14 +282,13 @@ pub fn resume_level(
     let mut latest: Vec<Vec<u32>> = Vec::new();
     for w in 0..workers {
         let dir = worker_dir(root, w);
-        let levels: Vec<u32> = std::fs::read_dir(&dir)
-            .map_err(|e| format!("--resume: {}: {e} (a checkpoint of {workers} workers has worker-0 to worker-{})", dir.display(), workers - 1))?
-            .flatten()
-            .filter_map(|e| {
-                let name = e.file_name().to_str()?.to_string();
-                name.strip_prefix("meta-")?.strip_suffix(".json")?.parse().ok()
-            })
-            .collect();
+        let levels = meta_levels(&dir).map_err(|e| {
+            format!(
+                "--resume: {}: {e} (a checkpoint of {workers} workers has worker-0 to worker-{})",
+                dir.display(),
+                workers - 1
+            )
+        })?;
         latest.push(levels);
     }
     let common = latest[0]
@@ -317,6 +330,20 @@ pub fn resume_level(
         metas.push(m);
     }
     Ok((common, metas))
+}
+
+/// The levels a worker's folder holds a meta of.
+fn meta_levels(dir: &Path) -> std::io::Result<Vec<u32>> {
+    Ok(std::fs::read_dir(dir)?
+        .flatten()
+        .filter_map(|e| {
+            let name = e.file_name().to_str()?.to_string();
+            name.strip_prefix("meta-")?
+                .strip_suffix(".json")?
+                .parse()
+                .ok()
+        })
+        .collect())
 }
 
 /// Reads a worker's `meta-<t>.json`, checked against `meta-<t>.sum`.

@@ -59,10 +59,12 @@ pub enum Body {
     Keys { stats: Stats, keys: Bytes },
     /// The answer to `Keys`: the rank of each key among every key of the range (8 bytes
     /// each, in the order of the keys), how many keys the range holds, and the properties
-    /// decided anywhere so far.
+    /// decided anywhere so far, and whether any owner's checkpoint is due (then every worker
+    /// checkpoints the level: all see the same answer).
     Ranks {
         count: u64,
         decided: u64,
+        checkpoint: bool,
         ranks: Bytes,
     },
 }
@@ -77,6 +79,8 @@ pub struct Stats {
     pub new: u64,
     /// Properties decided (bit `p` for property `p`), on this level or before.
     pub decided: u64,
+    /// `--checkpoint-every` has passed since the owner's last checkpoint.
+    pub checkpoint_due: bool,
     /// The owner's process, and its resident memory.
     pub process: u32,
     pub rss: u64,

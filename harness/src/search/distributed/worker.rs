@@ -34,7 +34,7 @@ use plasma_model::{ActionKind, Setup, World};
 use plasma_properties::Property;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Bytes of successors collected for a peer before they are sent as one message.
 const BATCH: usize = 1 << 18;
@@ -53,6 +53,9 @@ pub struct Plan {
     pub threads: usize,
     pub expect_states: Option<usize>,
     pub checkpoint: Option<std::path::PathBuf>,
+    /// A level is checkpointed once this long has passed since the last checkpoint on any
+    /// worker (zero: every level).
+    pub checkpoint_every: Duration,
     /// The checkpoint's identity, for each worker's metas.
     pub meta: WorkerMeta,
     /// Seconds from `beat_start` to the last sign of progress (see `Heartbeat`).
@@ -219,6 +222,7 @@ pub struct Search {
     decoder: Decoder,
     scratch: Scratch,
     store: Option<Store>,
+    last_checkpoint: Instant,
     /// The level the run starts at: it comes ranked (and, resumed, checkpointed).
     first: Option<(u32, bool)>,
     progress: super::progress::Progress,
@@ -268,6 +272,7 @@ impl Search {
                 healed: None,
             },
             store,
+            last_checkpoint: Instant::now(),
             first: Some((0, false)),
             progress: super::progress::Progress::new(
                 plan.show && index == 0,
@@ -529,6 +534,8 @@ impl Search {
             unique: self.summary.unique,
             new: entries.len() as u64,
             decided: self.decided | found,
+            checkpoint_due: self.store.is_some()
+                && self.last_checkpoint.elapsed() >= self.plan.checkpoint_every,
             process: (self.index / self.plan.threads) as u32,
             rss: super::progress::rss_bytes(),
         };
@@ -563,6 +570,7 @@ impl Search {
         self.progress.level(t / 3, &stats);
         let count: u64 = asks.iter().map(|a| a.2.len() as u64).sum();
         let decided = stats.iter().fold(0, |m, s| m | s.decided);
+        let checkpoint = stats.iter().any(|s| s.checkpoint_due);
         let lists: Vec<Vec<u64>> = asks.iter_mut().map(|a| std::mem::take(&mut a.2)).collect();
         rank_keys(&lists)
             .into_iter()
@@ -573,6 +581,7 @@ impl Search {
                 body: Body::Ranks {
                     count,
                     decided,
+                    checkpoint,
                     ranks: wire::pack(ranks.into_iter()),
                 },
             })
@@ -584,6 +593,10 @@ impl Search {
     fn ranked(&mut self, t: u32) -> bool {
         let level = t / 3;
         let first = self.first.take();
+        // The run's first level is checkpointed only when every level is (unless resumed
+        // from it); a later one when any worker's checkpoint is due.
+        let mut checkpoint =
+            first.is_some_and(|(_, resumed)| !resumed) && self.plan.checkpoint_every.is_zero();
         if first.is_none() {
             let mut replies: Vec<(u32, u64, u64, wire::Bytes)> = self
                 .stashed(t)
@@ -592,8 +605,12 @@ impl Search {
                     Body::Ranks {
                         count,
                         decided,
+                        checkpoint: due,
                         ranks,
-                    } => Some((m.from, count, decided, ranks)),
+                    } => {
+                        checkpoint |= due;
+                        Some((m.from, count, decided, ranks))
+                    }
                     _ => None,
                 })
                 .collect();
@@ -625,6 +642,14 @@ impl Search {
             return false;
         }
         if first.is_none_or(|(_, resumed)| !resumed) {
+            // A resumed level's fingerprints and links are in the files already.
+            if let Some(store) = self.store.as_mut() {
+                if let Err(e) = store.append(&self.current) {
+                    panic!("cannot write the checkpoint of worker {}: {e}", self.index);
+                }
+            }
+        }
+        if checkpoint {
             self.checkpoint(level);
         }
         true
@@ -645,6 +670,7 @@ impl Search {
         if let Err(e) = store.checkpoint(&meta, &self.current) {
             panic!("cannot write the checkpoint of worker {}: {e}", self.index);
         }
+        self.last_checkpoint = Instant::now();
     }
 }
 
