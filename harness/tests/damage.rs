@@ -288,19 +288,11 @@ fn decoding_damaged_or_random_bytes_never_panics() {
 #[test]
 fn checkpoint_identity_ignores_property_order_and_names_a_difference() {
     use plasma_check::search::checkpoint::Identity;
-    let config = plasma_check::presets::preset("tiny").expect("preset");
-    let protocol = plasma_model::Protocol::hardened();
-    let ab = ["a".to_string(), "b".to_string()];
-    let ba = ["b".to_string(), "a".to_string()];
-    let id = |properties, symmetry| Identity {
-        model: "m",
-        config: &config,
-        protocol: &protocol,
-        mutant: None,
-        symmetry,
-        properties,
-    };
-    assert_eq!(id(&ab, false).mismatch(&id(&ba, false)), None);
-    let what = id(&ab, false).mismatch(&id(&ab, true)).expect("a mismatch");
+    let setup =
+        plasma_model::Setup::hardened(plasma_check::presets::preset("tiny").expect("preset"));
+    let id = |properties: [&str; 2], symmetry| Identity::of(&setup, symmetry, properties);
+    let (ab, ba) = (["a", "b"], ["b", "a"]);
+    assert_eq!(id(ab, false).mismatch(&id(ba, false)), None);
+    let what = id(ab, false).mismatch(&id(ab, true)).expect("a mismatch");
     assert_eq!(what, "--symmetry is false in the checkpoint, true here");
 }

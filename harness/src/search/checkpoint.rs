@@ -47,14 +47,8 @@ pub const ENGINE_DFS: &str = "native-dfs";
 pub struct Meta {
     pub format: String,
     pub engine: String,
-    /// [`model_digest`] of the binary that wrote it.
-    pub model: String,
-    pub config: Config,
-    pub protocol: Protocol,
-    pub mutant: Option<String>,
-    pub symmetry: bool,
-    /// The properties checked, by name.
-    pub properties: Vec<String>,
+    #[serde(flatten)]
+    pub run: Identity,
     /// Levels expanded: the frontier is level `levels`.
     pub levels: usize,
     pub generated: usize,
@@ -81,18 +75,6 @@ pub struct Meta {
 }
 
 impl Meta {
-    /// What a resuming run must share with this checkpoint.
-    pub fn identity(&self) -> Identity<'_> {
-        Identity {
-            model: &self.model,
-            config: &self.config,
-            protocol: &self.protocol,
-            mutant: self.mutant.as_deref(),
-            symmetry: self.symmetry,
-            properties: &self.properties,
-        }
-    }
-
     /// The meta of a checkpoint of `engine` for this setup, with the search's position still
     /// to fill in.
     pub fn new(
@@ -104,12 +86,7 @@ impl Meta {
         Meta {
             format: FORMAT.to_string(),
             engine: engine.to_string(),
-            model: model_digest(),
-            config: setup.config.clone(),
-            protocol: setup.protocol.clone(),
-            mutant: setup.mutant.map(|m| m.name().to_string()),
-            symmetry,
-            properties: properties.iter().map(|p| p.name.to_string()).collect(),
+            run: Identity::of(setup, symmetry, properties.iter().map(|p| p.name)),
             levels: 0,
             generated: 0,
             unique: 0,
@@ -486,19 +463,37 @@ pub fn read_meta(dir: &Path) -> Result<Meta, String> {
     Ok(meta)
 }
 
-/// What a checkpoint must share with the run that resumes it, whichever engine wrote it:
-/// one definition for the native engines' meta and the timely workers' metas.
-pub struct Identity<'a> {
-    pub model: &'a str,
-    pub config: &'a Config,
-    pub protocol: &'a Protocol,
-    pub mutant: Option<&'a str>,
+/// What a checkpoint must share with the run that resumes it, whichever engine wrote it: one
+/// definition, flattened into the native engines' meta and the timely workers' metas.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Identity {
+    /// [`model_digest`] of the binary that wrote it.
+    pub model: String,
+    pub config: Config,
+    pub protocol: Protocol,
+    pub mutant: Option<String>,
     pub symmetry: bool,
-    /// By name, in any order.
-    pub properties: &'a [String],
+    /// The properties checked, by name, in any order.
+    pub properties: Vec<String>,
 }
 
-impl Identity<'_> {
+impl Identity {
+    /// This binary's run of `setup`, checking `properties`.
+    pub fn of<'a>(
+        setup: &Setup,
+        symmetry: bool,
+        properties: impl IntoIterator<Item = &'a str>,
+    ) -> Identity {
+        Identity {
+            model: model_digest(),
+            config: setup.config.clone(),
+            protocol: setup.protocol.clone(),
+            mutant: setup.mutant.map(|m| m.name().to_string()),
+            symmetry,
+            properties: properties.into_iter().map(str::to_string).collect(),
+        }
+    }
+
     /// The first way `self` (a checkpoint's) differs from `ours` (this run's), as "what is X in
     /// the checkpoint, Y here".
     pub fn mismatch(&self, ours: &Identity) -> Option<String> {
@@ -514,15 +509,15 @@ impl Identity<'_> {
         }
         if self.config != ours.config {
             let j = |c: &Config| serde_json::to_string(c).unwrap_or_default();
-            return differ("the configuration", j(self.config), j(ours.config));
+            return differ("the configuration", j(&self.config), j(&ours.config));
         }
         if self.protocol != ours.protocol {
             let j = |p: &Protocol| serde_json::to_string(p).unwrap_or_default();
-            return differ("the protocol", j(self.protocol), j(ours.protocol));
+            return differ("the protocol", j(&self.protocol), j(&ours.protocol));
         }
         if self.mutant != ours.mutant {
-            let m = |m: Option<&str>| m.unwrap_or("none").to_string();
-            return differ("the mutant", m(self.mutant), m(ours.mutant));
+            let m = |m: &Option<String>| m.as_deref().unwrap_or("none").to_string();
+            return differ("the mutant", m(&self.mutant), m(&ours.mutant));
         }
         if self.symmetry != ours.symmetry {
             let s = |b: bool| b.to_string();
@@ -533,7 +528,7 @@ impl Identity<'_> {
             p.sort();
             p
         };
-        if sorted(self.properties) != sorted(ours.properties) {
+        if sorted(&self.properties) != sorted(&ours.properties) {
             return differ(
                 "the properties",
                 self.properties.join(","),
@@ -559,18 +554,8 @@ pub fn check_matches(
             meta.engine
         ));
     }
-    let digest = model_digest();
-    let mutant = setup.mutant.map(|m| m.name());
-    let names: Vec<String> = properties.iter().map(|p| p.to_string()).collect();
-    let ours = Identity {
-        model: &digest,
-        config: &setup.config,
-        protocol: &setup.protocol,
-        mutant,
-        symmetry,
-        properties: &names,
-    };
-    match meta.identity().mismatch(&ours) {
+    let ours = Identity::of(setup, symmetry, properties.iter().copied());
+    match meta.run.mismatch(&ours) {
         Some(what) => mismatch(&what),
         None => Ok(()),
     }
@@ -718,7 +703,7 @@ fn load_frontier(dir: &Path, d: &Path, meta: &Meta, setup: &Setup) -> Result<Lev
             ),
         ));
     }
-    let trailer = if meta.symmetry {
+    let trailer = if meta.run.symmetry {
         crate::search::fingerprints::STORED_HASHES
     } else {
         0

@@ -172,13 +172,13 @@ fn setup_of(args: &CheckArgs, meta: Option<&checkpoint::Meta>) -> Result<Setup, 
     };
     let config = match &args.config {
         Some(c) => presets::load(c)?,
-        None => m.config.clone(),
+        None => m.run.config.clone(),
     };
     let protocol = match &args.protocol {
         Some(p) => load_protocol(p)?,
-        None => m.protocol.clone(),
+        None => m.run.protocol.clone(),
     };
-    let mutant = match args.mutant.as_deref().or(m.mutant.as_deref()) {
+    let mutant = match args.mutant.as_deref().or(m.run.mutant.as_deref()) {
         Some(name) => Some(load_mutant(name)?),
         None => None,
     };
@@ -193,7 +193,8 @@ fn properties_of(
 ) -> Result<Option<Vec<&'static str>>, String> {
     let Some(names) = &args.properties else {
         return Ok(meta.map(|m| {
-            m.properties
+            m.run
+                .properties
                 .iter()
                 .filter_map(|n| plasma_properties::by_name(n).map(|p| p.name))
                 .collect()
@@ -285,7 +286,7 @@ fn plan_of(
     if args.engine == Engine::Stateright && checkpoint.is_some() {
         return Err("--checkpoint and --resume are for our engines (native BFS and DFS, timely): drop --engine stateright".to_string());
     }
-    let symmetry = args.symmetry || meta.is_some_and(|m| m.symmetry);
+    let symmetry = args.symmetry || meta.is_some_and(|m| m.run.symmetry);
     if symmetry && args.engine == Engine::Stateright && strategy != Strategy::Dfs {
         return Err("--symmetry with --engine stateright needs --strategy dfs (stateright reduces symmetry only depth first)".to_string());
     }

@@ -18,6 +18,7 @@ mod trace;
 mod wire;
 mod worker;
 
+use crate::search::checkpoint::Identity;
 use crate::search::coverage::Coverage;
 pub use crate::search::plan::{Cluster, Heartbeat};
 use crate::search::plan::{Plan as SearchPlan, SearchError};
@@ -194,12 +195,7 @@ fn identity(
 ) -> WorkerMeta {
     WorkerMeta {
         format: WORKER_FORMAT.to_string(),
-        model: crate::search::checkpoint::model_digest(),
-        config: setup.config.clone(),
-        protocol: setup.protocol.clone(),
-        mutant: setup.mutant.map(|m| m.name().to_string()),
-        symmetry,
-        properties: props.iter().map(|p| p.name.to_string()).collect(),
+        run: Identity::of(setup, symmetry, props.iter().map(|p| p.name)),
         peers: workers,
         worker: 0,
         level: 0,

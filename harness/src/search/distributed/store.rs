@@ -12,6 +12,7 @@
 //! at most one behind any worker's latest.
 
 use super::level::{Entry, Level};
+use crate::search::checkpoint::Identity;
 use crate::search::checksum::{self, FileSum, Running, Summed};
 use crate::search::coverage::Coverage;
 use plasma_model::{Setup, World};
@@ -46,12 +47,8 @@ pub struct Summary {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct WorkerMeta {
     pub format: String,
-    pub model: String,
-    pub config: plasma_model::Config,
-    pub protocol: plasma_model::Protocol,
-    pub mutant: Option<String>,
-    pub symmetry: bool,
-    pub properties: Vec<String>,
+    #[serde(flatten)]
+    pub run: Identity,
     /// Workers of the run (the fingerprints are shared out among them).
     pub peers: usize,
     pub worker: usize,
@@ -70,19 +67,6 @@ pub struct WorkerMeta {
     /// Properties decided on the levels before this one (bit per property).
     pub decided: u64,
     pub summary: Summary,
-}
-
-impl WorkerMeta {
-    fn identity(&self) -> crate::search::checkpoint::Identity<'_> {
-        crate::search::checkpoint::Identity {
-            model: &self.model,
-            config: &self.config,
-            protocol: &self.protocol,
-            mutant: self.mutant.as_deref(),
-            symmetry: self.symmetry,
-            properties: &self.properties,
-        }
-    }
 }
 
 // 2: records carry their action kind, and summaries their coverage. 3: every file is
@@ -315,7 +299,7 @@ pub fn resume_level(
         if m.format != WORKER_FORMAT {
             return mismatch("the format");
         }
-        if let Some(what) = m.identity().mismatch(&expected.identity()) {
+        if let Some(what) = m.run.mismatch(&expected.run) {
             return Err(format!(
                 "the checkpoint does not match this run: {what} ({})",
                 path.display()
@@ -441,8 +425,8 @@ pub fn load_share(
     })?;
     checksum::expect(root, &path, &checksum::of(&bytes), Some(&meta.records_sum))?;
     let level =
-        read_records(&bytes, meta.symmetry).map_err(|e| checksum::damaged(root, &path, &e))?;
-    let stored = if meta.symmetry {
+        read_records(&bytes, meta.run.symmetry).map_err(|e| checksum::damaged(root, &path, &e))?;
+    let stored = if meta.run.symmetry {
         crate::search::fingerprints::STORED_HASHES
     } else {
         0
