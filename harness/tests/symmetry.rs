@@ -185,6 +185,7 @@ fn orbits_by_brute_force_two_tabs() {
 }
 
 #[test]
+#[ignore = "about 30 s on 2 cores; run with --ignored"]
 fn orbits_by_brute_force_two_installs() {
     let config = Config {
         installs: 2,
@@ -216,9 +217,20 @@ fn native_dfs(setup: &Setup, symmetry: bool) -> Report {
     plasma_check::search::run(setup, &plan).expect("runs")
 }
 
+/// Every target but `no-dedup`, whose 4.3 million states take longer than the rest together.
 #[test]
+fn symmetry_changes_no_verdict_on_the_targets_below_a_million_states() {
+    symmetry_changes_no_verdict(hunt::targets().into_iter().filter(|t| t.name != "no-dedup"));
+}
+
+#[test]
+#[ignore = "about 35 s on 2 cores; run with --ignored"]
 fn symmetry_changes_no_verdict_on_any_target() {
-    for target in hunt::targets() {
+    symmetry_changes_no_verdict(hunt::targets().into_iter());
+}
+
+fn symmetry_changes_no_verdict(targets: impl Iterator<Item = hunt::Target>) {
+    for target in targets {
         let plain = native_dfs(&target.setup, false);
         let reduced = native_dfs(&target.setup, true);
         assert!(plain.complete && reduced.complete, "{}", target.name);

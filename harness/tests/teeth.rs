@@ -2,7 +2,7 @@
 //! is snapshotted and survives a round trip through the trace format.
 
 use plasma_check::hunt::{self, Catch};
-use plasma_check::search::plan::{EnginePlan, Plan, Strategy};
+use plasma_check::search::plan::{EnginePlan, Plan};
 use plasma_check::trace::replay;
 use plasma_check::trace::Trace;
 use plasma_model::{Config, Protocol, Setup};
@@ -102,10 +102,7 @@ fn shortest_counterexamples_are_the_same_on_every_run() {
 #[test]
 fn the_documented_protocol_is_violated_and_hardened_is_not() {
     let tiny = plasma_check::presets::preset("tiny").expect("tiny");
-    let opts = Plan::new(EnginePlan::Stateright {
-        strategy: Strategy::Bfs,
-        threads: 1,
-    });
+    let opts = Plan::new(EnginePlan::native_bfs(2));
     let check = |setup: &Setup| plasma_check::search::run(setup, &opts).expect("runs");
     let documented = check(&Setup::new(tiny.clone(), Protocol::documented()));
     let violated: Vec<_> = documented.violated().map(|p| p.name).collect();
