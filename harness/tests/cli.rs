@@ -132,6 +132,28 @@ fn bench_measures_a_preset_in_a_child_process() {
     assert!(err.contains("--repeat"), "{err}");
 }
 
+/// `timely-procs` starts one process per "thread" on loopback; process 0 reports.
+#[test]
+fn bench_runs_the_timely_engine_in_two_processes() {
+    let (code, stdout, err) = plasma_check(&[
+        "bench",
+        "--presets",
+        "tiny",
+        "--strategies",
+        "timely-procs",
+        "--threads",
+        "2",
+        "--json",
+    ]);
+    assert_eq!(code, 0, "{err}");
+    let report: serde_json::Value = serde_json::from_str(&stdout).expect("json");
+    let row = &report["rows"][0];
+    assert_eq!(row["strategy"], "timely-procs");
+    assert_eq!(row["threads"], 2);
+    assert_eq!(row["unique_states"], 372_210);
+    assert_eq!(row["verified"], true);
+}
+
 #[test]
 fn bench_native_spin_checks_spin_s_nine_properties_and_repeats() {
     let (code, stdout, _) = plasma_check(&[

@@ -12,7 +12,9 @@ pub struct BenchArgs {
     presets: Vec<String>,
     /// bfs, dfs, dfs-sym (stateright; -sym: symmetry reduction), native, native-sym (our own
     /// single-threaded DFS), native-spin (native, checking only the nine properties SPIN's
-    /// port asserts), native-bfs, native-bfs-sym (our own BFS, on any number of threads).
+    /// port asserts), native-bfs, native-bfs-sym (our own BFS, on any number of threads),
+    /// timely (the timely engine, one process of that many workers), timely-procs (that many
+    /// processes of one worker each, on loopback ports 2101 and up).
     #[arg(
         long,
         value_enum,

@@ -28,7 +28,9 @@ pub struct BenchRow {
 
 /// How a row searches: stateright's BFS and DFS (`-sym`: with symmetry reduction), the native
 /// single-threaded DFS (`native-spin`: checking only the nine properties the Promela port
-/// asserts, the same work as SPIN's run), and the native BFS, on any number of threads.
+/// asserts, the same work as SPIN's run), the native BFS, on any number of threads, and the
+/// timely engine (`timely`: one process of that many workers; `timely-procs`: that many
+/// processes of one worker each, on loopback, whose peak memory is the largest process's).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum Variant {
     Bfs,
@@ -39,6 +41,8 @@ pub enum Variant {
     NativeSpin,
     NativeBfs,
     NativeBfsSym,
+    Timely,
+    TimelyProcs,
 }
 
 /// The properties SPIN's port asserts (`harness/spin/plasma.pml`): the `always` properties that
@@ -67,6 +71,8 @@ impl Variant {
             Variant::NativeSpin => "native-spin",
             Variant::NativeBfs => "native-bfs",
             Variant::NativeBfsSym => "native-bfs-sym",
+            Variant::Timely => "timely",
+            Variant::TimelyProcs => "timely-procs",
         }
     }
 
@@ -85,11 +91,15 @@ impl Variant {
             Variant::Dfs | Variant::DfsSym => ("stateright", "dfs"),
             Variant::Native | Variant::NativeSym | Variant::NativeSpin => ("native", "dfs"),
             Variant::NativeBfs | Variant::NativeBfsSym => ("native", "bfs"),
+            Variant::Timely | Variant::TimelyProcs => ("timely", "bfs"),
         };
         let mut args: Vec<String> = ["--engine", engine, "--strategy", strategy]
             .map(String::from)
             .into();
-        if !self.single_threaded() {
+        if self == Variant::TimelyProcs {
+            args.extend(["--threads", "1", "--processes"].map(String::from));
+            args.push(threads.to_string());
+        } else if !self.single_threaded() {
             args.extend(["--threads".to_string(), threads.to_string()]);
         }
         if matches!(
@@ -159,20 +169,38 @@ pub fn run_one(
     strategy: Variant,
     threads: usize,
 ) -> Result<BenchRow, String> {
-    let mut child = Command::new(exe)
-        .args(["check", "--config", preset, "--json"])
-        .args(strategy.check_args(threads))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .map_err(|e| format!("cannot start {}: {e}", exe.display()))?;
+    let processes = if strategy == Variant::TimelyProcs {
+        threads
+    } else {
+        1
+    };
+    let mut children = Vec::new();
+    for process in 0..processes {
+        let mut command = Command::new(exe);
+        command
+            .args(["check", "--config", preset, "--json"])
+            .args(strategy.check_args(threads));
+        if strategy == Variant::TimelyProcs {
+            command.args(["--process", &process.to_string()]);
+        }
+        let child = command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}", exe.display()))?;
+        children.push(child);
+    }
+    // Process 0 prints the report.
     let mut out = String::new();
-    if let Some(mut stdout) = child.stdout.take() {
+    if let Some(mut stdout) = children[0].stdout.take() {
         stdout
             .read_to_string(&mut out)
             .map_err(|e| format!("cannot read the check's report: {e}"))?;
     }
-    let peak_bytes = wait_peak_rss(child.id())?;
+    let mut peak_bytes = 0;
+    for child in &children {
+        peak_bytes = peak_bytes.max(wait_peak_rss(child.id())?);
+    }
     let v: serde_json::Value = serde_json::from_str(&out).map_err(|e| {
         format!(
             "{preset} {} x{threads}: no JSON report ({e})",
