@@ -302,9 +302,14 @@ fn duplicated(batch: &[Push]) -> u64 {
     dup
 }
 
-/// Counts the responses and checks the round's properties.
-fn judge(scenario: &Scenario, responses: &[Value], state: &Value, tally: &mut Tally) {
-    // (client, id) -> times reported applied, and whether an error result came back.
+/// (client, id) -> times reported applied; (client, id) -> the error result that came back.
+type Results = (
+    BTreeMap<(String, u64), u64>,
+    BTreeMap<(String, u64), String>,
+);
+
+/// Counts the responses into the tally, and what each mutation got.
+fn count(responses: &[Value], tally: &mut Tally) -> Results {
     let mut applied: BTreeMap<(String, u64), u64> = BTreeMap::new();
     let mut errored: BTreeMap<(String, u64), String> = BTreeMap::new();
     for r in responses {
@@ -336,6 +341,12 @@ fn judge(scenario: &Scenario, responses: &[Value], state: &Value, tally: &mut Ta
             *tally.failed.entry(reason).or_default() += 1;
         }
     }
+    (applied, errored)
+}
+
+/// Counts the responses and checks the round's properties.
+fn judge(scenario: &Scenario, responses: &[Value], state: &Value, tally: &mut Tally) {
+    let (applied, errored) = count(responses, tally);
     let mut broken: Vec<(&str, String)> = Vec::new();
     let mutations: Vec<&Mutation> = {
         let mut all: Vec<&Mutation> = scenario.batch.iter().flat_map(|p| &p.mutations).collect();
@@ -403,8 +414,14 @@ fn judge(scenario: &Scenario, responses: &[Value], state: &Value, tally: &mut Ta
             ),
         ));
     }
+    watermarks(&mutations, state, &mut broken);
+    record(broken, tally);
+}
+
+/// Each client's `last_mutation_id` is its highest mutation.
+fn watermarks(mutations: &[&Mutation], state: &Value, broken: &mut Vec<(&str, String)>) {
     let mut highest: BTreeMap<&str, u8> = BTreeMap::new();
-    for m in &mutations {
+    for m in mutations {
         let h = highest.entry(m.client).or_default();
         *h = (*h).max(m.id);
     }
@@ -423,6 +440,10 @@ fn judge(scenario: &Scenario, responses: &[Value], state: &Value, tally: &mut Ta
             ));
         }
     }
+}
+
+/// Counts each broken property once per round, and keeps the first example.
+fn record(broken: Vec<(&str, String)>, tally: &mut Tally) {
     let mut seen: Vec<&str> = Vec::new();
     for (property, text) in broken {
         if !seen.contains(&property) {
