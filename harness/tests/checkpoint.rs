@@ -166,7 +166,7 @@ fn a_corrupted_or_mismatched_checkpoint_is_refused() {
     assert!(stderr.contains("is damaged"), "{stderr}");
     assert!(stderr.contains("visited.bin"), "{stderr}");
     // A meta.json that is not one.
-    std::fs::write(dir.join("current").join("meta.json"), "{").expect("writes");
+    std::fs::write(dir.join("current").join("meta.json"), "not json").expect("writes");
     let (code, _, stderr) = check(&["--resume", &d]);
     assert_eq!(code, 2, "{stderr}");
     assert!(stderr.contains("meta.json"), "{stderr}");
