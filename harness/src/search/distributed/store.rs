@@ -1,15 +1,16 @@
-//! The timely workers' checkpoints: each worker writes its share of every level into
-//! `DIR/worker-<index>/` once the level is ranked, before it expands it.
+//! The timely workers' checkpoints: every worker appends each ranked level's fingerprints and
+//! parent links to `DIR/worker-<index>/`, and at a checkpoint (the same levels on every worker,
+//! `--checkpoint-every` apart) writes the level's states before it expands it.
 //!
 //! A worker's folder holds `visited.bin` (its fingerprints, appended level by level),
 //! `links.bin` (the parent link of each state it owns, 8 bytes, appended level by level in rank
-//! order: the counterexamples are rebuilt from them), and for the last two levels
+//! order: the counterexamples are rebuilt from them), and for the last two checkpoints
 //! `records-<t>.bin` (the level's states: fingerprint, rank and record), `meta-<t>.json` (with
 //! the checksums of the records and of both appended files up to the level) and `meta-<t>.sum`
 //! (the meta's checksum, written before the meta, so a meta that is there has its sum).
 //! Workers move in step (none expands level t + 1 before every worker ranked it, and a worker
-//! writes level t's checkpoint before it expands it), so the latest level every worker has is
-//! at most one behind any worker's latest.
+//! writes level t's checkpoint before it expands it), so the latest checkpoint every worker has
+//! is the latest or the one before it of any worker.
 
 use super::level::{Entry, Level};
 use crate::search::checkpoint::Identity;
