@@ -120,8 +120,8 @@ pub fn run_check(args: CheckArgs) -> ExitCode {
     let result = match &plan.engine {
         EnginePlan::Timely(cluster) => {
             watch_peers(cluster);
-            // timely's networking prints connection messages on stdout: send them to
-            // stderr, and put stdout back for the report.
+            // timely prints some failures on stdout (a short read from a peer, an operator
+            // shut down early): send them to stderr, and put stdout back for the report.
             let saved = StdoutToStderr::new();
             let result = search::run(&setup, &plan);
             drop(saved);

@@ -11,6 +11,7 @@
 //! (of process 0), the least witness of each property is walked back through the owners
 //! (`distributed/trace.rs`), and worker 0 reports.
 
+mod connect;
 mod level;
 mod progress;
 mod store;
@@ -66,22 +67,36 @@ pub fn read_hostfile(path: &std::path::Path, processes: usize) -> Result<Vec<Str
     Ok(hosts)
 }
 
-fn config(cluster: &Cluster) -> timely::Config {
-    let communication = if cluster.processes <= 1 {
-        timely::CommunicationConfig::Process(cluster.threads.max(1))
-    } else {
-        timely::CommunicationConfig::Cluster {
-            threads: cluster.threads.max(1),
-            process: cluster.process,
-            addresses: cluster.addresses.clone(),
-            report: false,
-            zerocopy: false,
-        }
-    };
-    timely::Config {
-        communication,
-        worker: timely::WorkerConfig::default(),
+/// Starts `func` on every worker of this process: threads in one process, or connected to the
+/// other processes of the run first ([`connect`]).
+fn execute<T, F>(
+    cluster: &Cluster,
+    func: F,
+) -> Result<timely::communication::WorkerGuards<T>, String>
+where
+    T: Send + 'static,
+    F: Fn(&mut Worker) -> T + Send + Sync + 'static,
+{
+    let threads = cluster.threads.max(1);
+    if cluster.processes <= 1 {
+        let config = timely::Config {
+            communication: timely::CommunicationConfig::Process(threads),
+            worker: timely::WorkerConfig::default(),
+        };
+        return timely::execute(config, func);
     }
+    let (builders, guard) = connect::allocators(
+        &cluster.addresses[..cluster.processes],
+        cluster.process,
+        threads,
+        cluster.peer_timeout,
+    )?;
+    timely::execute::execute_from(
+        builders,
+        Box::new(guard),
+        timely::WorkerConfig::default(),
+        func,
+    )
 }
 
 /// Why a distributed run gave no report.
@@ -152,7 +167,7 @@ pub fn run(
         start,
     });
     let shares = Arc::new(Mutex::new(shares));
-    let guards = timely::execute(config(cluster), move |worker| {
+    let guards = execute(cluster, move |worker| {
         run_worker(worker, &plan, resumed.as_ref(), &shares)
     })
     .map_err(Failure::Failed)?;

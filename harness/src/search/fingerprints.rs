@@ -474,8 +474,26 @@ impl Fingerprints {
         }
     }
 
+    /// Grows the table now, if it must, to hold `states` fingerprints without growing again:
+    /// workers that own shares of one search grow theirs at the same level this way, instead
+    /// of each waiting in turn for the other's rehash.
+    pub fn reserve(&mut self, states: usize) -> Result<(), OutOfMemory> {
+        let mut slots = self.slots.len;
+        while states.saturating_mul(4) > slots.saturating_mul(3) {
+            slots *= 2;
+        }
+        if slots == self.slots.len {
+            return Ok(());
+        }
+        self.grow_to(slots)
+    }
+
     fn grow(&mut self) -> Result<(), OutOfMemory> {
-        let bigger = Slots::zeroed(self.slots.len * 2)?;
+        self.grow_to(self.slots.len * 2)
+    }
+
+    fn grow_to(&mut self, slots: usize) -> Result<(), OutOfMemory> {
+        let bigger = Slots::zeroed(slots)?;
         let mut old = std::mem::replace(&mut self.slots, bigger);
         let table = self.slots.plain();
         for &fp in old.plain().iter().filter(|&&fp| fp != EMPTY) {
@@ -813,6 +831,31 @@ mod tests {
         assert!(set.insert(2));
         assert_eq!(set.len(), values.len() + 1);
         assert!(set.slots.len * 3 >= set.len() * 4, "at most 3/4 full");
+    }
+
+    #[test]
+    fn a_reserved_table_keeps_its_fingerprints_and_does_not_grow_until_full() {
+        let mut set = Fingerprints::default();
+        let values: Vec<u64> = (1..50_000u64)
+            .map(|i| i.wrapping_mul(0xbf58_476d_1ce4_e5b9))
+            .collect();
+        for &v in &values {
+            set.insert(v);
+        }
+        let n = 3 * FIRST_SLOTS;
+        set.reserve(n).unwrap_or_else(|e| panic!("{e}"));
+        let slots = set.slots.len;
+        assert_eq!(
+            slots,
+            4 * FIRST_SLOTS,
+            "the least power of two that holds {n} at 3/4"
+        );
+        assert!(
+            values.iter().all(|&v| !set.insert(v)),
+            "kept across the rehash"
+        );
+        set.reserve(10).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(set.slots.len, slots, "never shrinks");
     }
 
     /// A hit only for a fingerprint recorded and not since displaced by another with the same

@@ -652,7 +652,28 @@ impl Search {
         if checkpoint {
             self.checkpoint(level);
         }
+        self.reserve(level);
         true
+    }
+
+    /// Grows the visited table ahead of level `level`'s expansion to what the worker's share
+    /// of the states will likely be after it: the next level is guessed from the last two,
+    /// by every worker alike (from the totals every worker has), so all workers grow their
+    /// tables at the same level. A worker whose share outgrows the guess grows alone.
+    fn reserve(&mut self, level: u32) {
+        let totals = &self.totals[..=level as usize];
+        let last = totals[level as usize];
+        let before = if level == 0 {
+            last
+        } else {
+            totals[level as usize - 1]
+        };
+        let next = (u128::from(last) * u128::from(last) / u128::from(before.max(1)))
+            .min(u128::from(last) * 4) as u64;
+        let states: u64 = totals.iter().sum::<u64>() + next;
+        let share = states / self.peers as u64 + states / (16 * self.peers as u64);
+        // A table that cannot grow now tries again, and reports it, as the states come.
+        let _ = self.visited.reserve(share as usize);
     }
 
     fn checkpoint(&mut self, level: u32) {
