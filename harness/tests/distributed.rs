@@ -179,6 +179,40 @@ fn hurt_one(signal: &str, tag: u32, extra: &[&str]) -> Vec<(Option<i32>, String)
     out
 }
 
+/// `--max-states` and `--timeout` stop every worker at one level boundary: a partial report,
+/// NOT VERIFIED (exit 3), from one process of two workers and from three processes.
+#[test]
+fn limits_stop_every_worker_at_one_level_not_verified() {
+    let (code, r) = check(&[
+        "--config",
+        "small",
+        "--engine",
+        "timely",
+        "-w",
+        "2",
+        "--max-states",
+        "1000000",
+    ]);
+    assert_eq!(code, 3, "{r}");
+    assert_eq!(r["complete"], false);
+    let reason = r["stop_reason"].as_str().unwrap_or_default();
+    assert!(reason.starts_with("state limit reached"), "{reason}");
+    assert!(
+        r["states"].as_u64().unwrap_or(0) >= 1_000_000,
+        "not before the limit"
+    );
+    assert!(r["unique_states"].as_u64().unwrap_or(u64::MAX) < 1_616_122);
+
+    let (code, r) = three_processes(&["--config", "small", "--timeout", "0"], 12);
+    assert_eq!(code, 3, "{r}");
+    let reason = r["stop_reason"].as_str().unwrap_or_default();
+    assert!(reason.starts_with("timeout reached"), "{reason}");
+    assert_eq!(
+        r["max_depth"], 1,
+        "the initial level is expanded, the next one is not"
+    );
+}
+
 #[test]
 fn a_killed_process_makes_the_others_exit_3() {
     for (code, err) in hurt_one("-KILL", 10, &[]) {

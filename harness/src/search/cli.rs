@@ -290,12 +290,6 @@ fn plan_of(
     if symmetry && args.engine == Engine::Stateright && strategy != Strategy::Dfs {
         return Err("--symmetry with --engine stateright needs --strategy dfs (stateright reduces symmetry only depth first)".to_string());
     }
-    if timely && (args.max_states.is_some() || args.timeout.is_some()) {
-        return Err(
-            "--max-states and --timeout are not for --engine timely: it runs to completion"
-                .to_string(),
-        );
-    }
     Ok(Plan {
         engine,
         limits: Limits {
@@ -308,7 +302,7 @@ fn plan_of(
         checkpoint,
         progress: true,
         // A timely run's processes stop together only at the end: Ctrl-C ends the process.
-        interrupt: (!timely).then(crate::cli::catch_interrupt),
+        interrupt: Some(crate::cli::catch_interrupt()),
     })
 }
 

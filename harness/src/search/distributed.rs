@@ -156,6 +156,9 @@ pub fn run(
         }),
         threads: cluster.threads.max(1),
         expect_states,
+        max_states: search_plan.limits.max_states,
+        timeout: search_plan.limits.timeout,
+        interrupt: search_plan.interrupt.clone(),
         checkpoint,
         checkpoint_every: search_plan
             .checkpoint
@@ -382,10 +385,6 @@ fn gather(worker: &mut Worker, search: &Rc<RefCell<Search>>) -> Gathered {
 fn report(shell: Shell, summaries: &[Summary], traced: &[trace::Traced]) -> Report {
     let setup = shell.setup;
     let (mut unique, mut generated, mut depth) = (0u64, 1u64, 0u32);
-    let stop_reason = summaries
-        .iter()
-        .any(|s| s.stopped)
-        .then(|| "stopped at the first violation".to_string());
     let mut coverage = Coverage::default();
     for s in summaries {
         coverage.merge(&s.coverage);
@@ -393,6 +392,19 @@ fn report(shell: Shell, summaries: &[Summary], traced: &[trace::Traced]) -> Repo
         generated += s.generated;
         depth = depth.max(s.depth);
     }
+    let stop_reason = if summaries.iter().any(|s| s.stopped) {
+        Some("stopped at the first violation".to_string())
+    } else if summaries.iter().any(|s| s.limit != 0) {
+        // The limit a worker saw is one this process sees too by now, except another
+        // process's clock.
+        Some(
+            shell
+                .limit_reached(generated as usize)
+                .unwrap_or_else(|| "timeout reached on another process (--timeout)".to_string()),
+        )
+    } else {
+        None
+    };
     let paths = (0..shell.props.len())
         .map(|p| {
             let best = summaries

@@ -210,11 +210,6 @@ impl Plan {
             EnginePlan::Timely(c) if c.threads == 0 || c.process >= c.processes.max(1) => {
                 return invalid("the timely cluster needs a thread per process and a process index below the number of processes");
             }
-            EnginePlan::Timely(_)
-                if self.limits.max_states.is_some() || self.limits.timeout.is_some() =>
-            {
-                return invalid("--max-states and --timeout are not for the timely engine: it runs to completion");
-            }
             EnginePlan::Stateright { strategy, .. } => {
                 if self.symmetry && *strategy == Strategy::Bfs {
                     return invalid("symmetry with the stateright engine needs depth first: stateright reduces symmetry only in its DFS");

@@ -220,7 +220,11 @@ impl Report {
             "plasma-check: protocol {}, {} installs, {} tabs, {} rows, {} mutations, {} drops, {} duplicates (max {} in flight, {} resets); {:?} x{}{}{}",
             self.protocol, c.installs, c.tabs, c.rows, c.max_mutations, c.drops, c.duplicates,
             c.max_in_flight, c.max_resets, self.strategy, self.threads,
-            if self.engine == crate::search::plan::Engine::Native { ", native engine" } else { "" },
+            match self.engine {
+                crate::search::plan::Engine::Native => ", native engine",
+                crate::search::plan::Engine::Timely => ", timely engine",
+                _ => "",
+            },
             if self.symmetry { ", symmetry (unique states are orbits)" } else { "" }
         );
         let width = self

@@ -42,6 +42,10 @@ pub struct Summary {
     /// first violation).
     #[serde(default)]
     pub stopped: bool,
+    /// The run stopped before it was complete: `--timeout`, `--max-states` or Ctrl-C
+    /// ([`super::wire::Stop`] bits).
+    #[serde(default)]
+    pub limit: u8,
 }
 
 /// What a worker's checkpoint of a level records.

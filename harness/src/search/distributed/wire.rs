@@ -65,6 +65,8 @@ pub enum Body {
         count: u64,
         decided: u64,
         checkpoint: bool,
+        /// Why every worker stops before expanding the level ([`Stop`] bits), or 0.
+        stop: u8,
         ranks: Bytes,
     },
 }
@@ -81,9 +83,22 @@ pub struct Stats {
     pub decided: u64,
     /// `--checkpoint-every` has passed since the owner's last checkpoint.
     pub checkpoint_due: bool,
+    /// The owner's own reasons to stop ([`Stop::TIMEOUT`], [`Stop::INTERRUPTED`]).
+    pub stop: u8,
     /// The owner's process, and its resident memory.
     pub process: u32,
     pub rss: u64,
+}
+
+/// Why a run stops at a level boundary before it is complete, as bits: an owner's timeout or
+/// Ctrl-C travels with its keys, and every range worker adds the state limit (from the
+/// generated counts every owner sends) and answers every owner with the same bits.
+pub struct Stop;
+
+impl Stop {
+    pub const TIMEOUT: u8 = 1;
+    pub const INTERRUPTED: u8 = 2;
+    pub const STATE_LIMIT: u8 = 4;
 }
 
 /// Routes each message to the worker it names, at once.

@@ -23,7 +23,7 @@
 use super::level::{link, Entry, Level};
 pub use super::store::Summary;
 use super::store::{Share, Store, WorkerMeta};
-use super::wire::{self, Body, Edge, Msg, Stats};
+use super::wire::{self, Body, Edge, Msg, Stats, Stop};
 use crate::search::coverage::Coverage;
 use crate::search::fingerprints::{
     Fingerprinter, Fingerprints, Recent, SegmentHashes, STORED_HASHES,
@@ -52,6 +52,11 @@ pub struct Plan {
     pub bar: Option<indicatif::ProgressBar>,
     pub threads: usize,
     pub expect_states: Option<usize>,
+    /// `--max-states` (generated states, over every worker) and `--timeout`.
+    pub max_states: Option<usize>,
+    pub timeout: Option<Duration>,
+    /// Ctrl-C.
+    pub interrupt: Option<Arc<std::sync::atomic::AtomicBool>>,
     pub checkpoint: Option<std::path::PathBuf>,
     /// A level is checkpointed once this long has passed since the last checkpoint on any
     /// worker (zero: every level).
@@ -536,6 +541,7 @@ impl Search {
             decided: self.decided | found,
             checkpoint_due: self.store.is_some()
                 && self.last_checkpoint.elapsed() >= self.plan.checkpoint_every,
+            stop: self.own_stop(),
             process: (self.index / self.plan.threads) as u32,
             rss: super::progress::rss_bytes(),
         };
@@ -571,6 +577,12 @@ impl Search {
         let count: u64 = asks.iter().map(|a| a.2.len() as u64).sum();
         let decided = stats.iter().fold(0, |m, s| m | s.decided);
         let checkpoint = stats.iter().any(|s| s.checkpoint_due);
+        let generated: u64 = stats.iter().map(|s| s.generated).sum();
+        let stop = stats.iter().fold(0, |m, s| m | s.stop)
+            | match self.plan.max_states {
+                Some(n) if generated >= n as u64 => Stop::STATE_LIMIT,
+                _ => 0,
+            };
         let lists: Vec<Vec<u64>> = asks.iter_mut().map(|a| std::mem::take(&mut a.2)).collect();
         rank_keys(&lists)
             .into_iter()
@@ -582,6 +594,7 @@ impl Search {
                     count,
                     decided,
                     checkpoint,
+                    stop,
                     ranks: wire::pack(ranks.into_iter()),
                 },
             })
@@ -597,6 +610,7 @@ impl Search {
         // from it); a later one when any worker's checkpoint is due.
         let mut checkpoint =
             first.is_some_and(|(_, resumed)| !resumed) && self.plan.checkpoint_every.is_zero();
+        let mut stop = 0;
         if first.is_none() {
             let mut replies: Vec<(u32, u64, u64, wire::Bytes)> = self
                 .stashed(t)
@@ -606,9 +620,11 @@ impl Search {
                         count,
                         decided,
                         checkpoint: due,
+                        stop: why,
                         ranks,
                     } => {
                         checkpoint |= due;
+                        stop |= why;
                         Some((m.from, count, decided, ranks))
                     }
                     _ => None,
@@ -641,6 +657,13 @@ impl Search {
             self.summary.stopped = true;
             return false;
         }
+        if stop != 0 {
+            // As the native BFS: a partial search, NOT VERIFIED; the level is stored, not
+            // expanded.
+            self.summary.depth = level;
+            self.summary.limit = stop;
+            return false;
+        }
         if first.is_none_or(|(_, resumed)| !resumed) {
             // A resumed level's fingerprints and links are in the files already.
             if let Some(store) = self.store.as_mut() {
@@ -654,6 +677,18 @@ impl Search {
         }
         self.reserve(level);
         true
+    }
+
+    /// This worker's own reasons to stop at the next level boundary ([`Stop`] bits).
+    fn own_stop(&self) -> u8 {
+        let mut stop = 0;
+        if (self.plan.timeout).is_some_and(|t| self.plan.start.elapsed() >= t) {
+            stop |= Stop::TIMEOUT;
+        }
+        if (self.plan.interrupt.as_ref()).is_some_and(|f| f.load(Ordering::Relaxed)) {
+            stop |= Stop::INTERRUPTED;
+        }
+        stop
     }
 
     /// Grows the visited table ahead of level `level`'s expansion to what the worker's share
