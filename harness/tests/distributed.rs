@@ -136,6 +136,33 @@ fn three_mutants_agree_with_the_native_engine() {
     }
 }
 
+/// With `--disk` every worker keeps its levels' records and its parent links in files: the
+/// same counts, and counterexamples walked back through the files.
+#[test]
+fn levels_on_disk_agree_with_the_native_engine() {
+    let dir = std::env::temp_dir().join(format!("plasma-disk-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a folder for the levels");
+    let d = dir.to_str().expect("a UTF-8 path");
+    agree(&["--config", "small", "--disk", d], 5);
+    agree(
+        &[
+            "--config",
+            "tiny",
+            "--mutant",
+            "watermark-per-group",
+            "--disk",
+            d,
+        ],
+        6,
+    );
+    let left = std::fs::read_dir(&dir).map(|d| d.count()).unwrap_or(0);
+    assert_eq!(
+        left, 0,
+        "the level files are unnamed: nothing is left behind"
+    );
+    let _ = std::fs::remove_dir(&dir);
+}
+
 /// Waits for a child, at most `limit`.
 fn wait_bounded(c: &mut Child, limit: Duration) -> Option<i32> {
     let start = Instant::now();

@@ -246,12 +246,18 @@ fn plan_of(
     };
     let threads = args.threads.unwrap_or_else(cores);
     let native_bfs = args.engine == Engine::Native && strategy == Strategy::Bfs;
-    if !native_bfs && (args.disk.is_some() || args.exact) {
+    let timely = args.engine == Engine::Timely;
+    if !native_bfs && args.exact {
         return Err(
-            "--disk and --exact are for the native BFS: drop --engine stateright/timely and --strategy dfs".to_string(),
+            "--exact is for the native BFS: drop --engine stateright/timely and --strategy dfs"
+                .to_string(),
         );
     }
-    let timely = args.engine == Engine::Timely;
+    if !(native_bfs || timely) && args.disk.is_some() {
+        return Err(
+            "--disk is for the native BFS and the timely engine: drop --engine stateright and --strategy dfs".to_string(),
+        );
+    }
     if args.expect_states.is_some() && !(native_bfs || timely) {
         return Err(
             "--expect-states is for the native BFS and the timely engine: drop --engine stateright and --strategy dfs".to_string(),
@@ -327,6 +333,7 @@ fn cluster_of(args: &CheckArgs, threads: usize) -> Result<distributed::Cluster, 
         addresses,
         peer_timeout: Duration::from_secs(args.peer_timeout),
         expect_states: args.expect_states,
+        disk: args.disk.clone(),
         heartbeat: Default::default(),
     })
 }

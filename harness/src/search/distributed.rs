@@ -156,6 +156,7 @@ pub fn run(
         }),
         threads: cluster.threads.max(1),
         expect_states,
+        disk: cluster.disk.clone(),
         max_states: search_plan.limits.max_states,
         timeout: search_plan.limits.timeout,
         interrupt: search_plan.interrupt.clone(),

@@ -218,7 +218,10 @@ impl Plan {
                     return invalid("checkpoints are for our engines (native BFS and DFS, timely), not stateright");
                 }
             }
-            EnginePlan::NativeBfs { disk: Some(d), .. } if !d.is_dir() => {
+            EnginePlan::NativeBfs { disk: Some(d), .. }
+            | EnginePlan::Timely(Cluster { disk: Some(d), .. })
+                if !d.is_dir() =>
+            {
                 return Err(SearchError::Invalid(format!(
                     "--disk {}: no such folder",
                     d.display()
@@ -292,6 +295,8 @@ pub struct Cluster {
     pub peer_timeout: Duration,
     /// Size each worker's visited table for its share of this many states up front.
     pub expect_states: Option<usize>,
+    /// Keep each worker's levels and parent links in unnamed files in this folder.
+    pub disk: Option<PathBuf>,
     /// Beats at each level and each batch of records from a peer. The run itself never gives
     /// up on a silent peer (a frozen peer leaves the workers blocked in timely): the caller
     /// watches [`Heartbeat::idle`] and decides (the CLI ends the process after
@@ -309,6 +314,7 @@ impl Cluster {
             addresses: Vec::new(),
             peer_timeout: Duration::from_secs(300),
             expect_states: None,
+            disk: None,
             heartbeat: Default::default(),
         }
     }

@@ -1,6 +1,10 @@
 //! A worker's share of one level: each state's record (its encoding and, under symmetry, its
 //! representative's segment hashes) end to end in one buffer, and an entry per state.
 
+use std::fs::File;
+use std::io::{BufWriter, Seek, SeekFrom, Write};
+use std::path::Path;
+
 /// A state of a level, as its owner holds it.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Entry {
@@ -33,32 +37,94 @@ pub fn unlink(l: u64) -> (usize, u32, u16) {
     ((l >> 48) as usize, (l >> 16) as u32, l as u16)
 }
 
-#[derive(Default)]
+/// A level's records: on the heap, or appended to an unnamed file under `--disk DIR` and
+/// memory-mapped once the level is complete (a level is written while it is received, and
+/// read only while it is expanded).
+enum Records {
+    Memory(Vec<u8>),
+    File {
+        out: BufWriter<File>,
+        len: usize,
+        map: Option<memmap2::Mmap>,
+        /// A record being assembled before it is written.
+        scratch: Vec<u8>,
+    },
+}
+
 pub struct Level {
-    pub bytes: Vec<u8>,
+    records: Records,
     pub entries: Vec<Entry>,
 }
 
+impl Default for Level {
+    fn default() -> Self {
+        Level {
+            records: Records::Memory(Vec::new()),
+            entries: Vec::new(),
+        }
+    }
+}
+
 impl Level {
+    /// An empty level whose records go to an unnamed file in `dir`.
+    pub fn on_disk(dir: &Path) -> std::io::Result<Level> {
+        Ok(Level {
+            records: Records::File {
+                out: BufWriter::with_capacity(1 << 20, tempfile::tempfile_in(dir)?),
+                len: 0,
+                map: None,
+                scratch: Vec::new(),
+            },
+            entries: Vec::new(),
+        })
+    }
+
+    pub fn is_on_disk(&self) -> bool {
+        matches!(self.records, Records::File { .. })
+    }
+
     /// Appends a state whose record is `n` bytes long, which `write` appends.
     #[inline]
     pub fn push(&mut self, mut e: Entry, n: usize, write: impl FnOnce(&mut Vec<u8>)) {
-        e.at = self.bytes.len();
         e.len = n as u32;
-        write(&mut self.bytes);
-        debug_assert_eq!(self.bytes.len() - e.at, n, "the record's announced length");
+        match &mut self.records {
+            Records::Memory(bytes) => {
+                e.at = bytes.len();
+                write(bytes);
+                debug_assert_eq!(bytes.len() - e.at, n, "the record's announced length");
+            }
+            Records::File {
+                out, len, scratch, ..
+            } => {
+                scratch.clear();
+                write(scratch);
+                e.at = *len;
+                append(out, len, scratch);
+            }
+        }
         self.entries.push(e);
     }
 
     /// Gives entry `i` a smaller key: the state reached by it (under symmetry maybe another
     /// member of the orbit) and its record replace the ones held.
     pub fn replace(&mut self, i: usize, e: Entry, record: &[u8]) {
-        let at = if record == self.record(&self.entries[i]) {
-            self.entries[i].at
-        } else {
-            let at = self.bytes.len();
-            self.bytes.extend_from_slice(record);
-            at
+        let at = match &mut self.records {
+            Records::Memory(bytes) => {
+                let old = &self.entries[i];
+                if record == &bytes[old.at..old.at + old.len as usize] {
+                    old.at
+                } else {
+                    let at = bytes.len();
+                    bytes.extend_from_slice(record);
+                    at
+                }
+            }
+            // The file is not read back before the level is complete.
+            Records::File { out, len, .. } => {
+                let at = *len;
+                append(out, len, record);
+                at
+            }
         };
         self.entries[i] = Entry {
             at,
@@ -67,15 +133,112 @@ impl Level {
         };
     }
 
-    #[inline]
-    pub fn record(&self, e: &Entry) -> &[u8] {
-        &self.bytes[e.at..e.at + e.len as usize]
+    /// The level is complete: its records become readable ([`Level::record`]).
+    pub fn finish(&mut self) -> std::io::Result<()> {
+        if let Records::File { out, len, map, .. } = &mut self.records {
+            out.flush()?;
+            if *len > 0 {
+                // SAFETY: the file is an unnamed temporary file of this worker, not written
+                // again before the mapping is dropped (`clear`).
+                *map = Some(unsafe { memmap2::Mmap::map(out.get_ref())? });
+            }
+        }
+        Ok(())
     }
 
-    /// Empties the level, keeping its buffers (their pages are mapped already).
+    #[inline]
+    pub fn record(&self, e: &Entry) -> &[u8] {
+        let bytes: &[u8] = match &self.records {
+            Records::Memory(bytes) => bytes,
+            Records::File { map, .. } => map.as_deref().unwrap_or_default(),
+        };
+        &bytes[e.at..e.at + e.len as usize]
+    }
+
+    /// Empties the level, keeping its buffers (their pages are mapped already) or its file.
     pub fn clear(&mut self) {
-        self.bytes.clear();
         self.entries.clear();
+        match &mut self.records {
+            Records::Memory(bytes) => bytes.clear(),
+            Records::File { out, len, map, .. } => {
+                *map = None;
+                *len = 0;
+                let emptied = out.flush().and_then(|()| {
+                    let f = out.get_mut();
+                    f.set_len(0)?;
+                    f.seek(SeekFrom::Start(0)).map(|_| ())
+                });
+                if let Err(e) = emptied {
+                    panic!("cannot empty a level file: {e}");
+                }
+            }
+        }
+    }
+}
+
+/// Appends `bytes` to a level file; a worker that cannot write its level cannot go on.
+fn append(out: &mut BufWriter<File>, len: &mut usize, bytes: &[u8]) {
+    if let Err(e) = out.write_all(bytes) {
+        panic!("cannot write a level file (--disk): {e}");
+    }
+    *len += bytes.len();
+}
+
+/// Every level's parent links of the states a worker owns, in rank order: on the heap, or
+/// appended to an unnamed file under `--disk DIR` (8 bytes a state; a counterexample's walk
+/// reads one link a step).
+pub enum Links {
+    Memory(Vec<Vec<u64>>),
+    File {
+        file: File,
+        /// Where each level's links start (in links), and the end.
+        starts: Vec<u64>,
+    },
+}
+
+impl Links {
+    pub fn on_disk(dir: &Path) -> std::io::Result<Links> {
+        Ok(Links::File {
+            file: tempfile::tempfile_in(dir)?,
+            starts: vec![0],
+        })
+    }
+
+    /// Adds the next level's links.
+    pub fn push(&mut self, links: impl Iterator<Item = u64>) {
+        match self {
+            Links::Memory(levels) => levels.push(links.collect()),
+            Links::File { file, starts } => {
+                let bytes: Vec<u8> = links.flat_map(u64::to_le_bytes).collect();
+                if let Err(e) = file.write_all(&bytes) {
+                    panic!("cannot write the parent links (--disk): {e}");
+                }
+                let end = starts.last().copied().unwrap_or(0) + bytes.len() as u64 / 8;
+                starts.push(end);
+            }
+        }
+    }
+
+    /// The link of the state at `position` of `level`.
+    pub fn get(&self, level: usize, position: usize) -> u64 {
+        match self {
+            Links::Memory(levels) => levels[level][position],
+            Links::File { file, starts } => {
+                use std::os::unix::fs::FileExt;
+                let mut b = [0u8; 8];
+                let at = (starts[level] + position as u64) * 8;
+                if let Err(e) = file.read_exact_at(&mut b, at) {
+                    panic!("cannot read the parent links (--disk): {e}");
+                }
+                u64::from_le_bytes(b)
+            }
+        }
+    }
+}
+
+impl Default for Links {
+    fn default() -> Self {
+        Links::Memory(Vec::new())
     }
 }
 
@@ -94,7 +257,34 @@ mod tests {
 
     #[test]
     fn a_replaced_entry_holds_the_new_record() {
-        let mut l = Level::default();
+        let dir = std::env::temp_dir();
+        for mut l in [
+            Level::default(),
+            Level::on_disk(&dir).unwrap_or_else(|e| panic!("{e}")),
+        ] {
+            replaced(&mut l);
+            l.clear();
+            replaced(&mut l);
+        }
+    }
+
+    #[test]
+    fn links_read_back_by_level_and_position() {
+        let dir = std::env::temp_dir();
+        for mut links in [
+            Links::default(),
+            Links::on_disk(&dir).unwrap_or_else(|e| panic!("{e}")),
+        ] {
+            links.push([7].into_iter());
+            links.push([].into_iter());
+            links.push([1, 2, 3].into_iter());
+            assert_eq!(links.get(0, 0), 7);
+            assert_eq!(links.get(2, 0), 1);
+            assert_eq!(links.get(2, 2), 3);
+        }
+    }
+
+    fn replaced(l: &mut Level) {
         l.push(Entry::default(), 3, |b| b.extend_from_slice(b"abc"));
         l.push(Entry::default(), 2, |b| b.extend_from_slice(b"de"));
         let e = Entry {
@@ -102,6 +292,7 @@ mod tests {
             ..Entry::default()
         };
         l.replace(0, e, b"xyzw");
+        l.finish().unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(l.record(&l.entries[0]), b"xyzw");
         assert_eq!(l.entries[0].key, 1);
         assert_eq!(l.record(&l.entries[1]), b"de");

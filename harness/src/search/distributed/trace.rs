@@ -62,8 +62,10 @@ pub fn dataflow(
                                     session.give(q);
                                     continue;
                                 }
-                                let l =
-                                    search.borrow().links[q.level as usize][q.position as usize];
+                                let l = search
+                                    .borrow()
+                                    .links
+                                    .get(q.level as usize, q.position as usize);
                                 let (to, position, action) = unlink(l);
                                 q.actions.push(action);
                                 q.level -= 1;

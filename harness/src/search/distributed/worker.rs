@@ -20,7 +20,7 @@
 //! property a state decides is noted by the worker that generated it (it has the state and
 //! what the action changed, as the native BFS does) and travels with it as a bit.
 
-use super::level::{link, Entry, Level};
+use super::level::{link, Entry, Level, Links};
 pub use super::store::Summary;
 use super::store::{Share, Store, WorkerMeta};
 use super::wire::{self, Body, Edge, Msg, Stats, Stop};
@@ -52,6 +52,8 @@ pub struct Plan {
     pub bar: Option<indicatif::ProgressBar>,
     pub threads: usize,
     pub expect_states: Option<usize>,
+    /// `--disk DIR`: levels' records and parent links in unnamed files there.
+    pub disk: Option<std::path::PathBuf>,
     /// `--max-states` (generated states, over every worker) and `--timeout`.
     pub max_states: Option<usize>,
     pub timeout: Option<Duration>,
@@ -208,7 +210,7 @@ pub struct Search {
     map: LevelMap,
     mapped: usize,
     /// Per level, the parent link of each state this worker owns, in rank order.
-    pub links: Vec<Vec<u64>>,
+    pub links: Links,
     /// States of every level so far, over every worker.
     totals: Vec<u64>,
     /// Properties decided anywhere on the levels so far (bit per property), and the others.
@@ -252,10 +254,16 @@ impl Search {
             peers,
             visited,
             current: Level::default(),
-            next: Level::default(),
+            next: match &plan.disk {
+                Some(dir) => Level::on_disk(dir)?,
+                None => Level::default(),
+            },
             map: LevelMap::default(),
             mapped: 0,
-            links: Vec::new(),
+            links: match &plan.disk {
+                Some(dir) => Links::on_disk(dir)?,
+                None => Links::default(),
+            },
             totals: vec![1],
             decided: 0,
             open: Vec::new(),
@@ -301,7 +309,7 @@ impl Search {
         let mut hashes = [0; SEGMENTS];
         let fp = self.scratch.succ.key.of_segments(&init, &mut hashes);
         if owner(&hashes, self.peers) != self.index {
-            self.links.push(Vec::new());
+            self.links.push(std::iter::empty());
             return;
         }
         if plan.symmetry {
@@ -322,7 +330,7 @@ impl Search {
         };
         self.current
             .push(e, record.len(), |b| b.extend_from_slice(&record));
-        self.links.push(vec![0]);
+        self.links.push(std::iter::once(0));
         self.summary.unique = 1;
         self.summary.sizes.insert(0, 1);
     }
@@ -341,7 +349,7 @@ impl Search {
         let mut links = share.links.into_iter();
         for l in 0..=meta.level {
             let n = meta.summary.sizes.get(&l).copied().unwrap_or(0) as usize;
-            self.links.push(links.by_ref().take(n).collect());
+            self.links.push(links.by_ref().take(n));
         }
         self.current = share.level;
         self.totals = meta.totals.clone();
@@ -513,7 +521,7 @@ impl Search {
         let n = entries.len() as u64;
         s.unique += n;
         s.sizes.insert(level, n);
-        self.links.push(entries.iter().map(|e| e.link).collect());
+        self.links.push(entries.iter().map(|e| e.link));
         self.mapped = 0;
     }
 
@@ -642,6 +650,9 @@ impl Search {
             }
             self.totals.push(offset);
             std::mem::swap(&mut self.current, &mut self.next);
+            if let Err(e) = self.current.finish() {
+                panic!("cannot read back a level file (--disk): {e}");
+            }
         }
         let decided = self.decided;
         self.open = (0..self.plan.props.len())
@@ -791,6 +802,17 @@ impl Search {
         }
         self.current = level;
         self.current.clear();
+        if let Some(dir) = self
+            .plan
+            .disk
+            .as_ref()
+            .filter(|_| !self.current.is_on_disk())
+        {
+            // The run's first level (the initial state, or a resumed checkpoint's) was read
+            // into memory; every later one goes to a file.
+            self.current = Level::on_disk(dir)
+                .unwrap_or_else(|e| panic!("cannot create a level file in {}: {e}", dir.display()));
+        }
     }
 
     /// Computes every successor of `parent` ([`Successors::compute`]) and its owner, with the
