@@ -143,7 +143,7 @@ fn levels_on_disk_agree_with_the_native_engine() {
     let dir = std::env::temp_dir().join(format!("plasma-disk-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("a folder for the levels");
     let d = dir.to_str().expect("a UTF-8 path");
-    agree(&["--config", "small", "--disk", d], 5);
+    agree(&["--config", "tiny", "--disk", d], 5);
     agree(
         &[
             "--config",
