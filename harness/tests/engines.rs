@@ -157,12 +157,13 @@ fn a_plan_that_cannot_run_is_an_error() {
         std::env::temp_dir(),
     ));
     refused(checkpointed, &["checkpoint", "stateright"]);
-    let mut limited = Plan::new(timely(1));
-    limited.limits = Limits {
-        max_states: Some(10),
-        ..Limits::default()
-    };
-    refused(limited, &["--max-states", "timely"]);
+    refused(
+        Plan::new(EnginePlan::Timely(Cluster {
+            disk: Some("/no/such/folder".into()),
+            ..Cluster::in_process(1)
+        })),
+        &["--disk", "/no/such/folder"],
+    );
     let exact = EnginePlan::NativeBfs {
         threads: 1,
         disk: None,
@@ -361,9 +362,9 @@ fn native_bfs_with_symmetry_agrees(targets: Vec<hunt::Target>) {
 }
 
 #[test]
-fn native_engines_stopped_early_are_not_verified() {
+fn engines_stopped_early_are_not_verified() {
     let setup = Setup::hardened(preset("small").expect("preset"));
-    for engine in [EnginePlan::native_bfs(2), EnginePlan::NativeDfs] {
+    for engine in [EnginePlan::native_bfs(2), EnginePlan::NativeDfs, timely(2)] {
         let mut plan = Plan::new(engine.clone());
         plan.limits.max_states = Some(10_000);
         let r = run_plan(&setup, &plan);

@@ -438,40 +438,55 @@ pub fn compare(ours: &BenchRow, spin: &SpinRow) -> Comparison {
     }
 }
 
+/// One comparison's cells, as both of its tables print them.
+fn spin_cells(spin: &[SpinRow], c: &Comparison) -> [String; 11] {
+    let secs = spin
+        .iter()
+        .find(|r| r.preset == c.preset)
+        .map_or(0.0, |r| r.seconds);
+    [
+        c.preset.clone(),
+        c.ours.clone(),
+        c.our_unique_states.to_string(),
+        c.spin_stored_states.to_string(),
+        (if c.matched { "yes" } else { "NO" }).to_string(),
+        format!("{secs:.2}"),
+        format!("{:.0}", c.our_unique_per_second),
+        format!("{:.0}", c.spin_states_per_second),
+        format!("{:.2}", c.ratio),
+        format!("{:.1}", c.our_bytes_per_state),
+        format!("{:.1}", c.spin_bytes_per_state),
+    ]
+}
+
 /// The comparison with SPIN as a Markdown table (`bench --spin --markdown`).
 pub fn spin_markdown(spin: &[SpinRow], cmp: &[Comparison]) -> String {
     let mut s = String::from(
         "\n| preset | ours | unique | SPIN stored | matched | SPIN s | ours states/s | SPIN states/s | ours / SPIN | ours bytes/state | SPIN bytes/state |\n|---|---|--:|--:|---|--:|--:|--:|--:|--:|--:|\n",
     );
     for c in cmp {
-        let secs = spin
-            .iter()
-            .find(|r| r.preset == c.preset)
-            .map_or(0.0, |r| r.seconds);
-        let _ = writeln!(
-            s,
-            "| {} | {} | {} | {} | {} | {:.2} | {:.0} | {:.0} | {:.2} | {:.1} | {:.1} |",
-            c.preset,
-            c.ours,
-            c.our_unique_states,
-            c.spin_stored_states,
-            if c.matched { "yes" } else { "NO" },
-            secs,
-            c.our_unique_per_second,
-            c.spin_states_per_second,
-            c.ratio,
-            c.our_bytes_per_state,
-            c.spin_bytes_per_state
-        );
+        let _ = writeln!(s, "| {} |", spin_cells(spin, c).join(" | "));
     }
     s
 }
 
+/// The comparison with SPIN as the text table `bench --spin` prints.
 pub fn spin_table(spin: &[SpinRow], cmp: &[Comparison]) -> String {
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
-        "\n  SPIN (harness/spin/plasma.pml, pan -DSAFETY, 1 thread) against plasma-check, 1 thread:\n  {:8} {:11} {:>12} {:>12} {:>8} {:>9} {:>12} {:>12} {:>7} {:>11} {:>11}",
+    // Column widths; the first two columns are left-aligned.
+    const WIDTHS: [usize; 11] = [8, 11, 12, 12, 8, 9, 12, 12, 7, 11, 11];
+    let line = |cells: &[String]| {
+        let padded: Vec<String> = (cells.iter().zip(WIDTHS).enumerate())
+            .map(|(i, (c, w))| {
+                if i < 2 {
+                    format!("{c:w$}")
+                } else {
+                    format!("{c:>w$}")
+                }
+            })
+            .collect();
+        format!("  {}", padded.join(" "))
+    };
+    let header = [
         "preset",
         "ours",
         "unique",
@@ -482,28 +497,15 @@ pub fn spin_table(spin: &[SpinRow], cmp: &[Comparison]) -> String {
         "SPIN st/s",
         "ratio",
         "ours B/st",
-        "SPIN B/st"
+        "SPIN B/st",
+    ]
+    .map(String::from);
+    let mut s = String::from(
+        "\n  SPIN (harness/spin/plasma.pml, pan -DSAFETY, 1 thread) against plasma-check, 1 thread:\n",
     );
+    let _ = writeln!(s, "{}", line(&header));
     for c in cmp {
-        let secs = spin
-            .iter()
-            .find(|r| r.preset == c.preset)
-            .map_or(0.0, |r| r.seconds);
-        let _ = writeln!(
-            s,
-            "  {:8} {:11} {:>12} {:>12} {:>8} {:>9.2} {:>12.0} {:>12.0} {:>7.2} {:>11.1} {:>11.1}",
-            c.preset,
-            c.ours,
-            c.our_unique_states,
-            c.spin_stored_states,
-            if c.matched { "yes" } else { "NO" },
-            secs,
-            c.our_unique_per_second,
-            c.spin_states_per_second,
-            c.ratio,
-            c.our_bytes_per_state,
-            c.spin_bytes_per_state
-        );
+        let _ = writeln!(s, "{}", line(&spin_cells(spin, c)));
     }
     let _ = writeln!(
         s,
@@ -532,6 +534,37 @@ mod tests {
         )
         .unwrap_err();
         assert!(err.contains("different states"), "{err}");
+    }
+
+    #[test]
+    fn both_spin_tables_show_the_same_cells() {
+        let spin = [super::SpinRow {
+            preset: "tiny".into(),
+            stored: 372_210,
+            transitions: 0,
+            seconds: 0.25,
+            states_per_second: 1_488_840.0,
+            memory_bytes: 44_800_000,
+            errors: 0,
+        }];
+        let c = super::Comparison {
+            preset: "tiny".into(),
+            ours: "native-spin".into(),
+            our_unique_states: 372_210,
+            spin_stored_states: 372_210,
+            matched: true,
+            our_unique_per_second: 1_644_450.4,
+            spin_states_per_second: 1_488_840.0,
+            ratio: 1.1045,
+            our_bytes_per_state: 36.24,
+            spin_bytes_per_state: 120.36,
+        };
+        let md = super::spin_markdown(&spin, std::slice::from_ref(&c));
+        assert!(md.ends_with("| tiny | native-spin | 372210 | 372210 | yes | 0.25 | 1644450 | 1488840 | 1.10 | 36.2 | 120.4 |\n"), "{md}");
+        let text = super::spin_table(&spin, &[c]);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[2], "  preset   ours              unique         SPIN  matched    SPIN s    ours st/s    SPIN st/s   ratio   ours B/st   SPIN B/st");
+        assert_eq!(lines[3], "  tiny     native-spin       372210       372210      yes      0.25      1644450      1488840    1.10        36.2       120.4");
     }
 
     #[test]
