@@ -420,9 +420,11 @@ impl Default for Fingerprints {
 }
 
 impl Fingerprints {
-    /// A table that holds `states` fingerprints without growing (at most 3/4 full).
+    /// A table that holds `states` fingerprints without growing (at most 3/4 full): `states`
+    /// × 4/3 slots, not rounded up (a slot is found by multiplying, so any length works; at a
+    /// share of a billion states, rounding up would cost gigabytes).
     pub fn for_states(states: usize) -> Result<Fingerprints, OutOfMemory> {
-        let want = (states.saturating_mul(4) / 3 + 1).next_power_of_two();
+        let want = states.saturating_mul(4) / 3 + 1;
         Ok(Fingerprints {
             slots: Slots::zeroed(want.max(FIRST_SLOTS))?,
             len: 0,
@@ -842,6 +844,12 @@ mod tests {
         for &v in &values {
             set.insert(v);
         }
+        let sized = Fingerprints::for_states(3 * FIRST_SLOTS).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            sized.slots.len,
+            4 * FIRST_SLOTS + 1,
+            "states x 4/3, not rounded up"
+        );
         let n = 3 * FIRST_SLOTS;
         set.reserve(n).unwrap_or_else(|e| panic!("{e}"));
         let slots = set.slots.len;
