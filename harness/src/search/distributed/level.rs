@@ -25,6 +25,36 @@ pub struct Entry {
     pub kind: u8,
 }
 
+/// Bytes of an entry in a level's entries file (`--disk`).
+const ENTRY_BYTES: usize = 45;
+
+impl Entry {
+    fn put(&self, out: &mut impl Write) -> std::io::Result<()> {
+        let mut b = [0u8; ENTRY_BYTES];
+        b[0..8].copy_from_slice(&self.fp.to_le_bytes());
+        b[8..16].copy_from_slice(&self.key.to_le_bytes());
+        b[16..24].copy_from_slice(&self.link.to_le_bytes());
+        b[24..32].copy_from_slice(&self.hits.to_le_bytes());
+        b[32..40].copy_from_slice(&(self.at as u64).to_le_bytes());
+        b[40..44].copy_from_slice(&self.len.to_le_bytes());
+        b[44] = self.kind;
+        out.write_all(&b)
+    }
+
+    fn get(b: &[u8]) -> Entry {
+        let u64_at = |i: usize| u64::from_le_bytes(b[i..i + 8].try_into().unwrap_or_default());
+        Entry {
+            fp: u64_at(0),
+            key: u64_at(8),
+            link: u64_at(16),
+            hits: u64_at(24),
+            at: u64_at(32) as usize,
+            len: u32::from_le_bytes(b[40..44].try_into().unwrap_or_default()),
+            kind: b[44],
+        }
+    }
+}
+
 /// A parent link: the worker that owns the parent, the parent's position in that worker's
 /// share of its level (in rank order), and the action's number among the parent's enabled
 /// ones.
@@ -53,7 +83,16 @@ enum Records {
 
 pub struct Level {
     records: Records,
+    /// The entries of a level being received (and of any level on the heap).
     pub entries: Vec<Entry>,
+    /// `--disk`: the entries of a ranked level, written to a file and memory-mapped while it
+    /// is expanded (read once, in order), so the heap holds one level's entries, not two.
+    spilled: Option<Spilled>,
+}
+
+struct Spilled {
+    file: File,
+    map: Option<memmap2::Mmap>,
 }
 
 impl Default for Level {
@@ -61,6 +100,7 @@ impl Default for Level {
         Level {
             records: Records::Memory(Vec::new()),
             entries: Vec::new(),
+            spilled: None,
         }
     }
 }
@@ -76,7 +116,32 @@ impl Level {
                 scratch: Vec::new(),
             },
             entries: Vec::new(),
+            spilled: Some(Spilled {
+                file: tempfile::tempfile_in(dir)?,
+                map: None,
+            }),
         })
+    }
+
+    /// The level's states: on the heap, or spilled to its file ([`Level::finish`]).
+    pub fn len(&self) -> usize {
+        self.entries.len() + self.spilled_bytes().len() / ENTRY_BYTES
+    }
+
+    /// The level's entries in order, wherever they are.
+    pub fn each(&self) -> impl Iterator<Item = Entry> + '_ {
+        (self.entries.iter().copied()).chain(
+            self.spilled_bytes()
+                .chunks_exact(ENTRY_BYTES)
+                .map(Entry::get),
+        )
+    }
+
+    fn spilled_bytes(&self) -> &[u8] {
+        match &self.spilled {
+            Some(Spilled { map: Some(m), .. }) => m,
+            _ => &[],
+        }
     }
 
     pub fn is_on_disk(&self) -> bool {
@@ -133,7 +198,8 @@ impl Level {
         };
     }
 
-    /// The level is complete: its records become readable ([`Level::record`]).
+    /// The level is complete and ranked: its records become readable ([`Level::record`]),
+    /// and on disk its entries move to their file ([`Level::each`]).
     pub fn finish(&mut self) -> std::io::Result<()> {
         if let Records::File { out, len, map, .. } = &mut self.records {
             out.flush()?;
@@ -142,6 +208,17 @@ impl Level {
                 // again before the mapping is dropped (`clear`).
                 *map = Some(unsafe { memmap2::Mmap::map(out.get_ref())? });
             }
+        }
+        if let Some(spilled) = self.spilled.as_mut().filter(|_| !self.entries.is_empty()) {
+            let mut w = BufWriter::with_capacity(1 << 20, &spilled.file);
+            for e in &self.entries {
+                e.put(&mut w)?;
+            }
+            w.flush()?;
+            drop(w);
+            // SAFETY: as the records' file.
+            spilled.map = Some(unsafe { memmap2::Mmap::map(&spilled.file)? });
+            self.entries = Vec::new();
         }
         Ok(())
     }
@@ -155,9 +232,19 @@ impl Level {
         &bytes[e.at..e.at + e.len as usize]
     }
 
-    /// Empties the level, keeping its buffers (their pages are mapped already) or its file.
+    /// Empties the level, keeping its buffers (their pages are mapped already) or its files.
     pub fn clear(&mut self) {
         self.entries.clear();
+        if let Some(spilled) = self.spilled.as_mut() {
+            spilled.map = None;
+            let emptied = spilled
+                .file
+                .set_len(0)
+                .and_then(|()| spilled.file.seek(SeekFrom::Start(0)).map(|_| ()));
+            if let Err(e) = emptied {
+                panic!("cannot empty a level file: {e}");
+            }
+        }
         match &mut self.records {
             Records::Memory(bytes) => bytes.clear(),
             Records::File { out, len, map, .. } => {
@@ -284,6 +371,35 @@ mod tests {
         }
     }
 
+    #[test]
+    fn a_finished_level_on_disk_gives_back_its_entries() {
+        let dir = std::env::temp_dir();
+        let mut l = Level::on_disk(&dir).unwrap_or_else(|e| panic!("{e}"));
+        for round in 0..2u64 {
+            let entries: Vec<Entry> = (0..1000u64)
+                .map(|i| Entry {
+                    fp: i * 7 + round,
+                    key: i,
+                    link: link(1, i as u32, 3),
+                    hits: i % 3,
+                    kind: (i % 5) as u8,
+                    ..Entry::default()
+                })
+                .collect();
+            for e in &entries {
+                l.push(*e, 2, |b| b.extend_from_slice(b"ab"));
+            }
+            let pushed = l.entries.clone();
+            l.finish().unwrap_or_else(|e| panic!("{e}"));
+            assert!(l.entries.is_empty(), "the heap lets go of the entries");
+            assert_eq!(l.len(), 1000);
+            assert_eq!(l.each().collect::<Vec<_>>(), pushed);
+            assert!(l.each().all(|e| l.record(&e) == b"ab"));
+            l.clear();
+            assert_eq!(l.len(), 0);
+        }
+    }
+
     fn replaced(l: &mut Level) {
         l.push(Entry::default(), 3, |b| b.extend_from_slice(b"abc"));
         l.push(Entry::default(), 2, |b| b.extend_from_slice(b"de"));
@@ -293,8 +409,9 @@ mod tests {
         };
         l.replace(0, e, b"xyzw");
         l.finish().unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(l.record(&l.entries[0]), b"xyzw");
-        assert_eq!(l.entries[0].key, 1);
-        assert_eq!(l.record(&l.entries[1]), b"de");
+        let entries: Vec<Entry> = l.each().collect();
+        assert_eq!(l.record(&entries[0]), b"xyzw");
+        assert_eq!(entries[0].key, 1);
+        assert_eq!(l.record(&entries[1]), b"de");
     }
 }

@@ -150,8 +150,8 @@ impl Store {
     /// Appends a ranked level's fingerprints and links: every level is appended, in order,
     /// checkpointed or not (buffered; synced by the next checkpoint).
     pub fn append(&mut self, level: &Level) -> std::io::Result<()> {
-        self.visited.append(level.entries.iter().map(|e| e.fp))?;
-        self.links.append(level.entries.iter().map(|e| e.link))
+        self.visited.append(level.each().map(|e| e.fp))?;
+        self.links.append(level.each().map(|e| e.link))
     }
 
     /// Writes level `meta.level`'s checkpoint (the level appended already): the appended files
@@ -174,9 +174,9 @@ impl Store {
             Ok::<_, std::io::Error>(sum)
         };
         let records_sum = write(&format!("records-{t}.bin"), &|w| {
-            w.write_all(&(level.entries.len() as u64).to_le_bytes())?;
-            for e in &level.entries {
-                let record = level.record(e);
+            w.write_all(&(level.len() as u64).to_le_bytes())?;
+            for e in level.each() {
+                let record = level.record(&e);
                 w.write_all(&e.fp.to_le_bytes())?;
                 w.write_all(&e.key.to_le_bytes())?;
                 w.write_all(&(record.len() as u32).to_le_bytes())?;

@@ -489,7 +489,11 @@ impl Search {
     /// noted.
     fn settle(&mut self, level: u32) {
         self.map.clear();
-        if !self.next.entries.is_sorted_by_key(|e| e.key) {
+        if self.plan.disk.is_some() {
+            // Keys are distinct (a parent and an action reach one state), so an unstable
+            // sort gives the one order; in place, it needs no second copy of the entries.
+            self.next.entries.sort_unstable_by_key(|e| e.key);
+        } else if !self.next.entries.is_sorted_by_key(|e| e.key) {
             // Keys and places sorted, then the entries gathered in that order: cheaper than
             // moving whole entries around while sorting.
             let mut order: Vec<(u64, u32)> = (self.next.entries.iter())
@@ -781,11 +785,11 @@ impl Search {
         let stored = if self.plan.symmetry { STORED_HASHES } else { 0 };
         let mut decoder = std::mem::take(&mut self.decoder);
         let mut cov = Coverage::default();
-        for (i, e) in level.entries.iter().enumerate() {
+        for (i, e) in level.each().enumerate() {
             if i % 4096 == 0 {
                 self.beat();
             }
-            let record = level.record(e);
+            let record = level.record(&e);
             let Some((parent, ends, held)) = decoder.decode(&record[..record.len() - stored])
             else {
                 unreachable!("a level holds only whole encodings");
