@@ -67,12 +67,13 @@ pub struct CheckArgs {
     /// stateright, the reference engine.
     #[arg(long, value_enum, default_value_t = Engine::Native)]
     engine: Engine,
-    /// Keep the native BFS's levels and parent links in files under DIR (removed at the end)
-    /// instead of memory: for runs whose levels outgrow memory.
+    /// Keep the levels and parent links in files under DIR (removed at the end) instead of
+    /// memory: for runs whose levels outgrow memory (native BFS; timely: each worker its own).
     #[arg(long, value_name = "DIR")]
     disk: Option<PathBuf>,
-    /// Size the native BFS's visited table for N states up front (8 bytes a slot, at most 3/4
-    /// full): a table that grows needs its old and new copy at once.
+    /// Size the visited table for N states up front (8 bytes a slot, at most 3/4 full): a
+    /// table that grows needs its old and new copy at once (native BFS; timely: each worker
+    /// its share).
     #[arg(long, value_name = "N")]
     expect_states: Option<usize>,
     /// The native BFS stores every state whole instead of its 64-bit fingerprint: no
