@@ -52,7 +52,8 @@ pub struct Plan {
     pub bar: Option<indicatif::ProgressBar>,
     pub threads: usize,
     pub expect_states: Option<usize>,
-    /// `--disk DIR`: levels' records and parent links in unnamed files there.
+    /// `--disk DIR`: levels' records, the expanded level's entries and the parent links in
+    /// unnamed files there.
     pub disk: Option<std::path::PathBuf>,
     /// `--max-states` (generated states, over every worker) and `--timeout`.
     pub max_states: Option<usize>,
